@@ -1,0 +1,146 @@
+// swift-tools-version: 6.1
+// hostgw: a host-gw pod-network agent. Dependencies flow one way:
+// HostGwAgent -> ExternalPeers -> RouteSync -> SubnetLease -> Netlink -> CMnl (C, libmnl).
+// Only Netlink imports the C shim, and only internally.
+import PackageDescription
+
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "hostgw",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hostgw", targets: ["HostGwAgent"]),
+        .library(name: "Netlink", targets: ["Netlink"]),
+        .library(name: "SubnetLease", targets: ["SubnetLease"]),
+        .library(name: "RouteSync", targets: ["RouteSync"]),
+        .library(name: "ExternalPeers", targets: ["ExternalPeers"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CMnl",
+            pkgConfig: "libmnl",
+            providers: [.apt(["libmnl-dev"])]
+        ),
+        .target(
+            name: "Netlink",
+            dependencies: [
+                "CMnl",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "SubnetLease",
+            dependencies: [
+                "Netlink",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "RouteSync",
+            dependencies: [
+                "Netlink",
+                "SubnetLease",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "ExternalPeers",
+            dependencies: [
+                "Netlink",
+                "SubnetLease",
+                "RouteSync",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .executableTarget(
+            name: "HostGwAgent",
+            dependencies: [
+                "Netlink",
+                "SubnetLease",
+                "RouteSync",
+                "ExternalPeers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "NetlinkTests",
+            dependencies: ["Netlink"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "SubnetLeaseTests",
+            dependencies: [
+                "SubnetLease",
+                "Netlink",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "RouteSyncTests",
+            dependencies: [
+                "RouteSync",
+                "SubnetLease",
+                "Netlink",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "ExternalPeersTests",
+            dependencies: [
+                "ExternalPeers",
+                "SubnetLease",
+                "Netlink",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "HostGwAgentTests",
+            dependencies: [
+                "HostGwAgent",
+                "SubnetLease",
+                "Netlink",
+            ],
+            swiftSettings: upcoming
+        ),
+    ]
+)

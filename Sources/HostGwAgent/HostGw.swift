@@ -1,0 +1,16 @@
+// The `hostgw` executable: wires the libraries into a daemon and admin commands. It holds no
+// routing or lease logic of its own.
+import ArgumentParser
+
+@main
+struct HostGw: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hostgw",
+        abstract: "Host-gw pod networking: lease a pod subnet, route to every peer, report drift.",
+        version: BuildInfo.version,
+        subcommands: [
+            VersionCommand.self,
+            BenchCommand.self,
+        ]
+    )
+}

@@ -1,0 +1,241 @@
+// The typed vocabulary of rtnetlink that hostgw uses: routes, links, addresses, events, errors.
+// Pure values; the codec turns them into bytes and back.
+
+/// rtm_protocol: who installed a route. hostgw's routes carry `.hostgw` (77 unless configured).
+public struct RouteProtocol: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public init(_ rawValue: UInt8) { self.rawValue = rawValue }
+
+    public static let unspec = RouteProtocol(0)
+    public static let redirect = RouteProtocol(1)
+    public static let kernel = RouteProtocol(2)
+    public static let boot = RouteProtocol(3)
+    public static let `static` = RouteProtocol(4)
+    /// hostgw's default marker; named in packaging/rt_protos.d/hostgw.conf.
+    public static let hostgw = RouteProtocol(77)
+
+    public var description: String {
+        switch rawValue {
+        case 0: "unspec"
+        case 1: "redirect"
+        case 2: "kernel"
+        case 3: "boot"
+        case 4: "static"
+        default: String(rawValue)
+        }
+    }
+
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// rtm_scope.
+public struct RouteScope: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    public static let universe = RouteScope(rawValue: 0)
+    public static let site = RouteScope(rawValue: 200)
+    public static let link = RouteScope(rawValue: 253)
+    public static let host = RouteScope(rawValue: 254)
+    public static let nowhere = RouteScope(rawValue: 255)
+
+    public var description: String {
+        switch rawValue {
+        case 0: "global"
+        case 200: "site"
+        case 253: "link"
+        case 254: "host"
+        case 255: "nowhere"
+        default: String(rawValue)
+        }
+    }
+}
+
+/// rtm_type.
+public struct RouteType: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    public static let unicast = RouteType(rawValue: 1)
+    public static let local = RouteType(rawValue: 2)
+    public static let broadcast = RouteType(rawValue: 3)
+    public static let anycast = RouteType(rawValue: 4)
+    public static let multicast = RouteType(rawValue: 5)
+    public static let blackhole = RouteType(rawValue: 6)
+    public static let unreachable = RouteType(rawValue: 7)
+    public static let prohibit = RouteType(rawValue: 8)
+
+    public var description: String {
+        switch rawValue {
+        case 1: "unicast"
+        case 2: "local"
+        case 3: "broadcast"
+        case 4: "anycast"
+        case 5: "multicast"
+        case 6: "blackhole"
+        case 7: "unreachable"
+        case 8: "prohibit"
+        default: String(rawValue)
+        }
+    }
+}
+
+/// Routing table ids (RT_TABLE_*).
+public enum RouteTableID {
+    public static let main: UInt32 = 254
+    public static let local: UInt32 = 255
+    public static let `default`: UInt32 = 253
+}
+
+/// One route as the kernel sees it. `destination`'s family is the route's family.
+public struct Route: Sendable, Hashable, CustomStringConvertible {
+    public var destination: IPPrefix
+    public var gateway: IPAddress?
+    /// Output interface index (RTA_OIF).
+    public var outputInterface: UInt32?
+    public var table: UInt32
+    public var `protocol`: RouteProtocol
+    public var scope: RouteScope
+    public var type: RouteType
+    /// RTNH_F_ONLINK: gateway taken as on-link without a connected prefix. hostgw never sets it.
+    public var onLink: Bool
+    /// RTA_PRIORITY (the metric).
+    public var priority: UInt32?
+    /// RTAX_MTU inside RTA_METRICS.
+    public var mtu: UInt32?
+    /// RTA_PREFSRC.
+    public var preferredSource: IPAddress?
+
+    public init(
+        destination: IPPrefix, gateway: IPAddress? = nil, outputInterface: UInt32? = nil,
+        table: UInt32 = RouteTableID.main, protocol: RouteProtocol = .hostgw,
+        scope: RouteScope = .universe, type: RouteType = .unicast, onLink: Bool = false,
+        priority: UInt32? = nil, mtu: UInt32? = nil, preferredSource: IPAddress? = nil
+    ) {
+        self.destination = destination
+        self.gateway = gateway
+        self.outputInterface = outputInterface
+        self.table = table
+        self.protocol = `protocol`
+        self.scope = scope
+        self.type = type
+        self.onLink = onLink
+        self.priority = priority
+        self.mtu = mtu
+        self.preferredSource = preferredSource
+    }
+
+    public var family: IPFamily { destination.family }
+
+    /// iproute2-like text, for logs and errors: `10.244.3.0/24 via 10.0.0.3 dev#2 proto 77`.
+    public var description: String {
+        var s = type == .unicast ? destination.description : "\(type) \(destination)"
+        if let gateway { s += " via \(gateway)" }
+        if let outputInterface { s += " dev#\(outputInterface)" }
+        if table != RouteTableID.main { s += " table \(table)" }
+        s += " proto \(`protocol`)"
+        if scope != .universe { s += " scope \(scope)" }
+        if let priority { s += " metric \(priority)" }
+        if let mtu { s += " mtu \(mtu)" }
+        if onLink { s += " onlink" }
+        return s
+    }
+}
+
+/// One change to apply to the kernel's routes.
+public struct RouteChange: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable {
+        /// NLM_F_CREATE | NLM_F_EXCL: fails with EEXIST when the route exists.
+        case add
+        /// NLM_F_CREATE | NLM_F_REPLACE: selects by table, destination, tos, metric — not protocol.
+        case replace
+        /// RTM_DELROUTE naming rtm_protocol: removes only a route with that protocol.
+        case delete
+    }
+
+    public var kind: Kind
+    public var route: Route
+
+    public init(_ kind: Kind, _ route: Route) {
+        self.kind = kind
+        self.route = route
+    }
+
+    public var description: String { "\(kind) \(route)" }
+}
+
+/// Operational state (IFLA_OPERSTATE, RFC 2863).
+public enum OperState: UInt8, Sendable, Hashable, CustomStringConvertible {
+    case unknown = 0, notPresent = 1, down = 2, lowerLayerDown = 3, testing = 4, dormant = 5, up = 6
+
+    public var description: String {
+        switch self {
+        case .unknown: "unknown"
+        case .notPresent: "notpresent"
+        case .down: "down"
+        case .lowerLayerDown: "lowerlayerdown"
+        case .testing: "testing"
+        case .dormant: "dormant"
+        case .up: "up"
+        }
+    }
+}
+
+/// A network interface.
+public struct Link: Sendable, Hashable, CustomStringConvertible {
+    public var index: UInt32
+    public var name: String
+    public var mtu: UInt32
+    /// IFF_UP: administratively up.
+    public var isUp: Bool
+    /// IFF_LOWER_UP: carrier present.
+    public var hasCarrier: Bool
+    public var operState: OperState
+
+    public init(index: UInt32, name: String, mtu: UInt32, isUp: Bool, hasCarrier: Bool, operState: OperState) {
+        self.index = index
+        self.name = name
+        self.mtu = mtu
+        self.isUp = isUp
+        self.hasCarrier = hasCarrier
+        self.operState = operState
+    }
+
+    /// Usable for forwarding: up with carrier (operstate `unknown` counts, as for many virtual links).
+    public var isUsable: Bool { isUp && hasCarrier && (operState == .up || operState == .unknown) }
+
+    public var description: String { "\(name)#\(index) mtu \(mtu) \(operState)" }
+}
+
+/// An address on a link: `10.0.0.1/24` has `address` 10.0.0.1 and `network` 10.0.0.0/24.
+public struct InterfaceAddress: Sendable, Hashable, CustomStringConvertible {
+    public var interfaceIndex: UInt32
+    public var address: IPAddress
+    public var prefixLength: Int
+    public var scope: RouteScope
+
+    public init(interfaceIndex: UInt32, address: IPAddress, prefixLength: Int, scope: RouteScope = .universe) {
+        self.interfaceIndex = interfaceIndex
+        self.address = address
+        self.prefixLength = prefixLength
+        self.scope = scope
+    }
+
+    /// The connected prefix this address puts on its link.
+    public var network: IPPrefix? { IPPrefix(address: address, length: prefixLength) }
+
+    public var description: String { "\(address)/\(prefixLength) dev#\(interfaceIndex)" }
+}
+
+/// What the multicast monitor reports.
+public enum NetlinkEvent: Sendable, Hashable {
+    case routeAdded(Route)
+    case routeRemoved(Route)
+    case linkChanged(Link)
+    case linkRemoved(Link)
+    case addressAdded(InterfaceAddress)
+    case addressRemoved(InterfaceAddress)
+    /// The receive buffer overflowed (ENOBUFS): events were lost. Re-dump and re-diff.
+    case overrun
+}

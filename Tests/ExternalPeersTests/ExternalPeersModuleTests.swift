@@ -1,0 +1,6 @@
+import ExternalPeers
+import Testing
+
+@Suite struct ExternalPeersModuleTests {
+    @Test func moduleLinks() {}
+}

@@ -1,0 +1,6 @@
+import RouteSync
+import Testing
+
+@Suite struct RouteSyncModuleTests {
+    @Test func moduleLinks() {}
+}
