@@ -1,0 +1,222 @@
+# shellcheck shell=bash
+# The hostgw namespace lab: nodes on one bridge, a store, one agent per node, pods made by the
+# real CNI bridge + host-local plugins, and an external host. Used by scripts/demo and the
+# end-to-end tests. Everything lives in network namespaces named "$LAB-*" and in "$LAB_DIR";
+# nothing touches the root namespace's links, addresses or routes.
+#
+# Topology (node network 10.77.0.0/24, pod network 10.244.0.0/16):
+#   $LAB-sw     the switch: bridge br0; the etcd store listens here on 10.77.0.2
+#   $LAB-nI     node I: eth0 10.77.0.(10+I)/24, forwarding on, `hostgw run` inside
+#   $LAB-nIpJ   pod J on node I: eth0 from the CNI bridge plugin on the node's cni0
+#   $LAB-ext    an external host: eth0 10.77.0.100/24, no lease, routes from hostgw
+
+LAB_NODE_NET=10.77.0
+LAB_POD_NET=10.244.0.0/16
+LAB_SUBNET_LEN=24
+LAB_STORE_IP=10.77.0.2
+LAB_EXT_IP=10.77.0.100
+LAB_CNI_PATH=${LAB_CNI_PATH:-/usr/lib/cni}
+
+lab_say() { printf '\033[1m[lab]\033[0m %s\n' "$*" >&2; }
+lab_fail() { printf '\033[1;31m[lab] error:\033[0m %s\n' "$*" >&2; return 1; }
+
+# lab_init PREFIX DIR HOSTGW_BINARY: names the lab; does not create anything yet.
+lab_init() {
+  LAB=$1
+  LAB_DIR=$2
+  HOSTGW=$3
+  LAB_STORE=${LAB_STORE:-embedded}
+  mkdir -p "$LAB_DIR"
+  echo "$LAB" >"$LAB_DIR/name"
+  : >"$LAB_DIR/pids"
+}
+
+lab_node_ns() { echo "$LAB-n$1"; }
+lab_pod_ns() { echo "$LAB-n$1p$2"; }
+lab_node_ip() { echo "$LAB_NODE_NET.$((10 + $1))"; }
+lab_exec() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+lab_switch_up() {
+  lab_say "creating the switch namespace $LAB-sw with bridge br0"
+  ip netns add "$LAB-sw"
+  ip -n "$LAB-sw" link set lo up
+  ip -n "$LAB-sw" link add br0 type bridge
+  ip -n "$LAB-sw" link set br0 up
+  ip -n "$LAB-sw" addr add "$LAB_STORE_IP/24" dev br0
+}
+
+# lab_wire NS IFNAME ADDR/LEN: a veth from namespace NS (as eth0) to the switch bridge.
+lab_wire() {
+  local ns=$1 port=$2 addr=$3
+  ip link add "$port" netns "$LAB-sw" type veth peer name eth0 netns "$ns"
+  ip -n "$LAB-sw" link set "$port" master br0 up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" addr add "$addr" dev eth0
+  ip -n "$ns" link set eth0 up
+}
+
+lab_node_add() {
+  local i=$1 ns
+  ns=$(lab_node_ns "$i")
+  lab_say "creating node $i: namespace $ns, eth0 $(lab_node_ip "$i")/24"
+  ip netns add "$ns"
+  lab_wire "$ns" "$LAB-n$i" "$(lab_node_ip "$i")/24"
+  ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
+  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1
+  mkdir -p "$LAB_DIR/n$i"
+}
+
+lab_external_add() {
+  lab_say "creating the external host: namespace $LAB-ext, eth0 $LAB_EXT_IP/24 (no lease)"
+  ip netns add "$LAB-ext"
+  lab_wire "$LAB-ext" "$LAB-ext" "$LAB_EXT_IP/24"
+}
+
+lab_netconf() {
+  printf '{"Network": "%s", "SubnetLen": %s, "Backend": {"Type": "host-gw"}}\n' "$LAB_POD_NET" "$LAB_SUBNET_LEN"
+}
+
+# The store flags every hostgw command in the lab uses.
+lab_store_flags() {
+  case $LAB_STORE in
+    embedded) echo "--store embedded --store-path $LAB_DIR/store.db" ;;
+    etcd) echo "--store etcd --etcd-endpoints http://$LAB_STORE_IP:2379" ;;
+  esac
+}
+
+lab_store_up() {
+  case $LAB_STORE in
+    embedded)
+      lab_say "store: embedded SQLite file $LAB_DIR/store.db (shared by every node's agent)"
+      ;;
+    etcd)
+      lab_say "store: starting etcd in $LAB-sw on $LAB_STORE_IP:2379"
+      ip netns exec "$LAB-sw" etcd --name lab --data-dir "$LAB_DIR/etcd" \
+        --listen-client-urls "http://$LAB_STORE_IP:2379,http://127.0.0.1:2379" \
+        --advertise-client-urls "http://$LAB_STORE_IP:2379" \
+        --listen-peer-urls "http://127.0.0.1:2380" --initial-advertise-peer-urls "http://127.0.0.1:2380" \
+        --initial-cluster "lab=http://127.0.0.1:2380" >"$LAB_DIR/etcd.log" 2>&1 &
+      echo "$! etcd" >>"$LAB_DIR/pids"
+      local n
+      for n in $(seq 1 100); do
+        ip netns exec "$LAB-sw" etcdctl --endpoints "http://127.0.0.1:2379" endpoint health >/dev/null 2>&1 && break
+        sleep 0.1
+      done
+      ip netns exec "$LAB-sw" etcdctl --endpoints "http://127.0.0.1:2379" endpoint health >/dev/null 2>&1 ||
+        lab_fail "etcd did not become healthy; see $LAB_DIR/etcd.log"
+      ;;
+    *) lab_fail "unknown store '$LAB_STORE' (embedded or etcd)" ;;
+  esac
+  # shellcheck disable=SC2046
+  lab_netconf >"$LAB_DIR/net-conf.json"
+  lab_hostgw_in "$LAB-n1" config set "$LAB_DIR/net-conf.json" >/dev/null ||
+    lab_fail "hostgw config set failed"
+}
+
+# lab_hostgw_in NS ARGS...: a hostgw admin command inside namespace NS with the lab's store flags.
+lab_hostgw_in() {
+  local ns=$1 cmd=$2
+  shift 2
+  # shellcheck disable=SC2046
+  ip netns exec "$ns" "$HOSTGW" "$cmd" "$@" $(lab_store_flags)
+}
+
+# lab_agent_start I [EXTRA FLAGS...]: `hostgw run` for node I in the background.
+lab_agent_start() {
+  local i=$1 ns
+  shift
+  ns=$(lab_node_ns "$i")
+  lab_say "starting hostgw run on node $i ($ns)"
+  # shellcheck disable=SC2046
+  ip netns exec "$ns" "$HOSTGW" run $(lab_store_flags) \
+    --node-name "node$i" --iface eth0 \
+    --subnet-file "$LAB_DIR/n$i/subnet.env" --cni-conflist "$LAB_DIR/n$i/10-hostgw.conflist" \
+    --state-dir "$LAB_DIR/n$i/state" --listen 127.0.0.1:9447 \
+    --resync-period "${LAB_RESYNC:-30s}" --lease-ttl "${LAB_LEASE_TTL:-24h}" "$@" \
+    >>"$LAB_DIR/n$i/agent.log" 2>&1 &
+  echo "$!" >"$LAB_DIR/n$i/agent.pid"
+  echo "$! agent-n$i" >>"$LAB_DIR/pids"
+}
+
+lab_agent_pid() { cat "$LAB_DIR/n$1/agent.pid" 2>/dev/null; }
+
+# lab_agent_stop I [SIGNAL]
+lab_agent_stop() {
+  local pid
+  pid=$(lab_agent_pid "$1") || return 0
+  kill "-${2:-TERM}" "$pid" 2>/dev/null || true
+  local n
+  for n in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# lab_wait_for SECONDS CMD...: retries CMD every 100 ms until it succeeds or time runs out.
+lab_wait_for() {
+  local deadline=$(($(date +%s%N) + $1 * 1000000000))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    (($(date +%s%N) < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
+lab_agent_ready() { ip netns exec "$(lab_node_ns "$1")" curl -fsS "http://127.0.0.1:9447/readyz"; }
+
+lab_wait_ready() {
+  local i=$1
+  lab_wait_for "${2:-20}" lab_agent_ready "$i" ||
+    lab_fail "node $i's agent did not become ready; see $LAB_DIR/n$i/agent.log"
+}
+
+# lab_pod_add I J: pod J on node I, via the CNI plugins and the conflist hostgw wrote.
+lab_pod_add() {
+  local i=$1 j=$2 ns node conf
+  ns=$(lab_pod_ns "$i" "$j")
+  node=$(lab_node_ns "$i")
+  conf="$LAB_DIR/n$i/10-hostgw.conflist"
+  [ -s "$conf" ] || lab_fail "node $i has no CNI conflist yet ($conf): is its agent running?"
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  # The bridge plugin takes one plugin config; host-local keeps its allocations per node.
+  jq --arg dir "$LAB_DIR/n$i/ipam" '.plugins[0] + {cniVersion: .cniVersion, name: .name}
+      | .ipam.dataDir = $dir' "$conf" >"$LAB_DIR/n$i/pod-$j.json"
+  ip netns exec "$node" env CNI_COMMAND=ADD CNI_CONTAINERID="$ns" CNI_NETNS="/var/run/netns/$ns" \
+    CNI_IFNAME=eth0 CNI_PATH="$LAB_CNI_PATH" "$LAB_CNI_PATH/bridge" \
+    <"$LAB_DIR/n$i/pod-$j.json" >"$LAB_DIR/n$i/pod-$j.result" ||
+    lab_fail "CNI ADD for pod $j on node $i failed: $(cat "$LAB_DIR/n$i/pod-$j.result")"
+  jq -r '.ips[0].address | split("/")[0]' "$LAB_DIR/n$i/pod-$j.result" >"$LAB_DIR/n$i/pod-$j.ip"
+  lab_say "pod $j on node $i: namespace $ns, address $(cat "$LAB_DIR/n$i/pod-$j.ip")"
+}
+
+lab_pod_ip() { cat "$LAB_DIR/n$1/pod-$2.ip"; }
+
+# lab_echo_start NS PORT: a TCP server in NS that answers each connection with the peer's address.
+lab_echo_start() {
+  local ns=$1 port=${2:-7777}
+  ip netns exec "$ns" socat "TCP-LISTEN:$port,fork,reuseaddr" SYSTEM:'echo $SOCAT_PEERADDR' >/dev/null 2>&1 &
+  echo "$! echo-$ns" >>"$LAB_DIR/pids"
+  lab_wait_for 5 ip netns exec "$ns" sh -c "ss -ltn | grep -q :$port"
+}
+
+# lab_echo_ask FROM_NS ADDR [PORT]: prints the source address the server in ADDR saw.
+lab_echo_ask() {
+  ip netns exec "$1" socat -T2 - "TCP:$2:${3:-7777},connect-timeout=2" </dev/null 2>/dev/null
+}
+
+# lab_down: stop every process, remove every namespace and the lab folder. Safe to call twice.
+lab_down() {
+  [ -n "${LAB:-}" ] || return 0
+  if [ -f "$LAB_DIR/pids" ]; then
+    local pid rest
+    while read -r pid rest; do kill -TERM "$pid" 2>/dev/null || true; done <"$LAB_DIR/pids"
+    sleep 0.3
+    while read -r pid rest; do kill -KILL "$pid" 2>/dev/null || true; done <"$LAB_DIR/pids"
+  fi
+  local ns
+  for ns in $(ip netns list | awk '{print $1}' | grep "^$LAB-" || true); do
+    # Processes still inside (echo servers started by hand) would keep the namespace alive.
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  rm -rf "$LAB_DIR"
+}
