@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Netlink
+
+/// Flags of `hostgw run` beyond the store group. Every one also reads HOSTGW_<FLAG> and the
+/// config file key of the same name.
+struct RunOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("This node's name in its lease. Default: the hostname.", valueName: "name"))
+    var nodeName: String?
+
+    @Option(help: ArgumentHelp("Interface toward the other nodes, by name or by one of its IPs. Default: the interface of the default route.", valueName: "name|ip"))
+    var iface: String?
+
+    @Option(help: ArgumentHelp("Pick the first interface whose name or IP matches this regular expression.", valueName: "regex"))
+    var ifaceRegex: String?
+
+    @Option(help: ArgumentHelp("Pick the interface with a connected network containing this address.", valueName: "ip"))
+    var ifaceCanReach: String?
+
+    @Option(name: .customLong("public-ip"), help: ArgumentHelp("IPv4 address other nodes route through. Must be on the interface (host-gw cannot work through NAT).", valueName: "ip"))
+    var publicIP: String?
+
+    @Option(name: .customLong("public-ipv6"), help: ArgumentHelp("IPv6 address other nodes route through (dual-stack networks).", valueName: "ip"))
+    var publicIPv6: String?
+
+    @Option(help: ArgumentHelp("flannel-compatible subnet file for CNI. Default /run/flannel/subnet.env.", valueName: "path"))
+    var subnetFile: String?
+
+    @Option(help: ArgumentHelp("Also write a CNI conflist (bridge + host-local, ipMasq false) for the leased subnet here.", valueName: "path"))
+    var cniConflist: String?
+
+    @Option(help: ArgumentHelp("Persistent state (remembered subnet). Default /var/lib/hostgw.", valueName: "dir"))
+    var stateDir: String?
+
+    @Option(help: ArgumentHelp("Loopback address for /healthz, /readyz, /metrics, /status. Default 127.0.0.1:9447.", valueName: "host:port"))
+    var listen: String?
+
+    @Flag(help: "Report drift but change no route.")
+    var observeOnly = false
+
+    @Option(name: .customLong("lease-ttl"), help: ArgumentHelp("Lease time to live. Default 24h.", valueName: "duration"))
+    var leaseTTL: String?
+
+    @Option(help: ArgumentHelp("Full resync period, a safety net behind the event triggers. Default 30s.", valueName: "duration"))
+    var resyncPeriod: String?
+
+    @Option(help: ArgumentHelp("MTU written to subnet.env and the conflist. Default: the interface's MTU.", valueName: "bytes"))
+    var mtu: String?
+
+    @Option(help: ArgumentHelp("rtm_protocol marking hostgw's routes (1-255). Default 77 (`hostgw` in rt_protos.d).", valueName: "number"))
+    var `protocol`: String?
+
+    @Option(help: ArgumentHelp("Routing table for peer routes. Default 254 (main).", valueName: "id"))
+    var table: String?
+
+    @Option(help: ArgumentHelp("How long the store may be unreachable before /healthz fails. Default 60s.", valueName: "duration"))
+    var healthGrace: String?
+
+    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical. Default info.", valueName: "level"))
+    var logLevel: String?
+
+    @Option(help: ArgumentHelp("text or json (one object per line). Default text.", valueName: "format"))
+    var logFormat: String?
+}
+
+/// How to choose the interface toward the other nodes.
+enum InterfaceChoice: Sendable, Equatable {
+    case named(String)
+    case address(IPAddress)
+    case regex(String)
+    case canReach(IPAddress)
+    case defaultRoute
+}
+
+struct RunSettings: Sendable {
+    var nodeName: String
+    var interface: InterfaceChoice
+    var publicIP: IPv4Address?
+    var publicIPv6: IPv6Address?
+    var subnetFile: String
+    var cniConflist: String?
+    var stateDir: String
+    var listenHost: String
+    var listenPort: Int
+    var observeOnly: Bool
+    var leaseTTL: Duration
+    var resyncPeriod: Duration
+    var mtu: UInt32?
+    var routeProtocol: RouteProtocol
+    var table: UInt32
+    var healthGrace: Duration
+    var logLevel: Logger.Level
+    var logFormat: LogFormat
+
+    init(_ o: RunOptions, _ r: SettingsResolver) throws {
+        nodeName = r.string("node-name", flag: o.nodeName, default: ProcessInfo.processInfo.hostName)
+        if let v = r.lookup("iface", flag: o.iface) {
+            interface = IPAddress(v.value).map(InterfaceChoice.address) ?? .named(v.value)
+        } else if let v = r.lookup("iface-regex", flag: o.ifaceRegex) {
+            guard (try? Regex(v.value)) != nil else {
+                throw SettingError(setting: "iface-regex", source: v.source, value: v.value, rule: "not a valid regular expression", exitCode: Self.code(v.source))
+            }
+            interface = .regex(v.value)
+        } else if r.lookup("iface-can-reach", flag: o.ifaceCanReach) != nil {
+            interface = .canReach(try r.parsed("iface-can-reach", flag: o.ifaceCanReach, default: .v4(IPv4Address(0)), rule: "must be an IP address", IPAddress.init))
+        } else {
+            interface = .defaultRoute
+        }
+        publicIP = try r.parsed("public-ip", flag: o.publicIP, default: nil, rule: "must be an IPv4 address such as 10.0.0.11") { IPv4Address($0) }
+        publicIPv6 = try r.parsed("public-ipv6", flag: o.publicIPv6, default: nil, rule: "must be an IPv6 address") { IPv6Address($0) }
+        subnetFile = r.string("subnet-file", flag: o.subnetFile, default: "/run/flannel/subnet.env")
+        cniConflist = r.string("cni-conflist", flag: o.cniConflist)
+        stateDir = r.string("state-dir", flag: o.stateDir, default: "/var/lib/hostgw")
+        let listen = r.string("listen", flag: o.listen, default: "127.0.0.1:9447")
+        (listenHost, listenPort) = try Self.parseListen(listen, source: r.lookup("listen", flag: o.listen)?.source ?? "--listen")
+        observeOnly = try r.bool("observe-only", flag: o.observeOnly)
+        leaseTTL = try r.duration("lease-ttl", flag: o.leaseTTL, default: .seconds(24 * 3600))
+        guard leaseTTL >= .seconds(10) else {
+            throw SettingError(setting: "lease-ttl", source: "--lease-ttl", value: o.leaseTTL ?? "", rule: "must be at least 10s", exitCode: ExitStatus.usage)
+        }
+        resyncPeriod = try r.duration("resync-period", flag: o.resyncPeriod, default: .seconds(30))
+        mtu = try r.parsed("mtu", flag: o.mtu, default: nil, rule: "must be a whole number from 576 to 65535") { UInt32($0).flatMap { (576...65535).contains($0) ? $0 : nil } }
+        routeProtocol = try r.parsed("protocol", flag: o.protocol, default: .hostgw, rule: "must be a number from 5 to 255 that no other routing daemon uses (0-4 are the kernel's)") {
+            UInt8($0).flatMap { $0 >= 5 ? RouteProtocol($0) : nil }
+        }
+        table = try r.parsed("table", flag: o.table, default: RouteTableID.main, rule: "must be a routing table id from 1 to 4294967295 (not 255, the local table)") {
+            UInt32($0).flatMap { $0 >= 1 && $0 != RouteTableID.local ? $0 : nil }
+        }
+        healthGrace = try r.duration("health-grace", flag: o.healthGrace, default: .seconds(60))
+        logLevel = try r.parsed("log-level", flag: o.logLevel, default: .info, rule: "must be one of trace, debug, info, notice, warning, error, critical") { Logger.Level(rawValue: $0.lowercased()) }
+        logFormat = try r.parsed("log-format", flag: o.logFormat, default: .text, rule: "must be text or json") { LogFormat(rawValue: $0.lowercased()) }
+    }
+
+    static func code(_ source: String) -> Int32 { source.hasPrefix("--") ? ExitStatus.usage : ExitStatus.config }
+
+    static func parseListen(_ text: String, source: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw SettingError(setting: "listen", source: source, value: text, rule: "must be host:port, e.g. 127.0.0.1:9447", exitCode: code(source))
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard let addr = IPAddress(host) else {
+            throw SettingError(setting: "listen", source: source, value: text, rule: "the host must be an IP address", exitCode: code(source))
+        }
+        // Health, metrics and status are for the node itself; exposing them needs a deliberate proxy.
+        let loopback = (IPPrefix("127.0.0.0/8")?.contains(addr) ?? false) || addr == IPAddress("::1")
+        guard loopback else {
+            throw SettingError(setting: "listen", source: source, value: text, rule: "must be a loopback address (127.0.0.0/8 or ::1)", exitCode: code(source))
+        }
+        return (host, port)
+    }
+}

@@ -1,0 +1,54 @@
+import Netlink
+import Testing
+
+@testable import HostGwAgent
+
+@Suite struct InterfaceSelectionTests {
+    let links = [
+        Link(index: 1, name: "lo", mtu: 65536, isUp: true, hasCarrier: true, operState: .unknown),
+        Link(index: 2, name: "eth0", mtu: 1500, isUp: true, hasCarrier: true, operState: .up),
+        Link(index: 3, name: "bond0", mtu: 9000, isUp: true, hasCarrier: true, operState: .up),
+    ]
+    let addresses = [
+        InterfaceAddress(interfaceIndex: 1, address: IPAddress("127.0.0.1")!, prefixLength: 8, scope: .host),
+        InterfaceAddress(interfaceIndex: 2, address: IPAddress("192.168.1.5")!, prefixLength: 24),
+        InterfaceAddress(interfaceIndex: 3, address: IPAddress("10.0.0.11")!, prefixLength: 24),
+        InterfaceAddress(interfaceIndex: 3, address: IPAddress("fd00::11")!, prefixLength: 64),
+        InterfaceAddress(interfaceIndex: 3, address: IPAddress("fe80::1")!, prefixLength: 64, scope: .link),
+    ]
+    let routes = [Route(destination: IPPrefix("0.0.0.0/0")!, gateway: IPAddress("10.0.0.1"), outputInterface: 3, protocol: .boot)]
+
+    func pick(_ c: InterfaceChoice, ip: IPv4Address? = nil, v6: Bool = false) throws(InterfaceSelectionError) -> SelectedInterface {
+        try selectInterface(c, publicIP: ip, publicIPv6: nil, needIPv4: true, needIPv6: v6, links: links, addresses: addresses, routes: routes)
+    }
+
+    @Test func defaultRouteInterfaceAndItsFirstAddress() throws {
+        let s = try pick(.defaultRoute, v6: true)
+        #expect(s.link.name == "bond0")
+        #expect(s.publicIP == IPv4Address("10.0.0.11"))
+        #expect(s.publicIPv6 == IPv6Address("fd00::11"))
+    }
+
+    @Test func byNameByAddressByRegexByReach() throws {
+        #expect(try pick(.named("eth0")).link.index == 2)
+        #expect(try pick(.address(IPAddress("10.0.0.11")!)).link.index == 3)
+        #expect(try pick(.regex("^eth")).link.index == 2)
+        #expect(try pick(.regex("^10\\.0\\.")).link.index == 3)
+        #expect(try pick(.canReach(IPAddress("192.168.1.77")!)).link.index == 2)
+    }
+
+    @Test func publicIPOffTheInterfaceIsRefusedAsNAT() {
+        #expect(throws: InterfaceSelectionError.publicIPNotOnInterface(ip: IPAddress("203.0.113.9")!, link: "bond0", addresses: ["10.0.0.11"])) {
+            try pick(.defaultRoute, ip: IPv4Address("203.0.113.9"))
+        }
+    }
+
+    @Test func missingThingsAreNamed() {
+        #expect(throws: InterfaceSelectionError.noSuchInterface("eth9")) { try pick(.named("eth9")) }
+        #expect(throws: InterfaceSelectionError.cannotReach(IPAddress("172.16.0.1")!)) { try pick(.canReach(IPAddress("172.16.0.1")!)) }
+        #expect(throws: InterfaceSelectionError.noAddress(family: .v6, link: "eth0")) { try pick(.named("eth0"), v6: true) }
+        #expect(throws: InterfaceSelectionError.noDefaultRoute) {
+            try selectInterface(.defaultRoute, publicIP: nil, publicIPv6: nil, needIPv4: true, needIPv6: false, links: links, addresses: addresses, routes: [])
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+@testable import HostGwAgent
+
+@Suite struct SettingsPrecedenceTests {
+    @Test func flagBeatsEnvironmentBeatsFileBeatsDefault() throws {
+        let r = SettingsResolver(
+            file: ["node-name": "from-file", "listen": "127.0.0.1:1000", "subnet-file": "/file"],
+            environment: ["HOSTGW_NODE_NAME": "from-env", "HOSTGW_LISTEN": "127.0.0.1:2000"])
+        #expect(r.string("node-name", flag: "from-flag", default: "d") == "from-flag")
+        #expect(r.string("node-name", flag: nil, default: "d") == "from-env")
+        #expect(r.string("subnet-file", flag: nil, default: "d") == "/file")
+        #expect(r.string("state-dir", flag: nil, default: "d") == "d")
+        #expect(r.lookup("listen", flag: nil)?.source == "HOSTGW_LISTEN")
+    }
+
+    @Test func unknownConfigKeyIsRefusedWithSuggestion() {
+        let json = Data(#"{"etcd-endpoint": "http://x:2379"}"#.utf8)
+        #expect {
+            try SettingsResolver.parseFile(json, path: "/etc/hostgw/config.json")
+        } throws: { error in
+            let e = error as? SettingError
+            return e?.setting == "etcd-endpoint" && e?.exitCode == 78 && "\(error)".contains("did you mean 'etcd-endpoints'")
+        }
+    }
+
+    @Test func configFileValuesOfEveryJSONTypeBecomeFlagText() throws {
+        let json = Data(#"{"observe-only": true, "mtu": 1450, "etcd-endpoints": ["http://a:2379", "http://b:2379"]}"#.utf8)
+        let f = try SettingsResolver.parseFile(json, path: "c.json")
+        #expect(f == ["observe-only": "true", "mtu": "1450", "etcd-endpoints": "http://a:2379,http://b:2379"])
+    }
+
+    @Test func badEnvironmentValueNamesTheVariableAndExits78() {
+        let r = SettingsResolver(file: [:], environment: ["HOSTGW_LEASE_TTL": "forever"])
+        #expect {
+            _ = try r.duration("lease-ttl", flag: nil, default: .seconds(1))
+        } throws: { error in
+            let e = error as? SettingError
+            return e?.source == "HOSTGW_LEASE_TTL" && e?.exitCode == 78 && e?.value == "forever"
+        }
+    }
+
+    @Test(arguments: [("30s", 30.0), ("500ms", 0.5), ("5m", 300.0), ("24h", 86400.0), ("1h30m", 5400.0), ("90", 90.0)])
+    func durationsParse(_ text: String, _ seconds: Double) throws {
+        let d = try #require(parseDuration(text))
+        #expect(abs(d.seconds - seconds) < 0.001)
+    }
+
+    @Test(arguments: ["", "0", "-5s", "5x", "s", "1h30", "abc"])
+    func badDurationsAreRefused(_ text: String) {
+        #expect(parseDuration(text) == nil)
+    }
+
+    @Test(arguments: ["0.0.0.0:9447", "10.0.0.1:9447", "127.0.0.1", "127.0.0.1:99999", "localhost:9447"])
+    func listenMustBeLoopbackHostPort(_ text: String) {
+        #expect(throws: SettingError.self) { try RunSettings.parseListen(text, source: "--listen") }
+    }
+
+    @Test func listenAcceptsLoopbackV4AndV6() throws {
+        #expect(try RunSettings.parseListen("127.0.0.1:9447", source: "--listen") == ("127.0.0.1", 9447))
+        #expect(try RunSettings.parseListen("[::1]:9447", source: "--listen") == ("::1", 9447))
+    }
+}
