@@ -1,0 +1,237 @@
+// `hostgw run`: wires SubnetLease and RouteSync into one process under swift-service-lifecycle.
+//
+// Order of work, each step retried with backoff rather than crashing (systemd would restart us
+// in a loop and nothing would be gained):
+//   network config from the store -> interface and public IP -> own lease -> subnet files ->
+//   reconciler fed by lease snapshots, kernel events and a periodic resync.
+// The loopback HTTP server, the store probe and the watchdog run from the first second, so an
+// operator can see why the agent is not ready. Routes are never removed on the way out.
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Netlink
+import Prometheus
+import RouteSync
+import ServiceLifecycle
+import SubnetLease
+
+/// Thrown out of the daemon to end the process with a specific exit status.
+struct DaemonExit: Error, CustomStringConvertible {
+    var code: Int32
+    var message: String
+    var description: String { message }
+}
+
+/// The parts a status document is built from, filled in as the daemon gets going.
+actor DaemonState {
+    var interface: SelectedInterface?
+    var leaseManager: LeaseManager?
+    var reconciler: RouteReconciler?
+    var invalidEntries = 0
+
+    func set(interface: SelectedInterface) { self.interface = interface }
+    func set(leaseManager: LeaseManager) { self.leaseManager = leaseManager }
+    func set(reconciler: RouteReconciler) { self.reconciler = reconciler }
+    func set(invalidEntries: Int) { self.invalidEntries = invalidEntries }
+}
+
+struct AgentDaemon: Service {
+    let settings: RunSettings
+    let storeSettings: StoreSettings
+    let store: any SubnetStore
+    let netlink: NetlinkClient
+    let health: AgentHealth
+    let state = DaemonState()
+    let notifier: SystemdNotifier
+    let logger: Logger
+
+    var keys: LeaseKeys { LeaseKeys(prefix: storeSettings.prefix) }
+
+    func run() async throws {
+        notifier.status("reading the network config from \(storeSettings.summary)")
+        let config = try await retrying("read the network config at \(keys.config)") {
+            try await store.getConfig(keys: keys)
+        }
+        logger.info(
+            "network config",
+            metadata: ["network": "\(config.network?.description ?? "-")", "ipv6Network": "\(config.ipv6Network?.description ?? "-")"])
+
+        let chosen: SelectedInterface
+        do {
+            chosen = try selectInterface(
+                settings.interface, publicIP: settings.publicIP, publicIPv6: settings.publicIPv6,
+                needIPv4: config.enableIPv4, needIPv6: config.enableIPv6,
+                links: try await netlink.links(), addresses: try await netlink.addresses(),
+                routes: try await netlink.routes(family: .v4, table: RouteTableID.main, protocol: nil))
+        } catch let e as InterfaceSelectionError {
+            throw DaemonExit(code: ExitStatus.config, message: "cannot pick the interface toward the other nodes: \(e)")
+        }
+        await state.set(interface: chosen)
+        logger.info(
+            "interface",
+            metadata: ["iface": "\(chosen.link.name)", "publicIP": "\(chosen.publicIP?.description ?? "-")", "publicIPv6": "\(chosen.publicIPv6?.description ?? "-")"])
+
+        let manager = LeaseManager(
+            store: store, config: config,
+            identity: NodeIdentity(nodeName: settings.nodeName, publicIP: chosen.publicIP, publicIPv6: chosen.publicIPv6, agentVersion: BuildInfo.version),
+            options: LeaseOptions(keys: keys, ttl: settings.leaseTTL, stateDirectory: settings.stateDir),
+            logger: logger)
+        await state.set(leaseManager: manager)
+        notifier.status("acquiring a subnet lease")
+        let lease = try await retrying("acquire a subnet lease", maxDelay: .seconds(30)) { try await manager.acquire() }
+        logger.notice(
+            "lease acquired",
+            metadata: ["subnet": "\(lease.subnet?.description ?? "-")", "ipv6Subnet": "\(lease.ipv6Subnet?.description ?? "-")", "reservation": "\(lease.isReservation)"])
+        await recordLease(manager)
+
+        let info = PodNetworkInfo(
+            network: config.network, subnet: lease.subnet, ipv6Network: config.ipv6Network, ipv6Subnet: lease.ipv6Subnet,
+            mtu: settings.mtu ?? chosen.link.mtu)
+        do {
+            try writeFileAtomically(renderSubnetEnv(info), to: settings.subnetFile)
+            if let path = settings.cniConflist { try writeFileAtomically(try renderCNIConflist(info), to: path) }
+        } catch {
+            throw DaemonExit(code: ExitStatus.software, message: "cannot write the subnet file \(settings.subnetFile): \(error)")
+        }
+
+        let syncConfig = RouteSyncConfig(
+            podNetworks: Dictionary(uniqueKeysWithValues: IPFamily.allCases.compactMap { f in config.network(for: f).map { (f, $0) } }),
+            subnetLengths: Dictionary(uniqueKeysWithValues: IPFamily.allCases.map { ($0, config.subnetLength(for: $0)) }),
+            routeProtocol: settings.routeProtocol, table: settings.table, resyncPeriod: settings.resyncPeriod,
+            observeOnly: settings.observeOnly, localSubnets: [lease.subnet, lease.ipv6Subnet].compactMap { $0 })
+        let reconciler = RouteReconciler(access: netlink, config: syncConfig, logger: logger)
+        await state.set(reconciler: reconciler)
+        let monitor = try NetlinkMonitor()
+        let watcher = LeaseWatcher(store: store, config: config, keys: keys, logger: logger)
+        notifier.status("syncing routes")
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // Renewal failures are retried inside; only a lost lease ends the loop.
+                do {
+                    try await manager.runRenewals()
+                } catch let e as LeaseError {
+                    logger.critical("lease lost; exiting so the service manager restarts the agent; routes are left in place", metadata: ["error": "\(e)"])
+                    throw DaemonExit(code: 75, message: "\(e)")
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    await recordLease(manager)
+                    try await Task.sleep(for: .seconds(2))
+                }
+            }
+            group.addTask {
+                for await snapshot in watcher.snapshots() {
+                    await state.set(invalidEntries: snapshot.skipped.count)
+                    await reconciler.update(leases: snapshot.leases, localSubnets: syncConfig.localSubnets)
+                }
+            }
+            group.addTask { try await reconciler.consume(events: monitor) }
+            group.addTask { await reconciler.run() }
+            group.addTask { await watchProgress(reconciler) }
+            defer { monitor.stop() }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Marks the agent ready after the first full pass, then keeps health's reconcile time fresh.
+    private func watchProgress(_ reconciler: RouteReconciler) async {
+        var announced = false
+        while !Task.isCancelled {
+            let status = await reconciler.status()
+            if let last = status.lastFullSync {
+                await health.reconciled(at: last)
+                let text = "routing \(status.peerCounts["ok"] ?? 0)/\(status.peers.count) peer routes ok, \(status.routesInstalled) installed"
+                if !announced {
+                    announced = true
+                    await health.markReady()
+                    notifier.ready(status: text)
+                    logger.notice("ready: first full reconcile done", metadata: ["routes": "\(status.routesInstalled)", "peers": "\(status.peers.count)"])
+                } else {
+                    notifier.status(text)
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(announced ? 1000 : 50))
+        }
+    }
+
+    private func recordLease(_ manager: LeaseManager) async {
+        let s = await manager.status
+        await health.lease(expiration: s.expiration, renewalFailures: s.consecutiveFailures)
+        if let exp = s.expiration {
+            Gauge(label: "hostgw_lease_expiry_timestamp_seconds").record(exp.timeIntervalSince1970)
+        }
+    }
+
+    /// Runs `body` until it succeeds, with exponential backoff; never gives up (the agent is
+    /// useless without it, and restarting would not help). Each failure is logged and shown in
+    /// sd_notify's STATUS.
+    private func retrying<T: Sendable>(
+        _ what: String, maxDelay: Duration = .seconds(10), _ body: () async throws -> T
+    ) async throws -> T {
+        var delay: Duration = .milliseconds(200)
+        var attempt = 0
+        while true {
+            do {
+                return try await body()
+            } catch {
+                attempt += 1
+                logger.warning("cannot \(what); retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)", "retryIn": "\(delay)"])
+                notifier.status("cannot \(what) (attempt \(attempt)): \(error)")
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, maxDelay)
+            }
+        }
+    }
+}
+
+/// Probes the store every few seconds so health and metrics know whether it answers, whatever
+/// else the agent is doing.
+struct StoreProbe: Service {
+    let store: any SubnetStore
+    let health: AgentHealth
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let gauge = Gauge(label: "hostgw_store_reachable")
+        var wasReachable = true
+        while !Task.isCancelled {
+            do {
+                try await store.checkHealth()
+                await health.store(reachable: true)
+                gauge.record(1)
+                if !wasReachable { logger.notice("store reachable again", metadata: ["store": "\(store.name)"]) }
+                wasReachable = true
+            } catch {
+                await health.store(reachable: false, error: "\(error)")
+                gauge.record(0)
+                if wasReachable {
+                    logger.error("store unreachable; keeping every route, retrying", metadata: ["store": "\(store.name)", "error": "\(error)"])
+                }
+                wasReachable = false
+            }
+            try await Task.sleep(for: interval)
+        }
+    }
+}
+
+/// Pings systemd's watchdog while the agent is healthy, so a stuck agent gets restarted.
+struct WatchdogService: Service {
+    let notifier: SystemdNotifier
+    let health: AgentHealth
+    let policy: HealthPolicy
+
+    func run() async throws {
+        guard let interval = notifier.watchdogInterval else { return }
+        while !Task.isCancelled {
+            // Only a stuck loop stops the pings: a store outage is survivable and a restart would not fix it.
+            let problems = healthProblems(await health.snapshot, policy: policy, now: Date())
+            if !problems.contains(where: { $0.contains("reconcile") }) { notifier.watchdog() }
+            try await Task.sleep(for: interval)
+        }
+    }
+}

@@ -1,0 +1,151 @@
+// The document behind `hostgw status`, `/status` and `hostgw check`: what this node leased, the
+// store's health, every peer and its route state, recent drift. The JSON field names are an
+// interface for scripts: add fields, never rename one.
+import Foundation
+import Netlink
+import RouteSync
+
+struct NodeStatusReport: Codable, Sendable {
+    struct LeaseReport: Codable, Sendable {
+        var subnet: IPPrefix?
+        var ipv6Subnet: IPPrefix?
+        var expiration: Date?
+        var reservation: Bool
+        var lastRenewal: Date?
+        var renewalFailures: Int
+        var lastError: String?
+    }
+
+    struct StoreReport: Codable, Sendable {
+        var backend: String
+        var reachable: Bool
+        var unreachableSince: Date?
+        var lastError: String?
+        var invalidEntries: Int?
+    }
+
+    var generatedAt: Date
+    var node: String
+    /// False when `hostgw status` had to read the store and the kernel itself.
+    var agentRunning: Bool
+    var agentVersion: String?
+    var interface: String?
+    var publicIP: String?
+    var publicIPv6: String?
+    var lease: LeaseReport?
+    var store: StoreReport
+    var ready: Bool?
+    /// Why /healthz fails, one line each; empty when healthy.
+    var healthProblems: [String]
+    var routeSync: RouteSyncStatus
+    /// Things an operator should know that fit nowhere else (forwarding disabled, observe-only...).
+    var notes: [String]
+}
+
+extension NodeStatusReport {
+    func jsonData(pretty: Bool = true) throws -> Data {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .iso8601
+        e.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        return try e.encode(self)
+    }
+
+    static func decode(_ data: Data) throws -> NodeStatusReport {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return try d.decode(NodeStatusReport.self, from: data)
+    }
+
+    var badPeers: [PeerStatus] { routeSync.peers.filter { $0.state != .ok } }
+
+    func recentDrift(within window: Duration, now: Date) -> [DriftEvent] {
+        routeSync.recentDrift.filter { now.timeIntervalSince($0.time) <= window.seconds }
+    }
+}
+
+/// `2h 5m`, `45s`, `3d 4h`: a coarse, readable span.
+func humanSpan(_ seconds: Double) -> String {
+    let s = Int(seconds.rounded())
+    if abs(s) < 60 { return "\(s)s" }
+    if abs(s) < 3600 { return "\(s / 60)m \(abs(s) % 60)s" }
+    if abs(s) < 86400 { return "\(s / 3600)h \(abs(s) % 3600 / 60)m" }
+    return "\(s / 86400)d \(abs(s) % 86400 / 3600)h"
+}
+
+func isoTime(_ d: Date) -> String {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime]
+    return f.string(from: d)
+}
+
+/// The human table of `hostgw status`.
+func renderStatus(_ r: NodeStatusReport, now: Date = Date()) -> String {
+    var out: [String] = []
+    let agent = r.agentRunning
+        ? "agent running\(r.agentVersion.map { ", hostgw \($0)" } ?? "")\(r.ready == false ? ", not ready yet" : "")"
+        : "AGENT NOT RUNNING (states below computed from the store and the kernel)"
+    out.append("node       \(r.node) (\(agent))")
+    if let iface = r.interface {
+        out.append("interface  \(iface) \([r.publicIP, r.publicIPv6].compactMap { $0 }.joined(separator: " "))")
+    }
+    if let l = r.lease {
+        let subnets = [l.subnet, l.ipv6Subnet].compactMap { $0?.description }.joined(separator: " ")
+        var line = "lease      \(subnets)"
+        if l.reservation {
+            line += "  reservation (no expiry)"
+        } else if let exp = l.expiration {
+            line += "  expires \(isoTime(exp)) (in \(humanSpan(exp.timeIntervalSince(now))))"
+        }
+        if l.renewalFailures > 0 { line += "  RENEWAL FAILING x\(l.renewalFailures): \(l.lastError ?? "")" }
+        out.append(line)
+    } else {
+        out.append("lease      none held by this node")
+    }
+    var store = "store      \(r.store.backend)  \(r.store.reachable ? "reachable" : "UNREACHABLE")"
+    if !r.store.reachable, let since = r.store.unreachableSince { store += " for \(humanSpan(now.timeIntervalSince(since)))" }
+    if let e = r.store.lastError, !r.store.reachable { store += ": \(e)" }
+    if let n = r.store.invalidEntries, n > 0 { store += "  (\(n) invalid entries skipped)" }
+    out.append(store)
+    let rs = r.routeSync
+    var routes = "routes     \(rs.routesInstalled) installed"
+    let ok = rs.peers.filter { $0.state == .ok }.count
+    routes += ", \(ok)/\(rs.peers.count) peer routes ok"
+    if let last = rs.lastFullSync { routes += ", last full sync \(humanSpan(now.timeIntervalSince(last))) ago" }
+    if rs.observeOnly { routes += "  OBSERVE-ONLY (drift reported, not repaired)" }
+    out.append(routes)
+    for p in r.healthProblems { out.append("health     UNHEALTHY: \(p)") }
+    for n in r.notes { out.append("note       \(n)") }
+    out.append("")
+
+    let header = ["PEER", "SUBNET", "GATEWAY", "DEV", "STATE", "DETAIL"]
+    let rows = rs.peers.map { p in
+        [p.node ?? "-", p.subnet.description, p.gateway?.description ?? "-", p.interface ?? "-", p.state.rawValue,
+         [p.reason, p.lastError].compactMap { $0 }.joined(separator: "; ")]
+    }
+    out.append(contentsOf: table(header, rows.isEmpty ? [["(no peers)", "", "", "", "", ""]] : rows))
+
+    let drift = rs.recentDrift.suffix(10)
+    out.append("")
+    if drift.isEmpty {
+        out.append("RECENT DRIFT: none")
+    } else {
+        out.append("RECENT DRIFT (newest last; totals: \(rs.driftCounts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")))")
+        out.append(contentsOf: table(
+            ["TIME", "KIND", "SUBNET", "PEER", "EXPECTED", "ACTUAL", "REPAIRED"],
+            drift.map { d in
+                [isoTime(d.time), d.kind.rawValue, d.subnet.description, d.peer ?? "-", d.expected ?? "-", d.actual ?? "-", d.repaired ? "yes" : "no"]
+            }))
+    }
+    return out.joined(separator: "\n") + "\n"
+}
+
+/// Left-aligned columns, two spaces apart; the last column is not padded.
+func table(_ header: [String], _ rows: [[String]]) -> [String] {
+    let all = [header] + rows
+    let widths = header.indices.map { c in all.map { $0[c].count }.max() ?? 0 }
+    return all.map { row in
+        row.enumerated().map { c, cell in
+            c == row.count - 1 ? cell : cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+    }
+}
