@@ -1,0 +1,335 @@
+// The embedded store: one SQLite file (through GRDB) that several agents on one host, or a lab,
+// share instead of etcd. It mimics the etcd semantics leases rely on: a global revision bumped
+// by every write, an event log to watch from a revision, and TTL keys that expire. Every write
+// runs in a BEGIN IMMEDIATE transaction so claims from several processes serialise on the file
+// lock; WAL mode lets watchers poll while others write.
+public import Foundation
+import GRDB
+public import Logging
+public import Metrics
+
+public final class EmbeddedStore: SubnetStore {
+    public let path: String
+    public var name: String { "sqlite \(path)" }
+    private let pool: DatabasePool
+    private let now: @Sendable () -> Date
+    private let pollInterval: Duration
+    private let logger: Logger
+    private let metrics: StoreMetrics
+    /// Events kept for watchers that fall behind; older ones are compacted away.
+    private let eventRetention: Int64
+
+    /// Opens (creating if needed) the database file. `now` is the wall clock used for TTLs: tests
+    /// inject one to expire keys without waiting.
+    public init(
+        path: String, logger: Logger, pollInterval: Duration = .milliseconds(150), eventRetention: Int64 = 10_000,
+        busyTimeout: TimeInterval = 10, metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) throws(StoreError) {
+        self.path = path
+        self.now = now
+        self.pollInterval = pollInterval
+        self.logger = logger
+        self.eventRetention = eventRetention
+        metrics = StoreMetrics(store: "sqlite", factory: metricsFactory)
+        var config = Configuration()
+        config.busyMode = .timeout(busyTimeout)
+        config.label = "hostgw-store"
+        do {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            pool = try DatabasePool(path: path, configuration: config)
+            try pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    try db.execute(sql: Self.schema)
+                    return .commit
+                }
+            }
+        } catch {
+            throw StoreError.database(path: path, message: "open failed: \(error)")
+        }
+        metrics.setReachable(true)
+    }
+
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS meta (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            revision INTEGER NOT NULL,
+            compacted INTEGER NOT NULL);
+        INSERT OR IGNORE INTO meta (id, revision, compacted) VALUES (1, 1, 0);
+        CREATE TABLE IF NOT EXISTS kv (
+            key TEXT PRIMARY KEY,
+            value BLOB NOT NULL,
+            create_revision INTEGER NOT NULL,
+            mod_revision INTEGER NOT NULL,
+            ttl_ms INTEGER,
+            expires_at REAL);
+        CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at) WHERE expires_at IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS events (
+            revision INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,
+            deleted INTEGER NOT NULL,
+            value BLOB,
+            create_revision INTEGER,
+            ttl_ms INTEGER,
+            expires_at REAL);
+        """
+
+    // MARK: SubnetStore
+
+    public func range(prefix: String) async throws -> RangeResult {
+        let t = now().timeIntervalSince1970
+        return try await read("range") { db in
+            let revision = try Int64.fetchOne(db, sql: "SELECT revision FROM meta") ?? 1
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM kv WHERE substr(key, 1, ?) = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key",
+                arguments: [prefix.count, prefix, t])
+            return RangeResult(entries: rows.map(Self.entry), revision: revision)
+        }
+    }
+
+    public func get(key: String) async throws -> StoreEntry? {
+        let t = now().timeIntervalSince1970
+        return try await read("get") { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)", arguments: [key, t])
+                .map(Self.entry)
+        }
+    }
+
+    public func put(key: String, value: Data) async throws -> StoreEntry {
+        let t = now().timeIntervalSince1970
+        return try await write("put") { db in
+            let revision = try Self.purgeAndBump(db, now: t)
+            let existing = try Row.fetchOne(db, sql: "SELECT create_revision FROM kv WHERE key = ?", arguments: [key])
+            let created: Int64 = existing?["create_revision"] ?? revision
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO kv (key, value, create_revision, mod_revision, ttl_ms, expires_at) VALUES (?, ?, ?, ?, NULL, NULL)",
+                arguments: [key, value, created, revision])
+            let entry = StoreEntry(key: key, value: value, createRevision: created, modRevision: revision, expiration: nil)
+            try Self.log(db, .put(entry), ttlMS: nil)
+            return entry
+        }
+    }
+
+    public func create(key: String, value: Data, ttl: Duration?) async throws -> StoreEntry? {
+        let t = now().timeIntervalSince1970
+        let ttlMS = ttl.map { Self.milliseconds($0) }
+        return try await write("create") { db in
+            _ = try Self.purgeExpired(db, now: t)
+            if try Int.fetchOne(db, sql: "SELECT 1 FROM kv WHERE key = ?", arguments: [key]) != nil { return nil }
+            let revision = try Self.bump(db)
+            let expires = ttlMS.map { t + Double($0) / 1000 }
+            try db.execute(
+                sql: "INSERT INTO kv (key, value, create_revision, mod_revision, ttl_ms, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [key, value, revision, revision, ttlMS, expires])
+            let entry = StoreEntry(
+                key: key, value: value, createRevision: revision, modRevision: revision, ttlHandle: ttlMS == nil ? 0 : revision,
+                expiration: expires.map { Date(timeIntervalSince1970: $0) })
+            try Self.log(db, .put(entry), ttlMS: ttlMS)
+            return entry
+        }
+    }
+
+    public func compareAndSwap(_ entry: StoreEntry, value: Data) async throws -> StoreEntry? {
+        let t = now().timeIntervalSince1970
+        return try await write("compareAndSwap") { db in
+            _ = try Self.purgeExpired(db, now: t)
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM kv WHERE key = ? AND mod_revision = ?", arguments: [entry.key, entry.modRevision])
+            else { return nil }
+            let revision = try Self.bump(db)
+            try db.execute(sql: "UPDATE kv SET value = ?, mod_revision = ? WHERE key = ?", arguments: [value, revision, entry.key])
+            var updated = Self.entry(row)
+            updated.value = value
+            updated.modRevision = revision
+            try Self.log(db, .put(updated), ttlMS: row["ttl_ms"])
+            return updated
+        }
+    }
+
+    public func refresh(_ entry: StoreEntry, ttl: Duration) async throws -> StoreEntry? {
+        let t = now().timeIntervalSince1970
+        return try await write("refresh") { db in
+            _ = try Self.purgeExpired(db, now: t)
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM kv WHERE key = ? AND create_revision = ?", arguments: [entry.key, entry.createRevision])
+            else { return nil }
+            let ttlMS: Int64? = row["ttl_ms"]
+            guard let ttlMS else { return Self.entry(row) }  // no TTL: nothing to push, but it is alive
+            // A refresh is not a change of the key: like an etcd keep-alive it bumps no revision.
+            try db.execute(sql: "UPDATE kv SET expires_at = ? WHERE key = ?", arguments: [t + Double(ttlMS) / 1000, entry.key])
+            return try Row.fetchOne(db, sql: "SELECT * FROM kv WHERE key = ?", arguments: [entry.key]).map(Self.entry)
+        }
+    }
+
+    public func compareAndDelete(_ entry: StoreEntry) async throws -> Bool {
+        let t = now().timeIntervalSince1970
+        return try await write("compareAndDelete") { db in
+            _ = try Self.purgeExpired(db, now: t)
+            guard try Int.fetchOne(db, sql: "SELECT 1 FROM kv WHERE key = ? AND mod_revision = ?", arguments: [entry.key, entry.modRevision]) != nil
+            else { return false }
+            let revision = try Self.bump(db)
+            try db.execute(sql: "DELETE FROM kv WHERE key = ?", arguments: [entry.key])
+            try Self.log(db, .delete(key: entry.key, revision: revision), ttlMS: nil)
+            return true
+        }
+    }
+
+    public func watch(prefix: String, fromRevision: Int64) -> AsyncThrowingStream<WatchBatch, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<WatchBatch, any Error>.makeStream()
+        let task = Task { [self] in
+            var next = fromRevision
+            do {
+                while !Task.isCancelled {
+                    let batch = try await poll(prefix: prefix, from: next)
+                    if let batch {
+                        if !batch.events.isEmpty { continuation.yield(batch) }
+                        next = batch.revision + 1
+                    }
+                    try await Task.sleep(for: pollInterval)
+                }
+                continuation.finish()
+            } catch is CancellationError {
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    public func checkHealth() async throws {
+        _ = try await read("health") { db in try Int64.fetchOne(db, sql: "SELECT revision FROM meta") }
+    }
+
+    // MARK: internals
+
+    /// One cheap poll: the meta row; expired keys are purged here too, so watchers see TTL
+    /// expiry as deletes even when nobody else writes.
+    private func poll(prefix: String, from next: Int64) async throws -> WatchBatch? {
+        let t = now().timeIntervalSince1970
+        let (revision, compacted, earliest) = try await read("watch") { db -> (Int64, Int64, Double?) in
+            let row = try Row.fetchOne(db, sql: "SELECT revision, compacted, (SELECT MIN(expires_at) FROM kv) AS earliest FROM meta")
+            let revision: Int64 = row?["revision"] ?? 1
+            let compacted: Int64 = row?["compacted"] ?? 0
+            let earliest: Double? = row?["earliest"]
+            return (revision, compacted, earliest)
+        }
+        if next <= compacted { throw StoreError.compacted(requested: next, compactRevision: compacted + 1) }
+        if let earliest, earliest <= t {
+            _ = try await write("purge") { db in try Self.purgeExpired(db, now: t) }
+        }
+        guard revision >= next || earliest.map({ $0 <= t }) == true else { return nil }
+        return try await read("watch") { db in
+            let meta = try Row.fetchOne(db, sql: "SELECT revision, compacted FROM meta")
+            let head: Int64 = meta?["revision"] ?? 1
+            let compacted: Int64 = meta?["compacted"] ?? 0
+            if next <= compacted { throw StoreError.compacted(requested: next, compactRevision: compacted + 1) }
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM events WHERE revision >= ? AND revision <= ? AND substr(key, 1, ?) = ? ORDER BY revision",
+                arguments: [next, head, prefix.count, prefix])
+            let events: [WatchEvent] = rows.map { row in
+                let deleted: Bool = row["deleted"]
+                if deleted { return .delete(key: row["key"], revision: row["revision"]) }
+                let ttlMS: Int64? = row["ttl_ms"]
+                let expires: Double? = row["expires_at"]
+                let created: Int64 = row["create_revision"]
+                return .put(
+                    StoreEntry(
+                        key: row["key"], value: row["value"], createRevision: created, modRevision: row["revision"],
+                        ttlHandle: ttlMS == nil ? 0 : created, expiration: expires.map { Date(timeIntervalSince1970: $0) }))
+            }
+            return WatchBatch(revision: head, events: events)
+        }
+    }
+
+    private static func entry(_ row: Row) -> StoreEntry {
+        let ttlMS: Int64? = row["ttl_ms"]
+        let expires: Double? = row["expires_at"]
+        let created: Int64 = row["create_revision"]
+        return StoreEntry(
+            key: row["key"], value: row["value"], createRevision: created, modRevision: row["mod_revision"],
+            ttlHandle: ttlMS == nil ? 0 : created, expiration: expires.map { Date(timeIntervalSince1970: $0) })
+    }
+
+    private static func bump(_ db: Database) throws -> Int64 {
+        try db.execute(sql: "UPDATE meta SET revision = revision + 1")
+        return try Int64.fetchOne(db, sql: "SELECT revision FROM meta") ?? 1
+    }
+
+    private static func purgeAndBump(_ db: Database, now: Double) throws -> Int64 {
+        _ = try purgeExpired(db, now: now)
+        return try bump(db)
+    }
+
+    /// Deletes expired keys, each as its own revision with a delete event (what etcd does when a
+    /// lease expires). Returns how many were purged.
+    @discardableResult
+    private static func purgeExpired(_ db: Database, now: Double) throws -> Int {
+        let keys = try String.fetchAll(db, sql: "SELECT key FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY key", arguments: [now])
+        for key in keys {
+            let revision = try bump(db)
+            try db.execute(sql: "DELETE FROM kv WHERE key = ?", arguments: [key])
+            try log(db, .delete(key: key, revision: revision), ttlMS: nil)
+        }
+        return keys.count
+    }
+
+    private static func log(_ db: Database, _ event: WatchEvent, ttlMS: Int64?) throws {
+        switch event {
+        case .put(let e):
+            try db.execute(
+                sql: "INSERT INTO events (revision, key, deleted, value, create_revision, ttl_ms, expires_at) VALUES (?, ?, 0, ?, ?, ?, ?)",
+                arguments: [e.modRevision, e.key, e.value, e.createRevision, ttlMS, e.expiration?.timeIntervalSince1970])
+        case .delete(let key, let revision):
+            try db.execute(sql: "INSERT INTO events (revision, key, deleted) VALUES (?, ?, 1)", arguments: [revision, key])
+        }
+    }
+
+    private func compact(_ db: Database) throws {
+        let revision = try Int64.fetchOne(db, sql: "SELECT revision FROM meta") ?? 1
+        guard revision % 512 == 0, revision > eventRetention else { return }
+        let floor = revision - eventRetention
+        try db.execute(sql: "DELETE FROM events WHERE revision <= ?", arguments: [floor])
+        try db.execute(sql: "UPDATE meta SET compacted = MAX(compacted, ?)", arguments: [floor])
+    }
+
+    static func milliseconds(_ d: Duration) -> Int64 {
+        let (s, atto) = d.components
+        return max(1, s * 1000 + atto / 1_000_000_000_000_000)
+    }
+
+    private func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            metrics.failed(operation)
+            throw StoreError.database(path: path, message: "\(operation) failed: \(error)")
+        }
+    }
+
+    private func write<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    try self.compact(db)
+                    return .commit
+                }
+                guard let result else { throw StoreError.database(path: self.path, message: "\(operation): transaction returned nothing") }
+                return result
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            metrics.failed(operation)
+            logger.warning("embedded store write failed", metadata: ["operation": "\(operation)", "error": "\(error)"])
+            throw StoreError.database(path: path, message: "\(operation) failed: \(error)")
+        }
+    }
+}

@@ -1,0 +1,178 @@
+// Turning raw store entries into leases. Anything under the prefix that is not a valid lease of
+// this network is skipped and reported, never treated as absent data: one bad key must not look
+// like "no peers" and make the agent delete every route.
+public import Foundation
+import Metrics
+import Logging
+public import Netlink
+
+/// A key under the subnets prefix that is not a usable lease, and why.
+public struct SkippedEntry: Sendable, Hashable {
+    public var key: String
+    public var reason: String
+    /// A short fixed word for metrics: `key`, `value`, `network`, `overlap`, `family`.
+    public var category: String
+
+    public init(key: String, reason: String, category: String) {
+        self.key = key
+        self.reason = reason
+        self.category = category
+    }
+}
+
+/// Every lease at one store revision.
+public struct LeaseSnapshot: Sendable, Hashable {
+    public var revision: Int64
+    public var leases: [Lease]
+    public var skipped: [SkippedEntry]
+
+    public init(revision: Int64, leases: [Lease], skipped: [SkippedEntry]) {
+        self.revision = revision
+        self.leases = leases
+        self.skipped = skipped
+    }
+}
+
+/// Key layout under the store prefix (flannel's).
+public struct LeaseKeys: Sendable, Hashable {
+    public var prefix: String
+
+    public static let defaultPrefix = "/coreos.com/network"
+
+    public init(prefix: String = LeaseKeys.defaultPrefix) {
+        var p = prefix
+        while p.hasSuffix("/") && p.count > 1 { p.removeLast() }
+        self.prefix = p
+    }
+
+    public var config: String { prefix + "/config" }
+    public var subnets: String { prefix + "/subnets/" }
+    public func key(for lease: Lease) -> String { subnets + lease.key }
+    public func key(subnet: IPPrefix?, ipv6Subnet: IPPrefix?) -> String { subnets + Lease.key(subnet: subnet, ipv6Subnet: ipv6Subnet) }
+}
+
+/// Decodes store entries against the network config.
+struct LeaseDecoder: Sendable {
+    let config: NetworkConfig
+    let keys: LeaseKeys
+
+    enum Decoded {
+        case lease(Lease)
+        case skipped(SkippedEntry)
+    }
+
+    func decode(_ entry: StoreEntry) -> Decoded {
+        guard entry.key.hasPrefix(keys.subnets) else {
+            return .skipped(.init(key: entry.key, reason: "key is outside \(keys.subnets)", category: "key"))
+        }
+        let suffix = String(entry.key.dropFirst(keys.subnets.count))
+        guard let parsed = Lease.parseKey(suffix) else {
+            return .skipped(.init(key: entry.key, reason: "key is not a subnet key such as 10.244.3.0-24", category: "key"))
+        }
+        for family in IPFamily.allCases {
+            let subnet = family == .v4 ? parsed.subnet : parsed.ipv6Subnet
+            if let subnet {
+                if let problem = config.problem(withLeaseSubnet: subnet) {
+                    return .skipped(.init(key: entry.key, reason: problem, category: "network"))
+                }
+            } else if config.network(for: family) != nil {
+                return .skipped(.init(key: entry.key, reason: "no \(family.rawValue) subnet, the network config enables \(family.rawValue)", category: "family"))
+            }
+        }
+        let attributes: LeaseAttributes
+        do {
+            attributes = try JSONDecoder().decode(LeaseAttributes.self, from: entry.value)
+        } catch {
+            return .skipped(.init(key: entry.key, reason: "value is not lease JSON: \(Self.short(error))", category: "value"))
+        }
+        if parsed.subnet != nil, attributes.publicIP == nil {
+            return .skipped(.init(key: entry.key, reason: "value has no PublicIP for the IPv4 subnet", category: "value"))
+        }
+        if parsed.ipv6Subnet != nil, attributes.publicIPv6 == nil {
+            return .skipped(.init(key: entry.key, reason: "value has no PublicIPv6 for the IPv6 subnet", category: "value"))
+        }
+        let expiration: Date? = entry.hasTTL ? (entry.expiration ?? .distantFuture) : nil
+        return .lease(Lease(subnet: parsed.subnet, ipv6Subnet: parsed.ipv6Subnet, attributes: attributes, expiration: expiration))
+    }
+
+    /// Decodes a full listing. Of two leases claiming the same subnet, the older key (lower
+    /// create revision) wins and the other is skipped.
+    func snapshot(entries: [StoreEntry], revision: Int64) -> LeaseSnapshot {
+        var leases: [Lease] = []
+        var skipped: [SkippedEntry] = []
+        var owners: [IPPrefix: String] = [:]
+        for entry in entries.sorted(by: { ($0.createRevision, $0.key) < ($1.createRevision, $1.key) }) {
+            switch decode(entry) {
+            case .skipped(let s):
+                skipped.append(s)
+            case .lease(let lease):
+                let subnets = [lease.subnet, lease.ipv6Subnet].compactMap { $0 }
+                if let clash = subnets.first(where: { owners[$0] != nil }), let owner = owners[clash] {
+                    skipped.append(.init(key: entry.key, reason: "subnet \(clash) overlaps the older lease \(owner)", category: "overlap"))
+                    continue
+                }
+                for s in subnets { owners[s] = entry.key }
+                leases.append(lease)
+            }
+        }
+        leases.sort { a, b in
+            switch (a.subnet ?? a.ipv6Subnet, b.subnet ?? b.ipv6Subnet) {
+            case (let x?, let y?) where x != y: x < y
+            default: a.key < b.key
+            }
+        }
+        skipped.sort { $0.key < $1.key }
+        return LeaseSnapshot(revision: revision, leases: leases, skipped: skipped)
+    }
+
+    static func short(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted(let c): c.debugDescription
+        case DecodingError.keyNotFound(let k, _): "missing \(k.stringValue)"
+        case DecodingError.typeMismatch(_, let c): "wrong type at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+        case DecodingError.valueNotFound(_, let c): "null at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+        default: "\(error)"
+        }
+    }
+}
+
+/// Logs and counts skipped entries once per (key, revision), so a bad key seen in every
+/// snapshot is reported once, not on every change elsewhere.
+struct SkipReporter: Sendable {
+    let logger: Logger
+    let factory: any MetricsFactory
+
+    func report(_ skipped: [SkippedEntry], entries: [String: StoreEntry], alreadyReported: inout Set<String>) {
+        for s in skipped {
+            let id = "\(s.key)@\(entries[s.key]?.modRevision ?? 0)"
+            guard alreadyReported.insert(id).inserted else { continue }
+            logger.warning("skipping invalid store entry", metadata: ["key": "\(s.key)", "reason": "\(s.reason)"])
+            Counter(label: "hostgw_store_invalid_entries_total", dimensions: [("reason", s.category)], factory: factory).increment()
+        }
+    }
+}
+
+extension SubnetStore {
+    /// Every lease under `keys`, for `hostgw leases` (expiry resolved).
+    public func listLeases(config: NetworkConfig, keys: LeaseKeys = LeaseKeys()) async throws -> LeaseSnapshot {
+        let result = try await range(prefix: keys.subnets)
+        let entries = try await resolveExpirations(result.entries)
+        return LeaseDecoder(config: config, keys: keys).snapshot(entries: entries, revision: result.revision)
+    }
+
+    /// Validates `json` as a network config and stores it at `<prefix>/config` (only if valid).
+    @discardableResult
+    public func putConfig(_ json: Data, keys: LeaseKeys = LeaseKeys()) async throws -> NetworkConfig {
+        let config = try NetworkConfig(json: json)
+        _ = try await put(key: keys.config, value: json)
+        return config
+    }
+
+    /// The stored network config, validated; `ConfigError` with field `(store)` when none is stored.
+    public func getConfig(keys: LeaseKeys = LeaseKeys()) async throws -> NetworkConfig {
+        guard let entry = try await get(key: keys.config) else {
+            throw ConfigError(field: "(store)", value: keys.config, rule: "no network config is stored; write one with `hostgw config set`")
+        }
+        return try NetworkConfig(json: entry.value)
+    }
+}

@@ -1,0 +1,112 @@
+// Every lease as a stream of full snapshots: list, then watch from the next revision; on a
+// dropped connection resume from the last revision seen; on compaction list again. Consumers
+// always get the whole picture (simple and safe for route sync), each revision at most once.
+import Foundation
+public import Logging
+public import Metrics
+
+public struct LeaseWatcher: Sendable {
+    public let store: any SubnetStore
+    public let config: NetworkConfig
+    public let keys: LeaseKeys
+    private let logger: Logger
+    private let metricsFactory: any MetricsFactory
+    private let retryInitial: Duration
+    private let retryMax: Duration
+    private let clock: any Clock<Duration>
+
+    public init(
+        store: any SubnetStore, config: NetworkConfig, keys: LeaseKeys = LeaseKeys(), logger: Logger,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory, retryInitial: Duration = .milliseconds(200),
+        retryMax: Duration = .seconds(10), clock: any Clock<Duration> = ContinuousClock()
+    ) {
+        self.store = store
+        self.config = config
+        self.keys = keys
+        self.logger = logger
+        self.metricsFactory = metricsFactory
+        self.retryInitial = retryInitial
+        self.retryMax = retryMax
+        self.clock = clock
+    }
+
+    /// Snapshots until the consuming task is cancelled. Store failures are retried forever with
+    /// backoff (and logged); they never end the stream or produce an empty snapshot.
+    public func snapshots() -> AsyncStream<LeaseSnapshot> {
+        let (stream, continuation) = AsyncStream<LeaseSnapshot>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        let task = Task { await run(continuation) }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    private func run(_ continuation: AsyncStream<LeaseSnapshot>.Continuation) async {
+        let decoder = LeaseDecoder(config: config, keys: keys)
+        let reporter = SkipReporter(logger: logger, factory: metricsFactory)
+        var reported = Set<String>()
+        var entries: [String: StoreEntry] = [:]
+        var revision: Int64 = 0
+        var lastEmitted: Int64 = -1
+        var failures = 0
+
+        func emit() {
+            guard revision > lastEmitted else { return }
+            let snapshot = decoder.snapshot(entries: Array(entries.values), revision: revision)
+            reporter.report(snapshot.skipped, entries: entries, alreadyReported: &reported)
+            lastEmitted = revision
+            continuation.yield(snapshot)
+        }
+
+        func backoff() async -> Bool {
+            failures += 1
+            let delay = min(retryInitial * (1 << min(failures - 1, 16)), retryMax)
+            do { try await clock.sleep(for: delay) } catch { return false }
+            return true
+        }
+
+        relist: while !Task.isCancelled {
+            do {
+                let listing = try await store.range(prefix: keys.subnets)
+                let resolved = try await store.resolveExpirations(listing.entries)
+                entries = Dictionary(resolved.map { ($0.key, $0) }, uniquingKeysWith: { _, b in b })
+                revision = listing.revision
+                failures = 0
+                emit()
+            } catch {
+                logger.warning("lease listing failed, retrying", metadata: ["store": "\(store.name)", "error": "\(error)"])
+                guard await backoff() else { break relist }
+                continue relist
+            }
+            while !Task.isCancelled {
+                do {
+                    for try await batch in store.watch(prefix: keys.subnets, fromRevision: revision + 1) {
+                        failures = 0
+                        var changed = false
+                        for event in batch.events where event.revision > revision {
+                            switch event {
+                            case .put(let entry): entries[entry.key] = entry
+                            case .delete(let key, _): entries[key] = nil
+                            }
+                            changed = true
+                        }
+                        // Not batch.revision: etcd stamps a catch-up chunk with the current
+                        // revision while later chunks are still coming; resuming from it would
+                        // skip them.
+                        revision = max(revision, batch.events.map(\.revision).max() ?? revision)
+                        if changed { emit() }
+                    }
+                    if Task.isCancelled { break relist }
+                } catch StoreError.compacted(let requested, let compactRevision) {
+                    logger.info(
+                        "lease watch compacted, listing again",
+                        metadata: ["requested": "\(requested)", "compact_revision": "\(compactRevision)"])
+                    continue relist
+                } catch {
+                    if Task.isCancelled { break relist }
+                    logger.warning("lease watch failed, resuming", metadata: ["store": "\(store.name)", "revision": "\(revision)", "error": "\(error)"])
+                    guard await backoff() else { break relist }
+                }
+            }
+        }
+        continuation.finish()
+    }
+}

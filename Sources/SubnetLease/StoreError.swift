@@ -1,0 +1,68 @@
+// Store failures, typed so the agent can tell "etcd is down" from "wrong password" from "TLS
+// files missing" and say what to check, plus the store metrics every backend reports.
+public import Metrics
+
+/// A store request that failed, with which endpoint and what an operator should check.
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    /// No endpoint answered (connection refused, DNS, reset).
+    case unreachable(endpoints: [String], underlying: String)
+    /// The endpoint accepted the connection but did not answer in time.
+    case timeout(endpoint: String, operation: String, after: Duration)
+    /// Authentication was refused.
+    case auth(endpoint: String, message: String)
+    /// The TLS files could not be loaded.
+    case tlsConfig(file: String, message: String)
+    /// The watch start revision was compacted away; re-list.
+    case compacted(requested: Int64, compactRevision: Int64)
+    /// A write lost a race it can not retry by itself.
+    case conflict(key: String, message: String)
+    /// The store answered with an error.
+    case server(endpoint: String, operation: String, status: Int, message: String)
+    /// The store answered with something we could not read.
+    case protocolViolation(endpoint: String, operation: String, message: String)
+    /// The embedded database failed.
+    case database(path: String, message: String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let endpoints, let underlying):
+            "store unreachable: no endpoint of \(endpoints.joined(separator: ",")) answered (\(underlying)); check that etcd is running and the endpoints, ports and firewall are right"
+        case .timeout(let endpoint, let operation, let after):
+            "store timeout: \(operation) on \(endpoint) got no answer within \(after); check the endpoint's load and the network, or raise the request timeout"
+        case .auth(let endpoint, let message):
+            "store authentication failed on \(endpoint): \(message); check the user name and password"
+        case .tlsConfig(let file, let message):
+            "store TLS config: \(file): \(message); check the CA, certificate and key paths and formats (PEM)"
+        case .compacted(let requested, let compactRevision):
+            "store watch from revision \(requested) is compacted (oldest kept \(compactRevision)); a full re-list is needed"
+        case .conflict(let key, let message):
+            "store conflict on \(key): \(message)"
+        case .server(let endpoint, let operation, let status, let message):
+            "store error: \(operation) on \(endpoint) answered HTTP \(status): \(message)"
+        case .protocolViolation(let endpoint, let operation, let message):
+            "store protocol error: \(operation) on \(endpoint): \(message); check that the endpoint is an etcd v3 server"
+        case .database(let path, let message):
+            "embedded store \(path): \(message); check the file's permissions and free disk space"
+        }
+    }
+}
+
+/// Store request metrics, labelled by backend and operation.
+struct StoreMetrics: Sendable {
+    let factory: any MetricsFactory
+    let store: String
+    let reachable: Gauge
+
+    init(store: String, factory: any MetricsFactory) {
+        self.factory = factory
+        self.store = store
+        reachable = Gauge(label: "hostgw_store_reachable", dimensions: [("store", store)], factory: factory)
+    }
+
+    func failed(_ operation: String) {
+        Counter(label: "hostgw_store_request_errors_total", dimensions: [("store", store), ("operation", operation)], factory: factory)
+            .increment()
+    }
+
+    func setReachable(_ ok: Bool) { reachable.record(ok ? 1 : 0) }
+}

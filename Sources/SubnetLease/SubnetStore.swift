@@ -1,0 +1,114 @@
+// The storage contract both backends (etcd, embedded SQLite) fulfil. It is deliberately small and
+// speaks in keys, bytes and revisions: lease logic lives above it, once, for both stores.
+public import Foundation
+
+/// One key as read from a store.
+public struct StoreEntry: Sendable, Hashable {
+    public var key: String
+    public var value: Data
+    /// Revision of the write that created the key (identifies this incarnation of the key).
+    public var createRevision: Int64
+    /// Revision of the last write to the key.
+    public var modRevision: Int64
+    /// The store's handle of the TTL attached to the key (an etcd lease ID), 0 when none.
+    public var ttlHandle: Int64
+    /// When the key expires; nil when it has no TTL.
+    public var expiration: Date?
+
+    public init(key: String, value: Data, createRevision: Int64, modRevision: Int64, ttlHandle: Int64 = 0, expiration: Date?) {
+        self.key = key
+        self.value = value
+        self.createRevision = createRevision
+        self.modRevision = modRevision
+        self.ttlHandle = ttlHandle
+        self.expiration = expiration
+    }
+
+    /// True when the key was written without a TTL (a reservation, or the network config).
+    public var hasTTL: Bool { ttlHandle != 0 || expiration != nil }
+}
+
+/// Every key under a prefix, and the store revision the read saw.
+public struct RangeResult: Sendable, Hashable {
+    public var entries: [StoreEntry]
+    public var revision: Int64
+
+    public init(entries: [StoreEntry], revision: Int64) {
+        self.entries = entries
+        self.revision = revision
+    }
+}
+
+/// One change seen by a watch.
+public enum WatchEvent: Sendable, Hashable {
+    case put(StoreEntry)
+    case delete(key: String, revision: Int64)
+
+    public var revision: Int64 {
+        switch self {
+        case .put(let e): e.modRevision
+        case .delete(_, let r): r
+        }
+    }
+}
+
+/// The changes of one or more revisions, delivered together; `revision` is the store revision
+/// after them (or a progress notification when `events` is empty).
+public struct WatchBatch: Sendable, Hashable {
+    public var revision: Int64
+    public var events: [WatchEvent]
+
+    public init(revision: Int64, events: [WatchEvent]) {
+        self.revision = revision
+        self.events = events
+    }
+}
+
+/// A key-value store with revisions, TTLs and watches: what leases need from etcd or SQLite.
+public protocol SubnetStore: Sendable {
+    /// A short description for logs and errors (`etcd http://10.0.0.1:2379,...`, `sqlite /path`).
+    var name: String { get }
+
+    /// Every live key under `prefix`, with the revision of the read.
+    func range(prefix: String) async throws -> RangeResult
+
+    /// One key, nil when absent.
+    func get(key: String) async throws -> StoreEntry?
+
+    /// Writes `value` unconditionally, without TTL (the network config).
+    func put(key: String, value: Data) async throws -> StoreEntry
+
+    /// Creates `key` only if absent. Returns the new entry, or nil when the key already exists.
+    /// `ttl` nil writes a key that never expires.
+    func create(key: String, value: Data, ttl: Duration?) async throws -> StoreEntry?
+
+    /// Replaces the value of `entry` if the key is unchanged since it was read (same
+    /// modRevision), keeping its TTL. Nil when it changed or is gone.
+    func compareAndSwap(_ entry: StoreEntry, value: Data) async throws -> StoreEntry?
+
+    /// Pushes the expiry of `entry` to now + its TTL (`ttl` for stores that keep none). Nil when the
+    /// key is gone, expired, or is another incarnation (different createRevision or TTL handle).
+    func refresh(_ entry: StoreEntry, ttl: Duration) async throws -> StoreEntry?
+
+    /// Deletes the key if it is still `entry` (same modRevision), and drops its TTL handle.
+    /// False when it changed or is gone.
+    func compareAndDelete(_ entry: StoreEntry) async throws -> Bool
+
+    /// Changes under `prefix` from `fromRevision` on, until the task is cancelled or the
+    /// connection fails (the stream then throws). Throws `StoreError.compacted` when
+    /// `fromRevision` is no longer available: the caller re-lists.
+    func watch(prefix: String, fromRevision: Int64) -> AsyncThrowingStream<WatchBatch, any Error>
+
+    /// Throws a `StoreError` when the store can not serve requests.
+    func checkHealth() async throws
+
+    /// Fills `expiration` of TTL entries whose expiry the read did not tell (etcd tells only the
+    /// lease ID); a listing calls this, a claim does not need it.
+    func resolveExpirations(_ entries: [StoreEntry]) async throws -> [StoreEntry]
+}
+
+extension SubnetStore {
+    /// Fills `expiration` of TTL entries that lack it. Stores that always know expiry (SQLite)
+    /// keep this default; etcd looks each lease up.
+    public func resolveExpirations(_ entries: [StoreEntry]) async throws -> [StoreEntry] { entries }
+}
