@@ -1,0 +1,84 @@
+// The words status, metrics and logs use for a peer's route and for drift. The raw strings are
+// an interface (dashboards, alerts, `hostgw status` scripts): never rename one.
+public import Netlink
+
+/// Where one peer's route (one lease, one address family) stands.
+public enum PeerState: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    /// The kernel holds exactly the route the lease asks for.
+    case ok
+    /// The route should exist and does not (observe-only, or the add failed).
+    case missing
+    /// A hostgw route for the subnet exists but differs (gateway, device, metric, ...).
+    case changed
+    /// The gateway is not inside a connected prefix of a usable local link.
+    case notAdjacent = "not-adjacent"
+    /// The lease itself cannot be routed (no gateway, wrong subnet, overlaps, our own address).
+    case invalidLease = "invalid-lease"
+    /// Another owner's route overlaps the subnet; hostgw installs nothing over it.
+    case conflict
+    /// Known from a lease snapshot, not yet through a reconcile pass.
+    case pending
+
+    public var description: String { rawValue }
+}
+
+/// What kind of drift a pass found, relative to what this agent last installed or observed.
+public enum DriftKind: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    /// A route this agent installed (or observed correct) is gone.
+    case missing
+    /// A route this agent installed was altered by someone else.
+    case changed
+    /// A hostgw-marked route exists that no lease asks for.
+    case unexpected
+    /// Another owner's route overlaps a peer's pod subnet.
+    case conflict
+
+    public var description: String { rawValue }
+}
+
+/// One peer route's status: one lease, one address family.
+public struct PeerStatus: Sendable, Hashable, Codable {
+    /// The lease's store key (`10.244.3.0-24`), stable across passes.
+    public var leaseKey: String
+    /// The node name the lease carries (hostgw leases only).
+    public var node: String?
+    public var family: IPFamily
+    public var subnet: IPPrefix
+    public var gateway: IPAddress?
+    /// The link the route leaves through, when the gateway is adjacent.
+    public var interface: String?
+    public var state: PeerState
+    /// Why the state is not `ok`, in words an operator can act on.
+    public var reason: String?
+    /// The last kernel error for this route (`EEXIST: add 10.244.3.0/24 ...`), cleared once the route is ok.
+    public var lastError: String?
+    /// The errno name of `lastError` (`ENETUNREACH`).
+    public var lastErrno: String?
+
+    public init(
+        leaseKey: String, node: String?, family: IPFamily, subnet: IPPrefix, gateway: IPAddress?,
+        interface: String? = nil, state: PeerState, reason: String? = nil, lastError: String? = nil,
+        lastErrno: String? = nil
+    ) {
+        self.leaseKey = leaseKey
+        self.node = node
+        self.family = family
+        self.subnet = subnet
+        self.gateway = gateway
+        self.interface = interface
+        self.state = state
+        self.reason = reason
+        self.lastError = lastError
+        self.lastErrno = lastErrno
+    }
+
+    /// `node-b (10.0.0.3)`, or the gateway alone, or the lease key: how logs name the peer.
+    public var peerName: String {
+        switch (node, gateway) {
+        case (let n?, let g?): "\(n) (\(g))"
+        case (let n?, nil): n
+        case (nil, let g?): g.description
+        case (nil, nil): leaseKey
+        }
+    }
+}

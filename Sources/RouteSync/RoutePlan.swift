@@ -1,0 +1,122 @@
+// The reconcile decision: (desired, actual) -> the fewest changes that make hostgw's routes equal
+// to the desired ones. Pure. Only routes carrying hostgw's marker are ever changed; another
+// owner's route that overlaps a desired subnet is a conflict and blocks that route.
+public import Netlink
+
+/// A desired route blocked by routes of another owner.
+public struct RouteConflict: Sendable, Hashable, CustomStringConvertible {
+    public var desired: Route
+    /// The foreign routes overlapping `desired.destination`, in dump order.
+    public var foreign: [Route]
+
+    public init(desired: Route, foreign: [Route]) {
+        self.desired = desired
+        self.foreign = foreign
+    }
+
+    public var description: String {
+        "\(desired.destination) overlaps \(foreign.map(\.description).joined(separator: "; "))"
+    }
+}
+
+/// What one pass will do.
+public struct RoutePlan: Sendable, Hashable {
+    /// Deletes first (they free prefixes), then replaces, then adds; each group by destination.
+    public var changes: [RouteChange]
+    public var conflicts: [RouteConflict]
+
+    public init(changes: [RouteChange] = [], conflicts: [RouteConflict] = []) {
+        self.changes = changes
+        self.conflicts = conflicts
+    }
+
+    public var isEmpty: Bool { changes.isEmpty }
+
+    /// The change touching `destination`'s desired route (add or replace), if any.
+    public func upsert(for destination: IPPrefix) -> RouteChange? {
+        changes.first { $0.kind != .delete && $0.route.destination == destination }
+    }
+
+    public func conflict(for destination: IPPrefix) -> RouteConflict? {
+        conflicts.first { $0.desired.destination == destination }
+    }
+}
+
+/// The changes that turn `actual` into `desired` for routes marked `protocol`.
+///
+/// - Parameters:
+///   - desired: at most one route per destination, all carrying `protocol`.
+///   - actual: every route of hostgw's table, whatever its protocol, so conflicts are seen.
+///   - podNetworks: a foreign route strictly inside a pod network that contains a desired
+///     subnet is a conflict too (ours would shadow part of it); routes covering a whole pod
+///     network or more (default, aggregates) are what peer routes are meant to refine.
+public func plan(
+    desired: [Route], actual: [Route], protocol routeProtocol: RouteProtocol, podNetworks: [IPPrefix] = []
+) -> RoutePlan {
+    let ours = actual.filter { $0.protocol == routeProtocol }
+    let foreign = actual.filter { $0.protocol != routeProtocol }
+    var oursByDestination: [IPPrefix: [Route]] = [:]
+    for route in ours { oursByDestination[route.destination, default: []].append(route) }
+
+    var deletes: [RouteChange] = []
+    var replaces: [RouteChange] = []
+    var adds: [RouteChange] = []
+    var conflicts: [RouteConflict] = []
+    var handled: Set<IPPrefix> = []
+
+    for want in desired {
+        handled.insert(want.destination)
+        let existing = oursByDestination[want.destination] ?? []
+        let blocking = foreign.filter { isConflicting(foreign: $0.destination, with: want.destination, podNetworks: podNetworks) }
+        if !blocking.isEmpty {
+            conflicts.append(RouteConflict(desired: want, foreign: blocking))
+            // Ours at that prefix would shadow or be shadowed by another owner's route: remove it.
+            deletes += existing.map { RouteChange(.delete, $0) }
+            continue
+        }
+        // The kernel keys a route by (table, destination, tos, metric): a route of ours at another
+        // metric is a second route that replace cannot reach, so it goes.
+        let sameSlot = existing.filter { sameMetric($0, want) }
+        deletes += existing.filter { !sameMetric($0, want) }.map { RouteChange(.delete, $0) }
+        if let current = sameSlot.first {
+            if !routeMatches(current, want) { replaces.append(RouteChange(.replace, want)) }
+            deletes += sameSlot.dropFirst().map { RouteChange(.delete, $0) }
+        } else {
+            adds.append(RouteChange(.add, want))
+        }
+    }
+    for (destination, routes) in oursByDestination where !handled.contains(destination) {
+        deletes += routes.map { RouteChange(.delete, $0) }
+    }
+
+    let byDestination: (RouteChange, RouteChange) -> Bool = {
+        ($0.route.destination, $0.route.priority ?? 0) < ($1.route.destination, $1.route.priority ?? 0)
+    }
+    return RoutePlan(
+        changes: deletes.sorted(by: byDestination) + replaces.sorted(by: byDestination) + adds.sorted(by: byDestination),
+        conflicts: conflicts.sorted { $0.desired.destination < $1.desired.destination })
+}
+
+/// A foreign route conflicts when it takes traffic of the subnet (equal or more specific), or
+/// when it is a partial route inside the pod network that ours would shadow.
+func isConflicting(foreign: IPPrefix, with subnet: IPPrefix, podNetworks: [IPPrefix]) -> Bool {
+    guard foreign.overlaps(subnet) else { return false }
+    if subnet.contains(foreign) { return true }
+    return podNetworks.contains { $0.contains(foreign) && $0.length < foreign.length }
+}
+
+/// The metric the kernel reports when none was given: 0 for IPv4, 1024 for IPv6.
+func effectiveMetric(_ route: Route) -> UInt32 {
+    route.priority ?? (route.family == .v6 ? 1024 : 0)
+}
+
+func sameMetric(_ a: Route, _ b: Route) -> Bool { effectiveMetric(a) == effectiveMetric(b) }
+
+/// True when `actual` is `expected` in every field hostgw sets or must keep unset.
+public func routeMatches(_ actual: Route, _ expected: Route) -> Bool {
+    actual.destination == expected.destination && actual.gateway == expected.gateway
+        && actual.outputInterface == expected.outputInterface && actual.table == expected.table
+        && actual.protocol == expected.protocol && actual.scope == expected.scope && actual.type == expected.type
+        && actual.onLink == expected.onLink && sameMetric(actual, expected) && actual.mtu == expected.mtu
+        && actual.preferredSource == expected.preferredSource
+}

@@ -1,0 +1,437 @@
+// The reconcile loop: lease snapshots, kernel events and a periodic timer all trigger the same
+// full pass (dump -> desired -> plan -> apply -> drift). Notifications are lossy by design, so a
+// pass never trusts an event's content, only that something changed.
+public import Foundation
+public import Logging
+public import Metrics
+public import Netlink
+public import SubnetLease
+
+/// Why a pass ran; carried into logs and the pass report.
+public enum ReconcileTrigger: String, Sendable, Hashable {
+    case startup, leases, kernelEvent = "kernel-event", overrun, periodic, manual
+}
+
+/// What one pass did, for callers that drive passes themselves (tests, `hostgw run --once`).
+public struct PassReport: Sendable {
+    public var trigger: ReconcileTrigger
+    public var plan: RoutePlan
+    /// Parallel to `plan.changes`; empty when nothing was applied (observe-only or empty plan).
+    public var results: [Result<Void, NetlinkError>]
+    public var drift: [DriftEvent]
+    public var peers: [PeerStatus]
+    public var duration: Duration
+    /// Set when the pass failed as a whole (a dump error); nothing was applied then.
+    public var error: String?
+}
+
+/// The result of `removeAll()`.
+public struct RouteRemoval: Sendable {
+    public var removed: [Route]
+    public var failures: [(route: Route, error: NetlinkError)]
+}
+
+/// Keeps the kernel's hostgw routes equal to the peers' leases. One pass in flight, at most one
+/// queued: a burst of triggers costs at most two passes.
+public actor RouteReconciler {
+    private var config: RouteSyncConfig
+    private let kernel: any RouteTableAccess
+    private let logger: Logger
+    private let clock: any Clock<Duration>
+    private let now: @Sendable () -> Date
+    private var metrics: RouteSyncMetrics
+
+    /// nil until the first lease snapshot: a pass before it would take every route for stale.
+    private var leases: [Lease]?
+    private var memory = DriftMemory()
+    private var peers: [PeerStatus] = []
+    private var lastLinks: [Link] = []
+    private var lastAddresses: [InterfaceAddress] = []
+    private var drift: [DriftEvent] = []
+    private var driftCounts: [DriftKind: Int] = [:]
+    private var lastFullSync: Date?
+    private var lastPassDuration: Duration?
+    private var lastPassError: String?
+    private var passes = 0
+    private var lastReport: PassReport?
+
+    private var inFlight: Task<Void, Never>?
+    private var queued: ReconcileTrigger?
+    private var stopped = false
+    private var ticker: Task<Void, Never>?
+
+    /// - Parameters:
+    ///   - kernel: a `NetlinkClient` in production.
+    ///   - clock: drives the periodic resync; tests inject a manual clock.
+    ///   - metricsFactory: nil uses the bootstrapped `MetricsSystem.factory`.
+    ///   - now: wall-clock time for drift events, lease expiry and the last-sync timestamp.
+    public init(
+        config: RouteSyncConfig, kernel: any RouteTableAccess, logger: Logger,
+        clock: any Clock<Duration> = ContinuousClock(), metricsFactory: (any MetricsFactory)? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.config = config
+        self.kernel = kernel
+        self.logger = logger
+        self.clock = clock
+        self.now = now
+        self.metrics = RouteSyncMetrics(factory: metricsFactory ?? MetricsSystem.factory)
+    }
+
+    // MARK: Inputs
+
+    /// A new lease snapshot (every lease in the store, this node's included) and this node's own
+    /// subnets. Triggers a pass.
+    public func update(leases: [Lease], localSubnets: [IPPrefix]) {
+        self.leases = leases
+        config.localSubnets = localSubnets
+        // Peers not yet through a pass show as pending, the others keep their last state.
+        let preview = DesiredRoutes(leases: validLeases(leases), config: config, links: lastLinks, addresses: lastAddresses)
+        let previous = Dictionary(peers.map { ($0.subnet, $0) }, uniquingKeysWith: { a, _ in a })
+        peers = preview.peers.map { peer in
+            guard let old = previous[peer.subnet], old.gateway == peer.gateway, old.leaseKey == peer.leaseKey else {
+                var fresh = peer
+                fresh.state = .pending
+                fresh.reason = nil
+                return fresh
+            }
+            return old
+        }
+        trigger(.leases)
+    }
+
+    /// A kernel notification. Route events this agent caused itself are ignored; everything else
+    /// in hostgw's table, and every link or address change, triggers a pass.
+    public func handle(_ event: NetlinkEvent) {
+        switch event {
+        case .routeAdded(let route):
+            guard route.table == config.table else { return }
+            if route.protocol == config.routeProtocol, let known = memory.routes[route.destination],
+                routeMatches(route, known)
+            {
+                return
+            }
+            trigger(.kernelEvent)
+        case .routeRemoved(let route):
+            guard route.table == config.table else { return }
+            if route.protocol == config.routeProtocol, memory.routes[route.destination] == nil { return }
+            trigger(.kernelEvent)
+        case .linkChanged, .linkRemoved, .addressAdded, .addressRemoved:
+            trigger(.kernelEvent)
+        case .overrun:
+            logger.info("netlink notifications lost (ENOBUFS), resyncing the whole table")
+            trigger(.overrun)
+        }
+    }
+
+    /// Feeds a monitor's events into `handle(_:)` until the sequence ends, the task is cancelled,
+    /// or `stop()` is called.
+    public func consume<Events: AsyncSequence & Sendable>(events: Events) async throws
+    where Events.Element == NetlinkEvent {
+        for try await event in events {
+            if stopped || Task.isCancelled { return }
+            handle(event)
+        }
+    }
+
+    /// Runs the startup pass, then a full pass every `resyncPeriod`, until `stop()` or
+    /// cancellation. Routes stay in place when it returns.
+    public func run() async {
+        guard !stopped else { return }
+        let period = config.resyncPeriod
+        let clock = self.clock
+        let tick = Task { [weak self] in
+            while !Task.isCancelled {
+                do { try await clock.sleep(for: period) } catch { return }
+                await self?.trigger(.periodic)
+            }
+        }
+        ticker = tick
+        trigger(.startup)
+        await withTaskCancellationHandler {
+            await tick.value
+        } onCancel: {
+            tick.cancel()
+        }
+        ticker = nil
+    }
+
+    /// Stops periodic and event-driven passes. A pass in flight finishes; no route is removed.
+    public func stop() {
+        stopped = true
+        queued = nil
+        ticker?.cancel()
+    }
+
+    /// Runs a pass now (or joins the one in flight and the one it queues) and returns the report
+    /// of the last pass once the reconciler is idle. Nil before the first lease snapshot.
+    @discardableResult
+    public func sync() async -> PassReport? {
+        trigger(.manual)
+        while let task = inFlight { await task.value }
+        return lastReport
+    }
+
+    /// `hostgw leave`: stops the reconciler and deletes every hostgw-marked route in its table,
+    /// and nothing else. Deletes even in observe-only mode: leaving is an explicit request.
+    public func removeAll() async throws -> RouteRemoval {
+        stop()
+        while let task = inFlight { await task.value }
+        let ours = try await kernel.routes(family: nil, table: config.table, protocol: config.routeProtocol)
+            .filter { $0.protocol == config.routeProtocol && $0.table == config.table }
+        guard !ours.isEmpty else { return RouteRemoval(removed: [], failures: []) }
+        let changes = ours.map { RouteChange(.delete, $0) }
+        let results = try await kernel.apply(changes, batchSize: config.batchSize)
+        var removal = RouteRemoval(removed: [], failures: [])
+        for (route, result) in zip(ours, results) {
+            switch result {
+            case .success:
+                removal.removed.append(route)
+                metrics.changed(.delete)
+                memory.routes[route.destination] = nil
+            case .failure(let error) where error.errno == .ESRCH || error.errno == .ENOENT:
+                // Already gone: the goal of a delete.
+                memory.routes[route.destination] = nil
+            case .failure(let error):
+                removal.failures.append((route, error))
+                metrics.netlinkError(error.errno)
+                logger.info(
+                    "could not remove route on leave",
+                    metadata: ["route": "\(route)", "errno": "\(error.errno.name)", "error": "\(error)"])
+            }
+        }
+        metrics.installed(memory.routes.count)
+        return removal
+    }
+
+    // MARK: Output
+
+    public func status() -> RouteSyncStatus {
+        var peerCounts: [String: Int] = Dictionary(uniqueKeysWithValues: PeerState.allCases.map { ($0.rawValue, 0) })
+        for peer in peers { peerCounts[peer.state.rawValue, default: 0] += 1 }
+        return RouteSyncStatus(
+            observeOnly: config.observeOnly, peers: peers, routesInstalled: memory.routes.count, recentDrift: drift,
+            driftCounts: Dictionary(uniqueKeysWithValues: DriftKind.allCases.map { ($0.rawValue, driftCounts[$0] ?? 0) }),
+            peerCounts: peerCounts, lastFullSync: lastFullSync,
+            lastPassDurationSeconds: lastPassDuration.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 },
+            lastPassError: lastPassError, passes: passes)
+    }
+
+    // MARK: Passes
+
+    private func trigger(_ reason: ReconcileTrigger) {
+        guard !stopped else { return }
+        if inFlight != nil {
+            // One queued pass covers every trigger that arrives while one runs: each pass is full.
+            if queued == nil { queued = reason }
+            return
+        }
+        inFlight = Task { await self.drain(first: reason) }
+    }
+
+    private func drain(first: ReconcileTrigger) async {
+        var next: ReconcileTrigger? = first
+        while let reason = next, !stopped {
+            queued = nil
+            if let report = await pass(reason) { lastReport = report }
+            next = queued
+        }
+        queued = nil
+        inFlight = nil
+    }
+
+    private func validLeases(_ leases: [Lease]) -> [Lease] {
+        let now = self.now()
+        return leases.filter { $0.expiration.map { $0 > now } ?? true }
+    }
+
+    private func pass(_ reason: ReconcileTrigger) async -> PassReport? {
+        guard let leases else { return nil }
+        let config = self.config
+        let started = ContinuousClock.now
+        let actual: [Route]
+        let links: [Link]
+        let addresses: [InterfaceAddress]
+        do {
+            actual = try await kernel.routes(family: nil, table: config.table, protocol: nil).filter { $0.table == config.table }
+            links = try await kernel.links()
+            addresses = try await kernel.addresses(family: nil)
+        } catch {
+            let text = "\(error)"
+            if let error = error as? NetlinkError { metrics.netlinkError(error.errno) }
+            lastPassError = "reading the kernel's routes, links or addresses failed: \(text)"
+            logger.info("reconcile pass failed", metadata: ["trigger": "\(reason.rawValue)", "error": "\(text)"])
+            passes += 1
+            let duration = ContinuousClock.now - started
+            lastPassDuration = duration
+            metrics.passDuration(duration)
+            return PassReport(
+                trigger: reason, plan: RoutePlan(), results: [], drift: [], peers: peers, duration: duration, error: text)
+        }
+        lastLinks = links
+        lastAddresses = addresses
+
+        let desired = DesiredRoutes(leases: validLeases(leases), config: config, links: links, addresses: addresses)
+        let routePlan = plan(
+            desired: desired.routes, actual: actual, protocol: config.routeProtocol,
+            podNetworks: Array(config.podNetworks.values))
+        let findings = memory.classify(desired: desired, actual: actual, plan: routePlan, protocol: config.routeProtocol)
+
+        var results: [Result<Void, NetlinkError>] = []
+        if !config.observeOnly && !routePlan.changes.isEmpty {
+            do {
+                results = try await kernel.apply(routePlan.changes, batchSize: config.batchSize)
+            } catch {
+                let failure =
+                    (error as? NetlinkError)
+                    ?? NetlinkError(kind: .system, errno: .EINVAL, detail: "\(error)", request: "apply route batch")
+                results = routePlan.changes.map { _ in .failure(failure) }
+            }
+        }
+        for (change, result) in zip(routePlan.changes, results) {
+            switch result {
+            case .success:
+                metrics.changed(change.kind)
+                logger.debug("route changed", metadata: ["op": "\(change.kind.rawValue)", "route": "\(render(change.route, links))"])
+            case .failure(let error):
+                metrics.netlinkError(error.errno)
+                logger.info(
+                    "route change failed",
+                    metadata: [
+                        "op": "\(change.kind.rawValue)", "route": "\(render(change.route, links))",
+                        "errno": "\(error.errno.name)", "error": "\(error)",
+                    ])
+            }
+        }
+        memory = memory.updated(actual: actual, plan: routePlan, results: results, protocol: config.routeProtocol)
+
+        let time = now()
+        let events = findings.map { driftEvent($0, desired: desired, plan: routePlan, results: results, links: links, time: time) }
+        record(events)
+        peers = peerStates(desired: desired, plan: routePlan, results: results, actual: actual, links: links)
+
+        passes += 1
+        let duration = ContinuousClock.now - started
+        lastPassDuration = duration
+        lastPassError = nil
+        lastFullSync = time
+        metrics.passDuration(duration)
+        metrics.fullSync(at: time.timeIntervalSince1970)
+        metrics.installed(memory.routes.count)
+        var counts: [PeerState: Int] = [:]
+        for peer in peers { counts[peer.state, default: 0] += 1 }
+        metrics.peers(counts)
+        if !routePlan.changes.isEmpty || !events.isEmpty {
+            logger.debug(
+                "reconcile pass",
+                metadata: [
+                    "trigger": "\(reason.rawValue)", "changes": "\(routePlan.changes.count)", "drift": "\(events.count)",
+                    "duration": "\(duration)",
+                ])
+        }
+        return PassReport(
+            trigger: reason, plan: routePlan, results: results, drift: events, peers: peers, duration: duration, error: nil)
+    }
+
+    private func record(_ events: [DriftEvent]) {
+        for event in events {
+            driftCounts[event.kind, default: 0] += 1
+            metrics.drift(event.kind)
+            logger.info(
+                "route drift",
+                metadata: [
+                    "drift": "\(event.kind.rawValue)", "subnet": "\(event.subnet)", "peer": "\(event.peer ?? "-")",
+                    "gateway": "\(event.gateway?.description ?? "-")", "expected": "\(event.expected ?? "-")",
+                    "actual": "\(event.actual ?? "-")", "repaired": "\(event.repaired)",
+                ])
+        }
+        drift.append(contentsOf: events)
+        let limit = max(config.driftHistoryLimit, 0)
+        if drift.count > limit { drift.removeFirst(drift.count - limit) }
+    }
+
+    private func driftEvent(
+        _ finding: DriftFinding, desired: DesiredRoutes, plan: RoutePlan, results: [Result<Void, NetlinkError>],
+        links: [Link], time: Date
+    ) -> DriftEvent {
+        let succeeded: (RouteChange) -> Bool = { change in
+            guard let index = plan.changes.firstIndex(of: change), index < results.count,
+                case .success = results[index]
+            else { return false }
+            return true
+        }
+        let repaired: Bool
+        switch finding.kind {
+        case .missing, .changed:
+            repaired = plan.upsert(for: finding.subnet).map(succeeded) ?? false
+        case .unexpected:
+            repaired =
+                finding.actual.flatMap { stray in
+                    plan.changes.first { $0.kind == .delete && routeMatches($0.route, stray) }
+                }.map(succeeded) ?? false
+        case .conflict:
+            repaired = false
+        }
+        let peer = desired.peer(for: finding.subnet)
+        return DriftEvent(
+            time: time, kind: finding.kind, subnet: finding.subnet, peer: peer?.peerName,
+            gateway: peer?.gateway ?? finding.actual?.gateway, expected: finding.expected.map { render($0, links) },
+            actual: finding.actual.map { render($0, links) }, repaired: repaired)
+    }
+
+    private func peerStates(
+        desired: DesiredRoutes, plan: RoutePlan, results: [Result<Void, NetlinkError>], actual: [Route], links: [Link]
+    ) -> [PeerStatus] {
+        let previous = Dictionary(peers.map { ($0.subnet, $0) }, uniquingKeysWith: { a, _ in a })
+        return desired.peers.map { candidate in
+            var peer = candidate
+            if let old = previous[peer.subnet], old.leaseKey == peer.leaseKey {
+                peer.lastError = old.lastError
+                peer.lastErrno = old.lastErrno
+            }
+            guard peer.state == .pending else { return peer }
+            if let conflict = plan.conflict(for: peer.subnet) {
+                peer.state = .conflict
+                peer.reason =
+                    "another owner's route overlaps: \(conflict.foreign.map { render($0, links) }.joined(separator: "; ")); hostgw installs nothing over it: remove that route or fix the lease"
+                return peer
+            }
+            guard let change = plan.upsert(for: peer.subnet) else {
+                peer.state = .ok
+                peer.reason = nil
+                peer.lastError = nil
+                peer.lastErrno = nil
+                return peer
+            }
+            let current = actual.first { $0.protocol == config.routeProtocol && $0.destination == peer.subnet }
+            let unfixed: PeerState = change.kind == .add ? .missing : .changed
+            let found = current.map { "the kernel has \(render($0, links))" } ?? "no route in the kernel"
+            guard let index = plan.changes.firstIndex(of: change), index < results.count else {
+                peer.state = unfixed
+                peer.reason = "observe-only: \(found), not repaired"
+                return peer
+            }
+            switch results[index] {
+            case .success:
+                peer.state = .ok
+                peer.reason = nil
+                peer.lastError = nil
+                peer.lastErrno = nil
+            case .failure(let error):
+                peer.state = unfixed
+                peer.reason = "\(change.kind.rawValue) failed with \(error.errno.name); \(found)"
+                peer.lastError = error.description
+                peer.lastErrno = error.errno.name
+            }
+            return peer
+        }
+    }
+}
+
+/// A route as `ip route` would print it, with link names instead of indexes.
+func render(_ route: Route, _ links: [Link]) -> String {
+    guard let index = route.outputInterface, let link = links.first(where: { $0.index == index }) else {
+        return route.description
+    }
+    return route.description.replacingOccurrences(of: "dev#\(index)", with: "dev \(link.name)")
+}

@@ -1,0 +1,60 @@
+// RouteSync's metrics through the swift-metrics API. The factory is injected so tests (which run
+// in parallel in one process) each get their own; the agent passes the bootstrapped one.
+import Metrics
+import Netlink
+
+/// Metric handles, created once per label set. Owned by the reconciler actor.
+struct RouteSyncMetrics {
+    private let factory: any MetricsFactory
+    private var driftCounters: [DriftKind: Counter] = [:]
+    private var peerGauges: [PeerState: Gauge] = [:]
+    private var errnoCounters: [String: Counter] = [:]
+    private var changeCounters: [RouteChange.Kind: Counter] = [:]
+    private let routesInstalled: Gauge
+    private let reconcileDuration: Timer
+    private let lastFullSync: Gauge
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+        routesInstalled = Gauge(label: "hostgw_routes_installed", factory: factory)
+        reconcileDuration = Timer(label: "hostgw_reconcile_duration_seconds", factory: factory)
+        lastFullSync = Gauge(label: "hostgw_last_full_sync_timestamp_seconds", factory: factory)
+        for kind in DriftKind.allCases {
+            driftCounters[kind] = Counter(label: "hostgw_drift_events_total", dimensions: [("kind", kind.rawValue)], factory: factory)
+        }
+        for state in PeerState.allCases {
+            peerGauges[state] = Gauge(label: "hostgw_peers", dimensions: [("state", state.rawValue)], factory: factory)
+        }
+        for op in [RouteChange.Kind.add, .replace, .delete] {
+            changeCounters[op] = Counter(label: "hostgw_route_changes_total", dimensions: [("op", op.rawValue)], factory: factory)
+        }
+    }
+
+    func drift(_ kind: DriftKind) { driftCounters[kind]?.increment() }
+
+    func peers(_ counts: [PeerState: Int]) {
+        for state in PeerState.allCases { peerGauges[state]?.record(counts[state] ?? 0) }
+    }
+
+    func installed(_ count: Int) { routesInstalled.record(count) }
+
+    func passDuration(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        reconcileDuration.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    func fullSync(at secondsSince1970: Double) { lastFullSync.record(secondsSince1970) }
+
+    func changed(_ op: RouteChange.Kind) { changeCounters[op]?.increment() }
+
+    mutating func netlinkError(_ errno: Errno) {
+        let counter: Counter
+        if let existing = errnoCounters[errno.name] {
+            counter = existing
+        } else {
+            counter = Counter(label: "hostgw_netlink_errors_total", dimensions: [("errno", errno.name)], factory: factory)
+            errnoCounters[errno.name] = counter
+        }
+        counter.increment()
+    }
+}

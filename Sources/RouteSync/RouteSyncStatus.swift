@@ -1,0 +1,42 @@
+// The snapshot `hostgw status` and the loopback status endpoint print. A value: taking one never
+// blocks a reconcile pass for longer than a copy.
+public import Foundation
+
+public struct RouteSyncStatus: Sendable, Hashable, Codable {
+    public var observeOnly: Bool
+    /// One entry per (peer lease, family), sorted by subnet.
+    public var peers: [PeerStatus]
+    /// hostgw-marked routes in the kernel after the last pass.
+    public var routesInstalled: Int
+    /// The newest drift events, oldest first, at most `RouteSyncConfig.driftHistoryLimit`.
+    public var recentDrift: [DriftEvent]
+    /// Drift events since start, by `DriftKind` raw value; every kind present.
+    public var driftCounts: [String: Int]
+    /// Peers by `PeerState` raw value; every state present.
+    public var peerCounts: [String: Int]
+    /// When the last pass that dumped and diffed the whole table finished.
+    public var lastFullSync: Date?
+    /// Wall time of the last pass, in seconds.
+    public var lastPassDurationSeconds: Double?
+    /// Why the last pass failed as a whole (a dump error), nil when it worked.
+    public var lastPassError: String?
+    /// Passes run since start.
+    public var passes: Int
+
+    public init(
+        observeOnly: Bool, peers: [PeerStatus], routesInstalled: Int, recentDrift: [DriftEvent],
+        driftCounts: [String: Int], peerCounts: [String: Int], lastFullSync: Date?, lastPassDurationSeconds: Double?,
+        lastPassError: String?, passes: Int
+    ) {
+        self.observeOnly = observeOnly
+        self.peers = peers
+        self.routesInstalled = routesInstalled
+        self.recentDrift = recentDrift
+        self.driftCounts = driftCounts
+        self.peerCounts = peerCounts
+        self.lastFullSync = lastFullSync
+        self.lastPassDurationSeconds = lastPassDurationSeconds
+        self.lastPassError = lastPassError
+        self.passes = passes
+    }
+}

@@ -1,0 +1,66 @@
+import Netlink
+import RouteSync
+import Testing
+
+@Suite struct DriftClassificationTests {
+    let peers = [lease("10.244.2.0/24", via: "10.0.0.2", node: "b"), lease("10.244.3.0/24", via: "10.0.0.3", node: "c")]
+    var desired: DesiredRoutes { DesiredRoutes(leases: peers, config: v4Config, links: nodeLinks, addresses: nodeAddresses) }
+    let b = hostgwRoute("10.244.2.0/24", via: "10.0.0.2")
+    let c = hostgwRoute("10.244.3.0/24", via: "10.0.0.3")
+
+    func findings(memory: DriftMemory, actual: [Route], desired: DesiredRoutes? = nil) -> [DriftFinding] {
+        let d = desired ?? self.desired
+        let p = plan(desired: d.routes, actual: actual, protocol: .hostgw, podNetworks: [prefix("10.244.0.0/16")])
+        return memory.classify(desired: d, actual: actual, plan: p, protocol: .hostgw)
+    }
+
+    @Test func firstPassWithEmptyMemoryIsNotDriftExceptStrayRoutes() {
+        var wrong = c
+        wrong.gateway = ip("10.0.0.30")
+        let stray = hostgwRoute("10.244.9.0/24", via: "10.0.0.9")
+        let f = findings(memory: DriftMemory(), actual: [wrong, stray])
+        #expect(f == [DriftFinding(kind: .unexpected, subnet: prefix("10.244.9.0/24"), expected: nil, actual: stray)])
+    }
+
+    @Test func routeWeInstalledThatIsGoneIsMissing() {
+        let memory = DriftMemory(routes: [b.destination: b, c.destination: c])
+        #expect(findings(memory: memory, actual: [c]) == [DriftFinding(kind: .missing, subnet: b.destination, expected: b, actual: nil)])
+    }
+
+    @Test func routeWeInstalledThatWasAlteredIsChanged() {
+        var wrong = b
+        wrong.gateway = ip("10.0.0.9")
+        let memory = DriftMemory(routes: [b.destination: b, c.destination: c])
+        #expect(findings(memory: memory, actual: [wrong, c]) == [DriftFinding(kind: .changed, subnet: b.destination, expected: b, actual: wrong)])
+    }
+
+    @Test func changesTheAgentCausesAreNotDrift() {
+        // The lease of b moved to another gateway, c's lease is gone: the kernel still holds what
+        // the agent installed, so the agent's own updates follow, and no drift is reported.
+        let moved = [lease("10.244.2.0/24", via: "10.0.0.22", node: "b")]
+        let d = DesiredRoutes(leases: moved, config: v4Config, links: nodeLinks, addresses: nodeAddresses)
+        let memory = DriftMemory(routes: [b.destination: b, c.destination: c])
+        #expect(findings(memory: memory, actual: [b, c], desired: d).isEmpty)
+    }
+
+    @Test func foreignOverlapIsAConflictReportedOnce() {
+        let foreign = Route(destination: prefix("10.244.3.0/25"), gateway: ip("10.0.0.77"), protocol: .static)
+        let p = plan(desired: desired.routes, actual: [b, foreign], protocol: .hostgw)
+        let first = DriftMemory(routes: [b.destination: b]).classify(desired: desired, actual: [b, foreign], plan: p, protocol: .hostgw)
+        #expect(first.map(\.kind) == [.conflict])
+        let next = DriftMemory(routes: [b.destination: b]).updated(actual: [b, foreign], plan: p, results: [], protocol: .hostgw)
+        #expect(next.classify(desired: desired, actual: [b, foreign], plan: p, protocol: .hostgw).isEmpty)
+    }
+
+    @Test func memoryFollowsTheChangesThatSucceeded() {
+        let stray = hostgwRoute("10.244.9.0/24", via: "10.0.0.9")
+        let p = plan(desired: [b, c], actual: [stray], protocol: .hostgw)
+        #expect(p.changes.map(\.kind) == [.delete, .add, .add])
+        let failure = NetlinkError(kind: .kernel, errno: .ENETUNREACH, request: "add")
+        let next = DriftMemory().updated(actual: [stray], plan: p, results: [.success(()), .success(()), .failure(failure)], protocol: .hostgw)
+        #expect(next.routes == [b.destination: b])
+        // Observe-only: nothing applied, memory is what was seen.
+        let seen = DriftMemory().updated(actual: [stray], plan: p, results: [], protocol: .hostgw)
+        #expect(seen.routes == [stray.destination: stray])
+    }
+}

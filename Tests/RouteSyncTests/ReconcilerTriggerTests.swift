@@ -1,0 +1,95 @@
+import Foundation
+import Netlink
+import RouteSync
+import SubnetLease
+import Testing
+
+/// What makes a pass run: kernel events, overruns, the periodic timer, and coalescing of bursts.
+@Suite struct ReconcilerTriggerTests {
+    let leases = [lease("10.244.2.0/24", via: "10.0.0.2", node: "b")]
+    let b = hostgwRoute("10.244.2.0/24", via: "10.0.0.2")
+
+    @Test func kernelEventTriggersARepairWithoutBeingAsked() async throws {
+        let kernel = FakeKernel()
+        let r = RouteReconciler(config: v4Config, kernel: kernel, logger: silentLogger, metricsFactory: TestMetrics())
+        await r.update(leases: leases, localSubnets: [])
+        await r.sync()
+        await kernel.remove("10.244.2.0/24")
+        await r.handle(.routeRemoved(b))
+        #expect(await eventually { await kernel.table.contains(b) })
+        #expect(await eventually { await r.status().driftCounts["missing"] == 1 })
+    }
+
+    @Test func eventsTheAgentCausedDoNotTriggerAPass() async throws {
+        let kernel = FakeKernel()
+        let r = RouteReconciler(config: v4Config, kernel: kernel, logger: silentLogger, metricsFactory: TestMetrics())
+        await r.update(leases: leases, localSubnets: [])
+        await r.sync()
+        let passes = await r.status().passes
+        await r.handle(.routeAdded(b))
+        await r.handle(.routeRemoved(hostgwRoute("10.244.9.0/24", via: "10.0.0.9")))
+        await r.handle(.routeAdded(Route(destination: prefix("10.244.2.0/24"), protocol: .kernel, scope: .link).with(table: 255)))
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await r.status().passes == passes)
+        await r.handle(.overrun)
+        #expect(await eventually { await r.status().passes == passes + 1 })
+    }
+
+    @Test func burstOfTriggersCostsAtMostTwoPasses() async throws {
+        let kernel = FakeKernel()
+        let r = RouteReconciler(config: v4Config, kernel: kernel, logger: silentLogger, metricsFactory: TestMetrics())
+        await kernel.hold()
+        await r.update(leases: leases, localSubnets: [])
+        #expect(await eventually { await kernel.waitingDumps == 1 })
+        for _ in 0..<50 { await r.handle(.linkChanged(link(2, "eth0"))) }
+        await r.handle(.overrun)
+        await kernel.release()
+        await r.sync()
+        // One in flight, one queued for the burst; sync() itself joined the queued one.
+        #expect(await kernel.dumps == 2)
+        #expect(await r.status().passes == 2)
+    }
+
+    @Test func periodicResyncRepairsWithoutEvents() async throws {
+        let clock = ManualClock()
+        let kernel = FakeKernel()
+        let r = RouteReconciler(
+            config: v4Config, kernel: kernel, logger: silentLogger, clock: clock, metricsFactory: TestMetrics())
+        await r.update(leases: leases, localSubnets: [])
+        let running = Task { await r.run() }
+        await r.sync()
+        #expect(await eventually { clock.sleeperCount == 1 })
+        await kernel.remove("10.244.2.0/24")
+        clock.advance(by: .seconds(29))
+        try await Task.sleep(for: .milliseconds(30))
+        #expect(await !kernel.table.contains(b))
+        clock.advance(by: .seconds(1))
+        #expect(await eventually { await kernel.table.contains(b) })
+        await r.stop()
+        await running.value
+        // Stopping leaves the routes in place.
+        #expect(await kernel.table.contains(b))
+    }
+
+    @Test func consumeFeedsAMonitorStream() async throws {
+        let kernel = FakeKernel()
+        let r = RouteReconciler(config: v4Config, kernel: kernel, logger: silentLogger, metricsFactory: TestMetrics())
+        await r.update(leases: leases, localSubnets: [])
+        await r.sync()
+        let (stream, continuation) = AsyncThrowingStream<NetlinkEvent, any Error>.makeStream()
+        let consuming = Task { try await r.consume(events: stream) }
+        await kernel.remove("10.244.2.0/24")
+        continuation.yield(.routeRemoved(b))
+        #expect(await eventually { await kernel.table.contains(b) })
+        continuation.finish()
+        try await consuming.value
+    }
+}
+
+extension Route {
+    func with(table: UInt32) -> Route {
+        var r = self
+        r.table = table
+        return r
+    }
+}

@@ -1,6 +1,0 @@
-import RouteSync
-import Testing
-
-@Suite struct RouteSyncModuleTests {
-    @Test func moduleLinks() {}
-}

@@ -1,0 +1,262 @@
+// Test doubles for RouteSync: an in-memory kernel table with the kernel's keying rules, a metrics
+// factory per test, a manual clock, and builders for leases and links.
+import Foundation
+import Logging
+import Metrics
+import Netlink
+import RouteSync
+import SubnetLease
+import Synchronization
+
+func prefix(_ text: String) -> IPPrefix {
+    guard let p = IPPrefix(text) else { fatalError("bad prefix in test: \(text)") }
+    return p
+}
+
+func ip(_ text: String) -> IPAddress {
+    guard let a = IPAddress(text) else { fatalError("bad address in test: \(text)") }
+    return a
+}
+
+func lease(_ subnet: String, via gateway: String?, node: String? = nil, v6: String? = nil, gateway6: String? = nil, expires: Date? = nil) -> Lease {
+    Lease(
+        subnet: prefix(subnet), ipv6Subnet: v6.map(prefix),
+        attributes: LeaseAttributes(
+            publicIP: gateway.flatMap(IPv4Address.init), publicIPv6: gateway6.flatMap(IPv6Address.init), nodeName: node),
+        expiration: expires)
+}
+
+func link(_ index: UInt32, _ name: String, up: Bool = true) -> Link {
+    Link(index: index, name: name, mtu: 1500, isUp: up, hasCarrier: up, operState: up ? .up : .down)
+}
+
+func address(_ text: String, on index: UInt32, scope: RouteScope = .universe) -> InterfaceAddress {
+    let parts = text.split(separator: "/")
+    return InterfaceAddress(interfaceIndex: index, address: ip(String(parts[0])), prefixLength: Int(parts[1]) ?? 0, scope: scope)
+}
+
+func hostgwRoute(_ subnet: String, via gateway: String, dev: UInt32 = 2, protocol p: RouteProtocol = .hostgw) -> Route {
+    Route(destination: prefix(subnet), gateway: ip(gateway), outputInterface: dev, protocol: p)
+}
+
+let silentLogger = Logger(label: "routesync-test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// A node with eth0 (index 2) at 10.0.0.1/24 and fd00::1/64, and lo.
+let nodeLinks = [link(1, "lo"), link(2, "eth0")]
+let nodeAddresses = [
+    address("127.0.0.1/8", on: 1, scope: .host), address("10.0.0.1/24", on: 2), address("fd00::1/64", on: 2),
+]
+let v4Config = RouteSyncConfig(podNetworks: [.v4: prefix("10.244.0.0/16")], localSubnets: [prefix("10.244.1.0/24")])
+
+/// An in-memory routing table keyed as the kernel keys it: (table, destination, metric). Replace
+/// ignores the protocol, delete naming a protocol removes only that protocol's route.
+actor FakeKernel: RouteTableAccess {
+    var table: [Route] = []
+    var linkList: [Link]
+    var addressList: [InterfaceAddress]
+    /// Errors the next apply returns for changes touching these destinations.
+    var failures: [IPPrefix: Errno] = [:]
+    var dumpError: NetlinkError?
+    private(set) var dumps = 0
+    private(set) var applied: [[RouteChange]] = []
+    private var holding = false
+    private var held: [CheckedContinuation<Void, Never>] = []
+
+    init(routes: [Route] = [], links: [Link] = nodeLinks, addresses: [InterfaceAddress] = nodeAddresses) {
+        table = routes
+        linkList = links
+        addressList = addresses
+    }
+
+    func routes(family: IPFamily?, table id: UInt32?, protocol p: RouteProtocol?) async throws -> [Route] {
+        dumps += 1
+        if holding { await withCheckedContinuation { held.append($0) } }
+        if let dumpError { throw dumpError }
+        return table.filter { r in
+            (family == nil || r.family == family) && (id == nil || r.table == id) && (p == nil || r.protocol == p)
+        }
+    }
+
+    func apply(_ changes: [RouteChange], batchSize: Int) async throws -> [Result<Void, NetlinkError>] {
+        applied.append(changes)
+        return changes.map(applyOne)
+    }
+
+    func links() async throws -> [Link] { linkList }
+    func addresses(family: IPFamily?) async throws -> [InterfaceAddress] {
+        addressList.filter { family == nil || $0.address.family == family }
+    }
+
+    private func slot(_ a: Route, _ b: Route) -> Bool {
+        a.table == b.table && a.destination == b.destination && metric(a) == metric(b)
+    }
+
+    private func metric(_ r: Route) -> UInt32 { r.priority ?? (r.family == .v6 ? 1024 : 0) }
+
+    private func applyOne(_ change: RouteChange) -> Result<Void, NetlinkError> {
+        if let errno = failures[change.route.destination] {
+            return .failure(NetlinkError(kind: .kernel, errno: errno, request: change.description))
+        }
+        let r = change.route
+        switch change.kind {
+        case .add:
+            if table.contains(where: { slot($0, r) }) {
+                return .failure(NetlinkError(kind: .kernel, errno: .EEXIST, request: change.description))
+            }
+            table.append(r)
+        case .replace:
+            table.removeAll { slot($0, r) }
+            table.append(r)
+        case .delete:
+            guard let i = table.firstIndex(where: { slot($0, r) && $0.protocol == r.protocol }) else {
+                return .failure(NetlinkError(kind: .kernel, errno: .ESRCH, request: change.description))
+            }
+            table.remove(at: i)
+        }
+        return .success(())
+    }
+
+    // Test controls.
+    func set(routes: [Route]) { table = routes }
+    func remove(_ destination: String) { table.removeAll { $0.destination == prefix(destination) } }
+    func insert(_ route: Route) { table.append(route) }
+    func setFailure(_ destination: String, _ errno: Errno?) { failures[prefix(destination)] = errno }
+    func setLinks(_ links: [Link]) { linkList = links }
+    func setAddresses(_ addresses: [InterfaceAddress]) { addressList = addresses }
+    func setDumpError(_ error: NetlinkError?) { dumpError = error }
+    func hold() { holding = true }
+    func release() {
+        holding = false
+        let waiting = held
+        held = []
+        for c in waiting { c.resume() }
+    }
+    var waitingDumps: Int { held.count }
+}
+
+/// A metrics factory per test: tests run in parallel, so nothing global is bootstrapped.
+final class TestMetrics: MetricsFactory {
+    final class Handler: CounterHandler, RecorderHandler, TimerHandler, FloatingPointCounterHandler, MeterHandler {
+        let values = Mutex<[Double]>([])
+        var last: Double? { values.withLock { $0.last } }
+        var total: Double { values.withLock { $0.reduce(0, +) } }
+        func increment(by amount: Int64) { values.withLock { $0.append(Double(amount)) } }
+        func increment(by amount: Double) { values.withLock { $0.append(amount) } }
+        func decrement(by amount: Double) { values.withLock { $0.append(-amount) } }
+        func reset() { values.withLock { $0 = [] } }
+        func record(_ value: Int64) { values.withLock { $0.append(Double(value)) } }
+        func record(_ value: Double) { values.withLock { $0.append(value) } }
+        func set(_ value: Int64) { record(value) }
+        func set(_ value: Double) { record(value) }
+        func recordNanoseconds(_ duration: Int64) { record(duration) }
+    }
+
+    private let handlers = Mutex<[String: Handler]>([:])
+
+    private static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
+        dimensions.isEmpty ? label : label + "{" + dimensions.map { "\($0.0)=\($0.1)" }.joined(separator: ",") + "}"
+    }
+
+    private func handler(_ label: String, _ dimensions: [(String, String)]) -> Handler {
+        handlers.withLock { all in
+            let k = Self.key(label, dimensions)
+            if let h = all[k] { return h }
+            let h = Handler()
+            all[k] = h
+            return h
+        }
+    }
+
+    /// `hostgw_drift_events_total{kind=missing}` style lookup; nil when never created.
+    func metric(_ key: String) -> Handler? { handlers.withLock { $0[key] } }
+    func counter(_ key: String) -> Double { metric(key)?.total ?? 0 }
+    func gauge(_ key: String) -> Double? { metric(key)?.last }
+
+    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler { handler(label, dimensions) }
+    func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
+        handler(label, dimensions)
+    }
+    func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler { handler(label, dimensions) }
+    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
+        handler(label, dimensions)
+    }
+    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { handler(label, dimensions) }
+    func destroyCounter(_ handler: any CounterHandler) {}
+    func destroyMeter(_ handler: any MeterHandler) {}
+    func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {}
+    func destroyRecorder(_ handler: any RecorderHandler) {}
+    func destroyTimer(_ handler: any TimerHandler) {}
+}
+
+/// A clock that moves only when the test says so.
+final class ManualClock: Clock, Sendable {
+    struct Instant: InstantProtocol {
+        var offset: Swift.Duration
+        func advanced(by duration: Swift.Duration) -> Instant { Instant(offset: offset + duration) }
+        func duration(to other: Instant) -> Swift.Duration { other.offset - offset }
+        static func < (a: Instant, b: Instant) -> Bool { a.offset < b.offset }
+    }
+
+    private struct Sleeper {
+        var id: UInt64
+        var deadline: Instant
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var now = Instant(offset: .zero)
+        var nextID: UInt64 = 0
+        var sleepers: [Sleeper] = []
+    }
+
+    private let state = Mutex(State())
+
+    var now: Instant { state.withLock { $0.now } }
+    var minimumResolution: Swift.Duration { .zero }
+    var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+
+    func sleep(until deadline: Instant, tolerance: Swift.Duration?) async throws {
+        let id = state.withLock { s in
+            s.nextID += 1
+            return s.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+                let resumeNow = state.withLock { s -> Bool in
+                    if deadline <= s.now || Task.isCancelled { return true }
+                    s.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: c))
+                    return false
+                }
+                if resumeNow {
+                    if Task.isCancelled { c.resume(throwing: CancellationError()) } else { c.resume() }
+                }
+            }
+        } onCancel: {
+            let cancelled = state.withLock { s -> [Sleeper] in
+                let hit = s.sleepers.filter { $0.id == id }
+                s.sleepers.removeAll { $0.id == id }
+                return hit
+            }
+            for s in cancelled { s.continuation.resume(throwing: CancellationError()) }
+        }
+    }
+
+    func advance(by duration: Swift.Duration) {
+        let due = state.withLock { s -> [Sleeper] in
+            s.now = s.now.advanced(by: duration)
+            let due = s.sleepers.filter { $0.deadline <= s.now }
+            s.sleepers.removeAll { $0.deadline <= s.now }
+            return due
+        }
+        for s in due { s.continuation.resume() }
+    }
+}
+
+/// Polls `condition` until it holds or about two seconds pass; for effects of unstructured tasks.
+func eventually(_ condition: @Sendable () async -> Bool) async -> Bool {
+    for _ in 0..<400 {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return await condition()
+}
