@@ -9,6 +9,12 @@ struct HostGw: AsyncParsableCommand {
         abstract: "Host-gw pod networking: lease a pod subnet, route to every peer, report drift.",
         version: BuildInfo.version,
         subcommands: [
+            RunCommand.self,
+            StatusCommand.self,
+            CheckCommand.self,
+            LeasesCommand.self,
+            ConfigCommand.self,
+            LeaveCommand.self,
             VersionCommand.self,
             BenchCommand.self,
         ]

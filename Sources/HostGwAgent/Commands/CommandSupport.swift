@@ -43,7 +43,7 @@ func makeStore(_ s: StoreSettings, logger: Logger) throws -> any SubnetStore {
     case .etcd(let e):
         return try EtcdStore(
             options: EtcdOptions(
-                endpoints: e.endpoints, caFile: e.caFile, certFile: e.certFile, keyFile: e.keyFile,
+                endpoints: e.endpoints.map(\.absoluteString), caFile: e.caFile, certFile: e.certFile, keyFile: e.keyFile,
                 username: e.username, password: e.password, requestTimeout: e.timeout),
             logger: logger)
     }

@@ -6,6 +6,7 @@ import Metrics
 import Netlink
 import Prometheus
 import ServiceLifecycle
+import UnixSignals
 import SubnetLease
 
 struct RunCommand: AsyncParsableCommand {

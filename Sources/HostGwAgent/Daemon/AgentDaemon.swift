@@ -100,7 +100,7 @@ struct AgentDaemon: Service {
             subnetLengths: Dictionary(uniqueKeysWithValues: IPFamily.allCases.map { ($0, config.subnetLength(for: $0)) }),
             routeProtocol: settings.routeProtocol, table: settings.table, resyncPeriod: settings.resyncPeriod,
             observeOnly: settings.observeOnly, localSubnets: [lease.subnet, lease.ipv6Subnet].compactMap { $0 })
-        let reconciler = RouteReconciler(access: netlink, config: syncConfig, logger: logger)
+        let reconciler = RouteReconciler(config: syncConfig, kernel: netlink, logger: logger)
         await state.set(reconciler: reconciler)
         let monitor = try NetlinkMonitor()
         let watcher = LeaseWatcher(store: store, config: config, keys: keys, logger: logger)
@@ -158,6 +158,36 @@ struct AgentDaemon: Service {
         }
     }
 
+    /// The status document `/status` serves, from the live state of every part.
+    func statusReport(policy: HealthPolicy) async -> NodeStatusReport {
+        let h = await health.snapshot
+        let iface = await state.interface
+        var lease: NodeStatusReport.LeaseReport?
+        if let manager = await state.leaseManager, let held = await manager.lease {
+            let s = await manager.status
+            lease = .init(
+                subnet: held.subnet, ipv6Subnet: held.ipv6Subnet, expiration: s.expiration ?? held.expiration,
+                reservation: held.isReservation, lastRenewal: s.lastSuccess, renewalFailures: s.consecutiveFailures,
+                lastError: s.lastError)
+        }
+        let sync = await state.reconciler?.status()
+            ?? RouteSyncStatus(
+                observeOnly: settings.observeOnly, peers: [], routesInstalled: 0, recentDrift: [], driftCounts: [:],
+                peerCounts: [:], lastFullSync: nil, lastPassDurationSeconds: nil, lastPassError: nil, passes: 0)
+        var notes: [String] = []
+        if settings.observeOnly { notes.append("observe-only: drift is reported, not repaired") }
+        if let e = sync.lastPassError { notes.append("last reconcile pass failed: \(e)") }
+        if lease == nil { notes.append("no lease yet: see the agent log for why") }
+        return NodeStatusReport(
+            generatedAt: Date(), node: settings.nodeName, agentRunning: true, agentVersion: BuildInfo.version,
+            interface: iface?.link.name, publicIP: iface?.publicIP?.description, publicIPv6: iface?.publicIPv6?.description,
+            lease: lease,
+            store: .init(
+                backend: storeSettings.summary, reachable: h.storeReachable, unreachableSince: h.storeUnreachableSince,
+                lastError: h.storeLastError, invalidEntries: await state.invalidEntries),
+            ready: h.ready, healthProblems: healthProblems(h, policy: policy, now: Date()), routeSync: sync, notes: notes)
+    }
+
     private func recordLease(_ manager: LeaseManager) async {
         let s = await manager.status
         await health.lease(expiration: s.expiration, renewalFailures: s.consecutiveFailures)
@@ -188,8 +218,8 @@ struct AgentDaemon: Service {
     }
 }
 
-/// Probes the store every few seconds so health and metrics know whether it answers, whatever
-/// else the agent is doing.
+/// Probes the store every few seconds so health knows whether it answers, whatever else the agent
+/// is doing (the store itself keeps `hostgw_store_reachable` up to date on every request).
 struct StoreProbe: Service {
     let store: any SubnetStore
     let health: AgentHealth
@@ -197,18 +227,15 @@ struct StoreProbe: Service {
     let logger: Logger
 
     func run() async throws {
-        let gauge = Gauge(label: "hostgw_store_reachable")
         var wasReachable = true
         while !Task.isCancelled {
             do {
                 try await store.checkHealth()
                 await health.store(reachable: true)
-                gauge.record(1)
                 if !wasReachable { logger.notice("store reachable again", metadata: ["store": "\(store.name)"]) }
                 wasReachable = true
             } catch {
                 await health.store(reachable: false, error: "\(error)")
-                gauge.record(0)
                 if wasReachable {
                     logger.error("store unreachable; keeping every route, retrying", metadata: ["store": "\(store.name)", "error": "\(error)"])
                 }

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "What this node leased, the store's health, every peer and its route state, recent drift.",
+        discussion: """
+            Asks the running agent on its loopback listener. When the agent is not running, reads the \
+            store and the kernel itself and says so.
+            """)
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var node: NodeQueryOptions
+    @Flag(help: "Print the status document as JSON (field names are stable).") var json = false
+
+    func run() async throws {
+        let report = await fetchReport(storeOptions, node)
+        if json {
+            print(String(decoding: try report.jsonData(), as: UTF8.self))
+        } else {
+            print(renderStatus(report), terminator: "")
+        }
+    }
+}
+
+/// The agent's report, or the one computed without it.
+func fetchReport(_ storeOptions: StoreOptions, _ node: NodeQueryOptions) async -> NodeStatusReport {
+    let (s, r) = storeOptions.settingsOrExit()
+    let q: NodeQuery
+    do {
+        q = try NodeQuery(node, r)
+    } catch let e as SettingError {
+        fail(e.description, code: e.exitCode)
+    } catch {
+        fail("\(error)", code: ExitStatus.usage)
+    }
+    if let live = await StatusSource.fromAgent(q) { return live }
+    return await StatusSource.offline(q, store: s)
+}

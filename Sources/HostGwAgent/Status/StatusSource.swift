@@ -1,0 +1,129 @@
+// Where `hostgw status` and `hostgw check` get their report: from the running agent (loopback
+// /status), or — when it is not running — from the store and the kernel directly, computed with
+// RouteSync's own pure functions so both paths judge routes the same way.
+import AsyncHTTPClient
+import Foundation
+import Logging
+import Netlink
+import NIOCore
+import NIOHTTP1
+import RouteSync
+import SubnetLease
+
+enum StatusSource {
+    /// The running agent's report, or nil when nothing answers on the listener.
+    static func fromAgent(_ q: NodeQuery) async -> NodeStatusReport? {
+        do {
+            var request = HTTPClientRequest(url: q.statusURL)
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(2))
+            guard response.status.code == 200 else { return nil }
+            let body = try await response.body.collect(upTo: 16 << 20)
+            return try NodeStatusReport.decode(Data(body.readableBytesView))
+        } catch {
+            return nil
+        }
+    }
+
+    /// The report computed without the agent: leases from the store, routes from the kernel.
+    static func offline(_ q: NodeQuery, store s: StoreSettings) async -> NodeStatusReport {
+        let now = Date()
+        var notes = ["the agent is not running (nothing answers at \(q.statusURL)); states are computed from the store and the kernel"]
+        var storeReport = NodeStatusReport.StoreReport(backend: s.summary, reachable: true)
+        var leaseReport: NodeStatusReport.LeaseReport?
+        var sync = RouteSyncStatus(
+            observeOnly: false, peers: [], routesInstalled: 0, recentDrift: [], driftCounts: [:], peerCounts: [:],
+            lastFullSync: nil, lastPassDurationSeconds: nil, lastPassError: nil, passes: 0)
+        var interfaceName: String?
+        var publicIP: String?
+
+        var kernel: (links: [Link], addresses: [InterfaceAddress], routes: [Route])?
+        do {
+            let nl = try NetlinkClient()
+            defer { nl.close() }
+            kernel = (try await nl.links(), try await nl.addresses(), try await nl.routes(family: nil, table: q.table, protocol: nil))
+        } catch {
+            notes.append("cannot read the kernel's routes: \(error)")
+        }
+        if let kernel { sync.routesInstalled = kernel.routes.filter { $0.protocol == q.routeProtocol }.count }
+
+        var store: (any SubnetStore)?
+        do {
+            let opened = try makeStore(s, logger: adminLogger())
+            store = opened
+            let keys = LeaseKeys(prefix: s.prefix)
+            let config = try await opened.getConfig(keys: keys)
+            let snap = try await opened.listLeases(config: config, keys: keys)
+            storeReport.invalidEntries = snap.skipped.count
+            let mine = snap.leases.first { ownedBy($0, node: q.nodeName, kernel?.addresses ?? []) }
+            if let mine {
+                leaseReport = .init(
+                    subnet: mine.subnet, ipv6Subnet: mine.ipv6Subnet, expiration: mine.expiration, reservation: mine.isReservation,
+                    lastRenewal: nil, renewalFailures: 0, lastError: nil)
+                if let ip = mine.attributes.publicIP, let k = kernel,
+                    let a = k.addresses.first(where: { $0.address == .v4(ip) })
+                {
+                    interfaceName = k.links.first { $0.index == a.interfaceIndex }?.name
+                    publicIP = ip.description
+                }
+            }
+            if let kernel {
+                let config = RouteSyncConfig(
+                    podNetworks: Dictionary(uniqueKeysWithValues: IPFamily.allCases.compactMap { f in config.network(for: f).map { (f, $0) } }),
+                    subnetLengths: Dictionary(uniqueKeysWithValues: IPFamily.allCases.map { ($0, config.subnetLength(for: $0)) }),
+                    routeProtocol: q.routeProtocol, table: q.table, resyncPeriod: .seconds(30), observeOnly: true,
+                    localSubnets: [mine?.subnet, mine?.ipv6Subnet].compactMap { $0 })
+                sync.peers = judgePeers(leases: snap.leases, config: config, kernel: kernel)
+                let unexpected = kernel.routes.filter { r in
+                    r.protocol == q.routeProtocol && !sync.peers.contains { $0.subnet == r.destination }
+                }
+                if !unexpected.isEmpty {
+                    notes.append("\(unexpected.count) hostgw route(s) match no lease (\(unexpected.prefix(3).map(\.destination.description).joined(separator: ", "))): the agent removes them when it runs")
+                }
+            }
+        } catch let e as ConfigError {
+            notes.append("the network config is not usable: \(e)")
+        } catch {
+            storeReport.reachable = false
+            storeReport.lastError = "\(error)"
+        }
+        if let store { await closeStore(store) }
+        sync.peerCounts = Dictionary(grouping: sync.peers, by: \.state.rawValue).mapValues(\.count)
+        return NodeStatusReport(
+            generatedAt: now, node: q.nodeName, agentRunning: false, agentVersion: nil, interface: interfaceName,
+            publicIP: publicIP, publicIPv6: nil, lease: leaseReport, store: storeReport, ready: nil, healthProblems: [],
+            routeSync: sync, notes: notes)
+    }
+
+    /// Peer states from one look at leases and kernel, with the reconciler's own functions.
+    static func judgePeers(
+        leases: [Lease], config: RouteSyncConfig, kernel: (links: [Link], addresses: [InterfaceAddress], routes: [Route])
+    ) -> [PeerStatus] {
+        let desired = DesiredRoutes(leases: leases, config: config, links: kernel.links, addresses: kernel.addresses)
+        let p = plan(
+            desired: desired.routes, actual: kernel.routes, protocol: config.routeProtocol,
+            podNetworks: Array(config.podNetworks.values))
+        let names = Dictionary(kernel.links.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+        return desired.peers.map { peer in
+            var peer = peer
+            guard let route = desired.routes.first(where: { $0.destination == peer.subnet }) else { return peer }
+            peer.interface = route.outputInterface.flatMap { names[$0] }
+            if let c = p.conflict(for: peer.subnet) {
+                peer.state = .conflict
+                peer.reason = "\(c)"
+            } else if let change = p.upsert(for: peer.subnet) {
+                peer.state = change.kind == .add ? .missing : .changed
+            } else {
+                peer.state = .ok
+            }
+            return peer
+        }
+    }
+
+    /// The lease of node `node`: by name, or by one of this host's addresses for a lease with no
+    /// name (written by flanneld).
+    static func ownedBy(_ lease: Lease, node: String, _ addresses: [InterfaceAddress]) -> Bool {
+        if let name = lease.attributes.nodeName { return name == node }
+        guard let ip = lease.attributes.publicIP else { return false }
+        return addresses.contains { $0.address == .v4(ip) }
+    }
+}
