@@ -35,9 +35,12 @@ struct KernelReconcileTests {
         let consuming = Task { try await r.consume(events: monitor) }
         defer { consuming.cancel() }
 
+        let clock = ContinuousClock()
+        let deleted = clock.now
         try lab.ip("route", "del", "10.244.2.0/24")
         // No sync(): the route event alone must bring it back.
         #expect(await eventually { (try? lab.hostgwRoutes(.v4)) == expectedV4 })
+        print("event repair: route deleted -> restored and seen by `ip` in \(clock.now - deleted)")
         #expect(await eventually { await r.status().driftCounts["missing"] == 1 })
         try await Task.sleep(for: .milliseconds(100))
         await r.sync()
