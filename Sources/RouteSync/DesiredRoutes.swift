@@ -35,6 +35,11 @@ public struct DesiredRoutes: Sendable, Hashable {
         for family in config.families {
             guard let podNetwork = config.podNetworks[family] else { continue }
             let candidates = peerLeases.compactMap { lease in lease.subnet(for: family).map { (lease, $0) } }
+            let wanted = config.subnetLengths[family]
+            let clashes = LeaseClashes(
+                candidates.filter { candidate in
+                    podNetwork.contains(candidate.1) && (wanted.map { $0 == candidate.1.length } ?? true)
+                })
             for (lease, subnet) in candidates {
                 let gateway = lease.gateway(for: family)
                 var status = PeerStatus(
@@ -42,7 +47,7 @@ public struct DesiredRoutes: Sendable, Hashable {
                     gateway: gateway, state: .pending)
                 let verdict = Self.validate(
                     lease: lease, subnet: subnet, gateway: gateway, podNetwork: podNetwork,
-                    subnetLength: config.subnetLengths[family], config: config, candidates: candidates,
+                    subnetLength: config.subnetLengths[family], config: config, clashes: clashes,
                     ownAddresses: ownAddresses, addresses: addresses, links: linkByIndex)
                 switch verdict {
                 case .failed(let state, let reason):
@@ -72,7 +77,7 @@ public struct DesiredRoutes: Sendable, Hashable {
 
     private static func validate(
         lease: Lease, subnet: IPPrefix, gateway: IPAddress?, podNetwork: IPPrefix, subnetLength: Int?,
-        config: RouteSyncConfig, candidates: [(Lease, IPPrefix)], ownAddresses: Set<IPAddress>,
+        config: RouteSyncConfig, clashes: LeaseClashes, ownAddresses: Set<IPAddress>,
         addresses: [InterfaceAddress], links: [UInt32: Link]
     ) -> Verdict {
         let field = subnet.family == .v4 ? "PublicIP" : "PublicIPv6"
@@ -94,9 +99,9 @@ public struct DesiredRoutes: Sendable, Hashable {
             let dev = links[local.interfaceIndex]?.name ?? "dev#\(local.interfaceIndex)"
             return .failed(.invalidLease, "subnet \(subnet) overlaps the connected network \(network) on \(dev)")
         }
-        if let other = candidates.first(where: { $0.0.key != lease.key && $0.1.overlaps(subnet) }) {
-            let who = other.0.attributes.nodeName.map { " of node \($0)" } ?? ""
-            return .failed(.invalidLease, "subnet \(subnet) overlaps lease \(other.0.key)\(who); one of the two leases is wrong")
+        if let other = clashes.other(than: lease, overlapping: subnet) {
+            let who = other.attributes.nodeName.map { " of node \($0)" } ?? ""
+            return .failed(.invalidLease, "subnet \(subnet) overlaps lease \(other.key)\(who); one of the two leases is wrong")
         }
         if ownAddresses.contains(gateway) {
             return .failed(
@@ -127,5 +132,25 @@ public struct DesiredRoutes: Sendable, Hashable {
         return .failed(
             .notAdjacent,
             "gateway \(gateway) is not inside any connected network of this node (connected: \(list)); host-gw needs the peers on one L2 segment")
+    }
+}
+
+/// Overlaps among the leases that are well-formed: a malformed lease (say a /16) is already
+/// invalid and must not take every other peer down with it. Prefixes of one length overlap only
+/// when equal, so the common case is a dictionary lookup.
+private struct LeaseClashes {
+    private let leases: [(Lease, IPPrefix)]
+    private let bySubnet: [IPPrefix: [Lease]]
+    private let singleLength: Bool
+
+    init(_ leases: [(Lease, IPPrefix)]) {
+        self.leases = leases
+        bySubnet = Dictionary(grouping: leases, by: \.1).mapValues { $0.map(\.0) }
+        singleLength = Set(leases.map(\.1.length)).count <= 1
+    }
+
+    func other(than lease: Lease, overlapping subnet: IPPrefix) -> Lease? {
+        if singleLength { return bySubnet[subnet]?.first { $0.key != lease.key } }
+        return leases.first { $0.0.key != lease.key && $0.1.overlaps(subnet) }?.0
     }
 }

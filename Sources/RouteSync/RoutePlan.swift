@@ -58,6 +58,8 @@ public func plan(
     var oursByDestination: [IPPrefix: [Route]] = [:]
     for route in ours { oursByDestination[route.destination, default: []].append(route) }
 
+    let overlapping = OverlapIndex(foreign, lengths: Set(desired.map(\.destination.length)), podNetworks: podNetworks)
+
     var deletes: [RouteChange] = []
     var replaces: [RouteChange] = []
     var adds: [RouteChange] = []
@@ -67,7 +69,8 @@ public func plan(
     for want in desired {
         handled.insert(want.destination)
         let existing = oursByDestination[want.destination] ?? []
-        let blocking = foreign.filter { isConflicting(foreign: $0.destination, with: want.destination, podNetworks: podNetworks) }
+        let blocking = overlapping.routes(overlapping: want.destination)
+            .filter { isConflicting(foreign: $0.destination, with: want.destination, podNetworks: podNetworks) }
         if !blocking.isEmpty {
             conflicts.append(RouteConflict(desired: want, foreign: blocking))
             // Ours at that prefix would shadow or be shadowed by another owner's route: remove it.
@@ -95,6 +98,36 @@ public func plan(
     return RoutePlan(
         changes: deletes.sorted(by: byDestination) + replaces.sorted(by: byDestination) + adds.sorted(by: byDestination),
         conflicts: conflicts.sorted { $0.desired.destination < $1.desired.destination })
+}
+
+/// Foreign routes looked up by the desired subnet they could overlap, so a pass costs
+/// O(desired + foreign) rather than their product (thousands of peers, big tables).
+struct OverlapIndex {
+    /// Routes at or inside a prefix of one of the desired lengths, keyed by that prefix.
+    private var inside: [Int: [IPPrefix: [(Int, Route)]]] = [:]
+    /// Routes wider than some desired length; few (aggregates, defaults).
+    private var wider: [(Int, Route)] = []
+
+    init(_ routes: [Route], lengths: Set<Int>, podNetworks: [IPPrefix]) {
+        let widest = lengths.max() ?? 0
+        for (order, route) in routes.enumerated() {
+            // Outside every pod network, a route cannot touch a peer's subnet.
+            if !podNetworks.isEmpty && !podNetworks.contains(where: { $0.overlaps(route.destination) }) { continue }
+            for length in lengths where route.destination.length >= length {
+                if let key = IPPrefix(address: route.destination.address, length: length) {
+                    inside[length, default: [:]][key, default: []].append((order, route))
+                }
+            }
+            if route.destination.length < widest { wider.append((order, route)) }
+        }
+    }
+
+    /// Candidates overlapping `subnet`, in their original order.
+    func routes(overlapping subnet: IPPrefix) -> [Route] {
+        let within = inside[subnet.length]?[subnet] ?? []
+        let around = wider.filter { $0.1.destination.length < subnet.length && $0.1.destination.overlaps(subnet) }
+        return (within + around).sorted { $0.0 < $1.0 }.map(\.1)
+    }
 }
 
 /// A foreign route conflicts when it takes traffic of the subnet (equal or more specific), or

@@ -278,13 +278,17 @@ public actor RouteReconciler {
         let findings = memory.classify(desired: desired, actual: actual, plan: routePlan, protocol: config.routeProtocol)
 
         var results: [Result<Void, NetlinkError>] = []
+        var batchFailed = false
         if !config.observeOnly && !routePlan.changes.isEmpty {
             do {
                 results = try await kernel.apply(routePlan.changes, batchSize: config.batchSize)
             } catch {
+                // The batch never reached the kernel: every change failed, but it is one error.
                 let failure =
                     (error as? NetlinkError)
                     ?? NetlinkError(kind: .system, errno: .EINVAL, detail: "\(error)", request: "apply route batch")
+                metrics.netlinkError(failure.errno)
+                batchFailed = true
                 results = routePlan.changes.map { _ in .failure(failure) }
             }
         }
@@ -294,7 +298,7 @@ public actor RouteReconciler {
                 metrics.changed(change.kind)
                 logger.debug("route changed", metadata: ["op": "\(change.kind.rawValue)", "route": "\(render(change.route, links))"])
             case .failure(let error):
-                metrics.netlinkError(error.errno)
+                if !batchFailed { metrics.netlinkError(error.errno) }
                 logger.info(
                     "route change failed",
                     metadata: [

@@ -11,3 +11,6 @@ public protocol RouteTableAccess: Sendable {
     func links() async throws -> [Link]
     func addresses(family: IPFamily?) async throws -> [InterfaceAddress]
 }
+
+/// The real kernel: NetlinkClient's calls already have these shapes.
+extension NetlinkClient: RouteTableAccess {}

@@ -91,3 +91,12 @@ import Testing
         #expect(desired.peers.isEmpty)
     }
 }
+
+@Suite struct DesiredRoutesRobustnessTests {
+    @Test func malformedWideLeaseDoesNotInvalidateTheOthers() {
+        let leases = [lease("10.244.0.0/16", via: "10.0.0.9", node: "rogue"), lease("10.244.2.0/24", via: "10.0.0.2", node: "b")]
+        let desired = DesiredRoutes(leases: leases, config: v4Config, links: nodeLinks, addresses: nodeAddresses)
+        #expect(desired.routes.map(\.destination) == [prefix("10.244.2.0/24")])
+        #expect(desired.peer(for: prefix("10.244.0.0/16"))?.state == .invalidLease)
+    }
+}

@@ -203,6 +203,22 @@ import Testing
         #expect(metrics.counter("hostgw_netlink_errors_total{errno=ENOBUFS}") == 1)
     }
 
+    @Test func unsendableBatchFailsEveryChangeButCountsOneError() async throws {
+        let kernel = FakeKernel(routes: [connected])
+        let metrics = TestMetrics()
+        let r = make(kernel, metrics: metrics)
+        await kernel.setApplyError(NetlinkError(kind: .system, errno: .ENOMEM, request: "sendmsg"))
+        await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
+        let report = try #require(await r.sync())
+        #expect(report.results.count == 2)
+        #expect(await r.status().peers.map(\.lastErrno) == ["ENOMEM", "ENOMEM"])
+        #expect(await r.status().peers.map(\.state) == [.missing, .missing])
+        #expect(metrics.counter("hostgw_netlink_errors_total{errno=ENOMEM}") == 1)
+        await kernel.setApplyError(nil)
+        await r.sync()
+        #expect(await ours(kernel) == [b, c])
+    }
+
     @Test func linkDownMakesPeersNotAdjacentAndLinkUpRestoresRoutes() async throws {
         let kernel = FakeKernel(routes: [connected])
         let r = make(kernel)

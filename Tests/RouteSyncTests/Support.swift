@@ -57,6 +57,8 @@ actor FakeKernel: RouteTableAccess {
     /// Errors the next apply returns for changes touching these destinations.
     var failures: [IPPrefix: Errno] = [:]
     var dumpError: NetlinkError?
+    /// Makes apply throw, as when the batch cannot be sent at all.
+    var applyError: NetlinkError?
     private(set) var dumps = 0
     private(set) var applied: [[RouteChange]] = []
     private var holding = false
@@ -78,6 +80,7 @@ actor FakeKernel: RouteTableAccess {
     }
 
     func apply(_ changes: [RouteChange], batchSize: Int) async throws -> [Result<Void, NetlinkError>] {
+        if let applyError { throw applyError }
         applied.append(changes)
         return changes.map(applyOne)
     }
@@ -124,6 +127,7 @@ actor FakeKernel: RouteTableAccess {
     func setLinks(_ links: [Link]) { linkList = links }
     func setAddresses(_ addresses: [InterfaceAddress]) { addressList = addresses }
     func setDumpError(_ error: NetlinkError?) { dumpError = error }
+    func setApplyError(_ error: NetlinkError?) { applyError = error }
     func hold() { holding = true }
     func release() {
         holding = false
