@@ -1,0 +1,350 @@
+// Replies as typed values: pure functions over received bytes. Every length is checked before
+// it is read (libmnl's mnl_nlmsg_ok / mnl_attr_ok / mnl_attr_validate), values are read with
+// unaligned loads, unknown attributes are skipped, and anything truncated or inconsistent throws
+// `.malformed` instead of reading past the buffer.
+import CMnl
+
+/// The fixed netlink header of one received message.
+struct MessageHeader: Sendable, Hashable {
+    var length: UInt32
+    var type: UInt16
+    var flags: UInt16
+    var seq: UInt32
+    var portID: UInt32
+}
+
+/// An NLMSG_ERROR (or NLMSG_DONE) outcome: `code` 0 is success, otherwise a negative errno.
+struct Ack: Sendable, Hashable {
+    var code: Int32
+    /// NLMSGERR_ATTR_MSG: the kernel's reason text, when NETLINK_EXT_ACK was on.
+    var message: String?
+
+    var errno: Errno? { code == 0 ? nil : Errno(rawValue: code < 0 ? -code : code) }
+}
+
+enum ReplyDecoder {
+    /// Calls `body` for each message of a datagram (several messages per datagram are normal).
+    /// Throws when a message claims more bytes than remain or trailing bytes do not form one.
+    static func forEachMessage(
+        in datagram: UnsafeRawBufferPointer,
+        _ body: (MessageHeader, UnsafeRawBufferPointer) throws(NetlinkError) -> Void
+    ) throws(NetlinkError) {
+        guard let base = datagram.baseAddress, datagram.count > 0 else { return }
+        // libmnl reads headers in place; give it 4-byte aligned memory (the kernel's own
+        // alignment) even when a caller hands an odd slice.
+        if Int(bitPattern: base) & 3 != 0 {
+            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: datagram.count, alignment: 8)
+            defer { copy.deallocate() }
+            copy.copyMemory(from: datagram)
+            try forEachMessage(in: UnsafeRawBufferPointer(copy), body)
+            return
+        }
+        var remaining = Int32(clamping: datagram.count)
+        var current: UnsafePointer<nlmsghdr>? = base.assumingMemoryBound(to: nlmsghdr.self)
+        while let nlh = current, mnl_nlmsg_ok(nlh, remaining) {
+            let raw = UnsafeRawPointer(nlh)
+            let h = raw.loadUnaligned(as: nlmsghdr.self)
+            let header = MessageHeader(
+                length: h.nlmsg_len, type: h.nlmsg_type, flags: h.nlmsg_flags, seq: h.nlmsg_seq, portID: h.nlmsg_pid)
+            let payload = UnsafeRawBufferPointer(
+                start: raw + Wire.headerSize, count: Int(h.nlmsg_len) - Wire.headerSize)
+            try body(header, payload)
+            current = UnsafePointer(mnl_nlmsg_next(nlh, &remaining))
+        }
+        if remaining > 0 {
+            let offset = datagram.count - Int(remaining)
+            throw malformed("message at offset \(offset) is truncated or has a bad length (\(remaining) bytes left)")
+        }
+    }
+
+    /// Every message of a datagram, decoded (tests and dumps).
+    static func messages(in bytes: [UInt8]) throws(NetlinkError) -> [(MessageHeader, DecodedBody)] {
+        var out: [(MessageHeader, DecodedBody)] = []
+        let result: Result<Void, NetlinkError> = bytes.withUnsafeBytes { raw in
+            Result { () throws(NetlinkError) in
+                try forEachMessage(in: raw) { (header, payload) throws(NetlinkError) in
+                    out.append((header, try body(header, payload)))
+                }
+            }
+        }
+        try result.get()
+        return out
+    }
+
+    enum DecodedBody: Sendable, Hashable {
+        case ack(Ack)
+        case done(Ack)
+        case route(Route?)
+        case link(Link)
+        case address(InterfaceAddress?)
+        case other(UInt16)
+    }
+
+    static func body(_ header: MessageHeader, _ payload: UnsafeRawBufferPointer) throws(NetlinkError) -> DecodedBody {
+        switch header.type {
+        case Wire.error: .ack(try ack(header, payload))
+        case Wire.done: .done(try done(header, payload))
+        case Wire.newRoute, Wire.delRoute: .route(try route(payload))
+        case Wire.newLink, Wire.delLink: .link(try link(payload))
+        case Wire.newAddress, Wire.delAddress: .address(try address(payload))
+        default: .other(header.type)
+        }
+    }
+
+    // MARK: - Acks
+
+    /// NLMSG_ERROR payload: `int error; struct nlmsghdr request` (capped) or the whole request,
+    /// then extended-ack attributes when NLM_F_ACK_TLVS is set.
+    static func ack(_ header: MessageHeader, _ payload: UnsafeRawBufferPointer) throws(NetlinkError) -> Ack {
+        guard payload.count >= 4 + Wire.headerSize else {
+            throw malformed("NLMSG_ERROR of \(payload.count) bytes, need \(4 + Wire.headerSize)")
+        }
+        var ack = Ack(code: payload.loadUnaligned(as: Int32.self))
+        guard header.flags & Wire.ackTLVs != 0 else { return ack }
+        var tlvStart = 4 + Wire.headerSize
+        if header.flags & Wire.capped == 0 {
+            let echoedLength = Int(payload.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+            tlvStart = 4 + Wire.align(echoedLength)
+        }
+        guard tlvStart <= payload.count else {
+            throw malformed("NLMSG_ERROR extended ack starts at \(tlvStart), payload has \(payload.count)")
+        }
+        ack.message = try extAckMessage(UnsafeRawBufferPointer(rebasing: payload[tlvStart...]))
+        return ack
+    }
+
+    /// NLMSG_DONE may carry an error code (a dump that failed midway) and extended-ack text.
+    static func done(_ header: MessageHeader, _ payload: UnsafeRawBufferPointer) throws(NetlinkError) -> Ack {
+        guard payload.count >= 4 else { return Ack(code: 0) }
+        var ack = Ack(code: payload.loadUnaligned(as: Int32.self))
+        if header.flags & Wire.ackTLVs != 0 {
+            ack.message = try extAckMessage(UnsafeRawBufferPointer(rebasing: payload[4...]))
+        }
+        return ack
+    }
+
+    private static func extAckMessage(_ tlvs: UnsafeRawBufferPointer) throws(NetlinkError) -> String? {
+        var message: String?
+        try forEachAttribute(in: tlvs) { (attr) throws(NetlinkError) in
+            if attr.type == Wire.errAttrMsg { message = try attr.string() }
+        }
+        return message
+    }
+
+    // MARK: - Routes
+
+    /// A route message; nil for families hostgw does not model (MPLS, multicast tables).
+    static func route(_ payload: UnsafeRawBufferPointer) throws(NetlinkError) -> Route? {
+        guard payload.count >= Wire.rtmsgSize else {
+            throw malformed("route message of \(payload.count) bytes, rtmsg needs \(Wire.rtmsgSize)")
+        }
+        let rtm = payload.loadUnaligned(as: rtmsg.self)
+        let family: IPFamily
+        switch rtm.rtm_family {
+        case Wire.afInet: family = .v4
+        case Wire.afInet6: family = .v6
+        default: return nil
+        }
+        guard Int(rtm.rtm_dst_len) <= family.bitWidth else {
+            throw malformed("rtm_dst_len \(rtm.rtm_dst_len) exceeds \(family.bitWidth)")
+        }
+        var destination: IPAddress = family == .v4 ? .v4(IPv4Address(0)) : .v6(IPv6Address(high: 0, low: 0))
+        var gateway: IPAddress?
+        var oif: UInt32?
+        var priority: UInt32?
+        var source: IPAddress?
+        var table = UInt32(rtm.rtm_table)
+        var mtu: UInt32?
+        try forEachAttribute(in: UnsafeRawBufferPointer(rebasing: payload[Wire.rtmsgSize...])) { (attr) throws(NetlinkError) in
+            switch attr.type {
+            case Wire.rtaDst: destination = try attr.address(family)
+            case Wire.rtaGateway: gateway = try attr.address(family)
+            case Wire.rtaVia: gateway = try attr.via()
+            case Wire.rtaOif: oif = try attr.u32()
+            case Wire.rtaPriority: priority = try attr.u32()
+            case Wire.rtaPrefsrc: source = try attr.address(family)
+            // RTA_TABLE carries ids above 255; rtm_table then only says RT_TABLE_COMPAT.
+            case Wire.rtaTable: table = try attr.u32()
+            case Wire.rtaMetrics:
+                try forEachAttribute(in: attr.payload) { (metric) throws(NetlinkError) in
+                    if metric.type == Wire.rtaxMTU { mtu = try metric.u32() }
+                }
+            default: break
+            }
+        }
+        // Host bits set in RTA_DST beyond rtm_dst_len are refused rather than silently cleared.
+        guard let prefix = IPPrefix(address: destination, length: Int(rtm.rtm_dst_len)), prefix.address == destination else {
+            throw malformed("destination \(destination)/\(rtm.rtm_dst_len) is not a network prefix")
+        }
+        return Route(
+            destination: prefix, gateway: gateway, outputInterface: oif, table: table,
+            protocol: RouteProtocol(rtm.rtm_protocol), scope: RouteScope(rawValue: rtm.rtm_scope),
+            type: RouteType(rawValue: rtm.rtm_type), onLink: rtm.rtm_flags & Wire.rtnhOnLink != 0,
+            priority: priority, mtu: mtu, preferredSource: source)
+    }
+
+    // MARK: - Links and addresses
+
+    static func link(_ payload: UnsafeRawBufferPointer) throws(NetlinkError) -> Link {
+        guard payload.count >= Wire.ifinfomsgSize else {
+            throw malformed("link message of \(payload.count) bytes, ifinfomsg needs \(Wire.ifinfomsgSize)")
+        }
+        let ifi = payload.loadUnaligned(as: ifinfomsg.self)
+        var name: String?
+        var mtu: UInt32 = 0
+        var oper = OperState.unknown
+        try forEachAttribute(in: UnsafeRawBufferPointer(rebasing: payload[Wire.ifinfomsgSize...])) { (attr) throws(NetlinkError) in
+            switch attr.type {
+            case Wire.iflaIfname: name = try attr.string()
+            case Wire.iflaMTU: mtu = try attr.u32()
+            case Wire.iflaOperstate: oper = OperState(rawValue: try attr.u8()) ?? .unknown
+            default: break
+            }
+        }
+        guard let name else { throw malformed("link #\(ifi.ifi_index) without IFLA_IFNAME") }
+        return Link(
+            index: UInt32(bitPattern: ifi.ifi_index), name: name, mtu: mtu,
+            isUp: ifi.ifi_flags & Wire.iffUp != 0, hasCarrier: ifi.ifi_flags & Wire.iffLowerUp != 0,
+            operState: oper)
+    }
+
+    /// An address message; nil for families other than IPv4/IPv6.
+    static func address(_ payload: UnsafeRawBufferPointer) throws(NetlinkError) -> InterfaceAddress? {
+        guard payload.count >= Wire.ifaddrmsgSize else {
+            throw malformed("address message of \(payload.count) bytes, ifaddrmsg needs \(Wire.ifaddrmsgSize)")
+        }
+        let ifa = payload.loadUnaligned(as: ifaddrmsg.self)
+        let family: IPFamily
+        switch ifa.ifa_family {
+        case Wire.afInet: family = .v4
+        case Wire.afInet6: family = .v6
+        default: return nil
+        }
+        guard Int(ifa.ifa_prefixlen) <= family.bitWidth else {
+            throw malformed("ifa_prefixlen \(ifa.ifa_prefixlen) exceeds \(family.bitWidth)")
+        }
+        // IFA_LOCAL is the address itself; IFA_ADDRESS is the peer on point-to-point links.
+        var local: IPAddress?
+        var address: IPAddress?
+        try forEachAttribute(in: UnsafeRawBufferPointer(rebasing: payload[Wire.ifaddrmsgSize...])) { (attr) throws(NetlinkError) in
+            switch attr.type {
+            case Wire.ifaLocal: local = try attr.address(family)
+            case Wire.ifaAddress: address = try attr.address(family)
+            default: break
+            }
+        }
+        guard let chosen = local ?? address else { throw malformed("address on #\(ifa.ifa_index) without IFA_LOCAL/IFA_ADDRESS") }
+        return InterfaceAddress(
+            interfaceIndex: ifa.ifa_index, address: chosen, prefixLength: Int(ifa.ifa_prefixlen),
+            scope: RouteScope(rawValue: ifa.ifa_scope))
+    }
+
+    // MARK: - Events
+
+    static func event(_ header: MessageHeader, _ payload: UnsafeRawBufferPointer) throws(NetlinkError) -> NetlinkEvent? {
+        switch header.type {
+        case Wire.newRoute: return try route(payload).map(NetlinkEvent.routeAdded)
+        case Wire.delRoute: return try route(payload).map(NetlinkEvent.routeRemoved)
+        case Wire.newLink: return .linkChanged(try link(payload))
+        case Wire.delLink: return .linkRemoved(try link(payload))
+        case Wire.newAddress: return try address(payload).map(NetlinkEvent.addressAdded)
+        case Wire.delAddress: return try address(payload).map(NetlinkEvent.addressRemoved)
+        case Wire.overrun: return .overrun
+        default: return nil
+        }
+    }
+
+    // MARK: - Attributes
+
+    /// One attribute, validated through libmnl before any value is read.
+    struct Attribute {
+        let pointer: UnsafePointer<nlattr>
+        let type: UInt16
+        var payload: UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: mnl_attr_get_payload(pointer), count: Int(mnl_attr_get_payload_len(pointer)))
+        }
+
+        func u32() throws(NetlinkError) -> UInt32 {
+            guard mnl_attr_validate(pointer, MNL_TYPE_U32) >= 0 else { throw wrongSize("4") }
+            return payload.loadUnaligned(as: UInt32.self)
+        }
+
+        func u8() throws(NetlinkError) -> UInt8 {
+            guard mnl_attr_validate(pointer, MNL_TYPE_U8) >= 0 else { throw wrongSize("1") }
+            return payload.loadUnaligned(as: UInt8.self)
+        }
+
+        func string() throws(NetlinkError) -> String {
+            guard mnl_attr_validate(pointer, MNL_TYPE_NUL_STRING) >= 0 else {
+                throw malformed("attribute \(type) is not a NUL-terminated string")
+            }
+            let bytes = payload
+            let end = bytes.firstIndex(of: 0) ?? bytes.count
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<end]), as: UTF8.self)
+        }
+
+        func address(_ family: IPFamily) throws(NetlinkError) -> IPAddress {
+            try ReplyDecoder.address(payload, family, type)
+        }
+
+        /// RTA_VIA: `struct rtvia { __kernel_sa_family_t family; __u8 addr[]; }`.
+        func via() throws(NetlinkError) -> IPAddress {
+            let p = payload
+            guard p.count >= 2 else { throw wrongSize(">= 2") }
+            let family: IPFamily
+            switch UInt8(truncatingIfNeeded: p.loadUnaligned(as: UInt16.self)) {
+            case Wire.afInet: family = .v4
+            case Wire.afInet6: family = .v6
+            default: throw malformed("RTA_VIA with an unsupported address family")
+            }
+            return try ReplyDecoder.address(UnsafeRawBufferPointer(rebasing: p[2...]), family, type)
+        }
+
+        private func wrongSize(_ expected: String) -> NetlinkError {
+            malformed("attribute \(type) has \(mnl_attr_get_payload_len(pointer)) bytes, expected \(expected)")
+        }
+    }
+
+    static func address(_ p: UnsafeRawBufferPointer, _ family: IPFamily, _ type: UInt16) throws(NetlinkError) -> IPAddress {
+        guard p.count == family.byteCount else {
+            throw malformed("address attribute \(type) has \(p.count) bytes, \(family.rawValue) needs \(family.byteCount)")
+        }
+        switch family {
+        case .v4:
+            return .v4(IPv4Address(UInt32(bigEndian: p.loadUnaligned(as: UInt32.self))))
+        case .v6:
+            return .v6(IPv6Address(
+                high: UInt64(bigEndian: p.loadUnaligned(as: UInt64.self)),
+                low: UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self))))
+        }
+    }
+
+    /// Walks the attributes of `region` with mnl_attr_ok / mnl_attr_next. Bytes left over that do
+    /// not form an attribute mean the message is malformed.
+    static func forEachAttribute(
+        in region: UnsafeRawBufferPointer, _ body: (Attribute) throws(NetlinkError) -> Void
+    ) throws(NetlinkError) {
+        guard let base = region.baseAddress, region.count > 0 else { return }
+        guard Int(bitPattern: base) & 3 == 0 else { throw malformed("attributes at an unaligned offset") }
+        let end = base + region.count
+        var current: UnsafePointer<nlattr>? = base.assumingMemoryBound(to: nlattr.self)
+        var remaining = region.count
+        while let attr = current, mnl_attr_ok(attr, Int32(clamping: remaining)) {
+            try body(Attribute(pointer: attr, type: mnl_attr_get_type(attr)))
+            guard let next = mnl_attr_next(attr) else { break }
+            current = UnsafePointer(next)
+            remaining = end - UnsafeRawPointer(next)
+        }
+        if remaining > 0 {
+            throw malformed("attribute at offset \(region.count - remaining) overruns its message (\(remaining) bytes left)")
+        }
+    }
+
+    static func malformed(_ detail: String) -> NetlinkError {
+        NetlinkError(kind: .malformed, errno: .EPROTO, detail: detail, request: "decode reply")
+    }
+}
+
+extension Errno {
+    static let EPROTO = Errno(rawValue: 71)
+}

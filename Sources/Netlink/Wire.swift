@@ -1,0 +1,75 @@
+// Wire constants and the few size rules of netlink, kept in one place so the encoder and the
+// decoder never disagree. Values come from the kernel UAPI headers through CMnl; the conversions
+// to Swift integer types live here and nowhere else.
+import CMnl
+
+enum Wire {
+    // Message types.
+    static let noop = UInt16(NLMSG_NOOP)
+    static let error = UInt16(NLMSG_ERROR)
+    static let done = UInt16(NLMSG_DONE)
+    static let overrun = UInt16(NLMSG_OVERRUN)
+    static let newRoute = UInt16(RTM_NEWROUTE)
+    static let delRoute = UInt16(RTM_DELROUTE)
+    static let getRoute = UInt16(RTM_GETROUTE)
+    static let newLink = UInt16(RTM_NEWLINK)
+    static let delLink = UInt16(RTM_DELLINK)
+    static let getLink = UInt16(RTM_GETLINK)
+    static let newAddress = UInt16(RTM_NEWADDR)
+    static let delAddress = UInt16(RTM_DELADDR)
+    static let getAddress = UInt16(RTM_GETADDR)
+
+    // Header flags.
+    static let request = UInt16(NLM_F_REQUEST)
+    static let multi = UInt16(NLM_F_MULTI)
+    static let ack = UInt16(NLM_F_ACK)
+    static let dump = UInt16(NLM_F_DUMP)
+    static let dumpInterrupted = UInt16(NLM_F_DUMP_INTR)
+    static let replace = UInt16(NLM_F_REPLACE)
+    static let excl = UInt16(NLM_F_EXCL)
+    static let create = UInt16(NLM_F_CREATE)
+    static let capped = UInt16(NLM_F_CAPPED)
+    static let ackTLVs = UInt16(NLM_F_ACK_TLVS)
+
+    // Route attributes.
+    static let rtaDst = UInt16(RTA_DST.rawValue)
+    static let rtaOif = UInt16(RTA_OIF.rawValue)
+    static let rtaGateway = UInt16(RTA_GATEWAY.rawValue)
+    static let rtaPriority = UInt16(RTA_PRIORITY.rawValue)
+    static let rtaPrefsrc = UInt16(RTA_PREFSRC.rawValue)
+    static let rtaMetrics = UInt16(RTA_METRICS.rawValue)
+    static let rtaTable = UInt16(RTA_TABLE.rawValue)
+    static let rtaVia = UInt16(RTA_VIA.rawValue)
+    static let rtaxMTU = UInt16(RTAX_MTU)
+    static let rtnhOnLink = UInt32(RTNH_F_ONLINK)
+
+    // Link and address attributes.
+    static let iflaIfname = UInt16(IFLA_IFNAME)
+    static let iflaMTU = UInt16(IFLA_MTU)
+    static let iflaOperstate = UInt16(IFLA_OPERSTATE)
+    static let ifaAddress = UInt16(IFA_ADDRESS)
+    static let ifaLocal = UInt16(IFA_LOCAL)
+    static let iffUp: UInt32 = 0x1
+    static let iffLowerUp: UInt32 = 0x10000
+
+    // Extended ack.
+    static let errAttrMsg = UInt16(NLMSGERR_ATTR_MSG.rawValue)
+
+    static let afInet = UInt8(AF_INET)
+    static let afInet6 = UInt8(AF_INET6)
+
+    // Fixed sizes (all already multiples of the 4-byte netlink alignment).
+    static let headerSize = MemoryLayout<nlmsghdr>.size  // 16
+    static let rtmsgSize = MemoryLayout<rtmsg>.size  // 12
+    static let ifinfomsgSize = MemoryLayout<ifinfomsg>.size  // 16
+    static let ifaddrmsgSize = MemoryLayout<ifaddrmsg>.size  // 8
+    static let attrHeaderSize = MemoryLayout<nlattr>.size  // 4
+
+    /// NLMSG_ALIGN / NLA_ALIGN (both 4 bytes, libmnl's MNL_ALIGNTO).
+    @inline(__always) static func align(_ n: Int) -> Int { (n + 3) & ~3 }
+
+    /// Bytes an attribute with `payload` bytes occupies, padding included.
+    @inline(__always) static func attrSize(_ payload: Int) -> Int { align(attrHeaderSize + payload) }
+
+    static func family(_ f: IPFamily) -> UInt8 { f == .v4 ? afInet : afInet6 }
+}
