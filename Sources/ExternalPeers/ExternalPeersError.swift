@@ -5,6 +5,8 @@ public enum ExternalPeersError: Error, CustomStringConvertible {
     case invalidInterfaceName(String, reason: String)
     /// `--external-iface` names no interface on this host.
     case interfaceNotFound(String, available: [String])
+    /// `--external-iface` has no address to test gateways against (only host-scope ones, or none).
+    case interfaceHasNoAddresses(String)
     /// Reading links or addresses over netlink failed.
     case netlink(operation: String, underlying: any Error)
     /// The JSON document could not be encoded (a bug: every value is a string or number).
@@ -17,6 +19,9 @@ public enum ExternalPeersError: Error, CustomStringConvertible {
         case .interfaceNotFound(let name, let available):
             "no interface named \(name) on this host (have: \(available.joined(separator: ", "))). "
                 + "Pass one of those to --external-iface, or give the address with --external-ip ADDR/LEN"
+        case .interfaceHasNoAddresses(let name):
+            "interface \(name) has no IPv4 or IPv6 address, so no gateway can be on-link from it. "
+                + "Configure its address first, or give it with --external-ip ADDR/LEN"
         case .netlink(let operation, let underlying):
             "netlink \(operation) failed: \(underlying). Run as a user that can read rtnetlink, "
                 + "or give the address with --external-ip ADDR/LEN"
