@@ -1,0 +1,68 @@
+// --aggregate: one covering route per family when all of that family's routes share a gateway.
+import ExternalPeers
+import Netlink
+import Testing
+
+@Suite struct AggregationTests {
+    static func route(_ dest: String, _ gw: String, _ node: String? = nil) -> ExternalRoute {
+        ExternalRoute(destination: Fixtures.prefix(dest), gateway: Fixtures.address(gw), node: node)
+    }
+
+    @Test func oneRouterGivesTheSmallestCoveringPrefix() {
+        let set = ExternalRouteSet(routes: [
+            Self.route("10.244.1.0/24", "10.0.0.1", "a"),
+            Self.route("10.244.2.0/24", "10.0.0.1", "b"),
+            Self.route("10.244.5.0/24", "10.0.0.1", "c"),
+        ])
+        let result = set.aggregated()
+        #expect(result.routes == [Self.route("10.244.0.0/21", "10.0.0.1")])
+        #expect(result.notes == [.aggregated(family: .v4, count: 3, route: Self.route("10.244.0.0/21", "10.0.0.1"))])
+    }
+
+    @Test func theConfiguredPodNetworkIsUsedWhenItCoversEverySubnet() {
+        let set = ExternalRouteSet(routes: [
+            Self.route("10.244.1.0/24", "10.0.0.1"), Self.route("10.244.2.0/24", "10.0.0.1"),
+            Self.route("fd00:10:244:1::/64", "fd00::1"), Self.route("fd00:10:244:2::/64", "fd00::1"),
+        ])
+        let result = set.aggregated(podNetworks: [Fixtures.prefix("10.244.0.0/16"), Fixtures.prefix("fd00:10:244::/56")])
+        #expect(result.routes == [Self.route("10.244.0.0/16", "10.0.0.1"), Self.route("fd00:10:244::/56", "fd00::1")])
+    }
+
+    @Test func aPodNetworkThatMissesASubnetFallsBackToTheCoveringPrefix() {
+        let set = ExternalRouteSet(routes: [Self.route("10.244.1.0/24", "10.0.0.1"), Self.route("10.245.1.0/24", "10.0.0.1")])
+        let result = set.aggregated(podNetworks: [Fixtures.prefix("10.244.0.0/16")])
+        #expect(result.routes == [Self.route("10.244.0.0/15", "10.0.0.1")])
+        #expect(result.notes.first == .podNetworkDoesNotCover(podNetwork: Fixtures.prefix("10.244.0.0/16"), subnet: Fixtures.prefix("10.245.1.0/24")))
+    }
+
+    @Test func severalGatewaysStayPerSubnetWhileTheOtherFamilyAggregates() {
+        let result = ExternalRouteSet(leases: Fixtures.leases).aggregated()
+        #expect(result.routes == Fixtures.routes.filter { $0.family == .v4 } + [Self.route("fd00:10:244:1::/64", "fd00::11", "node-a")])
+        #expect(result.notes.first == .severalGateways(
+            family: .v4, gateways: ["10.0.0.10", "10.0.0.11", "10.0.0.12", "10.0.0.13"].map(Fixtures.address)))
+    }
+
+    @Test func aCoverThatWouldReplaceTheDefaultRouteIsRefused() {
+        let routes = [Self.route("10.244.1.0/24", "192.168.0.1"), Self.route("172.16.0.0/24", "192.168.0.1")]
+        let result = ExternalRouteSet(routes: routes).aggregated()
+        #expect(result.routes == routes)
+        #expect(result.notes == [.coversEverything(family: .v4)])
+    }
+
+    @Test(arguments: [
+        (["10.244.1.0/24"], "10.244.1.0/24"),
+        (["10.244.0.0/24", "10.244.1.0/24"], "10.244.0.0/23"),
+        (["10.244.1.0/24", "10.244.2.0/24"], "10.244.0.0/22"),
+        (["10.244.3.0/24", "10.244.0.0/16"], "10.244.0.0/16"),
+        (["fd00:0:0:1::/64", "fd00:0:0:ff::/64"], "fd00::/56"),
+        (["fd00::/64", "fe00::/64"], "fc00::/6"),
+    ])
+    func smallestCoveringPrefix(inputs: [String], expected: String) {
+        #expect(ExternalRouteSet.smallestCoveringPrefix(inputs.map(Fixtures.prefix)) == Fixtures.prefix(expected))
+    }
+
+    @Test func mixedFamiliesHaveNoCover() {
+        #expect(ExternalRouteSet.smallestCoveringPrefix([Fixtures.prefix("10.0.0.0/8"), Fixtures.prefix("fd00::/8")]) == nil)
+        #expect(ExternalRouteSet.smallestCoveringPrefix([]) == nil)
+    }
+}

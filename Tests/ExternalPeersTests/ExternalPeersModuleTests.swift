@@ -1,6 +1,0 @@
-import ExternalPeers
-import Testing
-
-@Suite struct ExternalPeersModuleTests {
-    @Test func moduleLinks() {}
-}
