@@ -15,6 +15,8 @@ struct HostGw: AsyncParsableCommand {
             LeasesCommand.self,
             ConfigCommand.self,
             LeaveCommand.self,
+            RoutesCommand.self,
+            ExternalSyncCommand.self,
             VersionCommand.self,
             BenchCommand.self,
         ]

@@ -6,7 +6,7 @@ e2e_lab
 e2e_cluster 2
 # shellcheck disable=SC2046
 ip netns exec "$LAB-ext" "$HOSTGW_BIN" external-sync $(lab_store_flags) --listen 127.0.0.1:9447 \
-  --state-dir "$LAB_DIR/ext-state" >"$LAB_DIR/external-sync.log" 2>&1 &
+>"$LAB_DIR/external-sync.log" 2>&1 &
 echo "$! external-sync" >>"$LAB_DIR/pids"
 lab_wait_for 20 ip netns exec "$LAB-ext" curl -fsS http://127.0.0.1:9447/readyz || fail "external-sync never became ready"
 ext_routes() { ip -n "$LAB-ext" -j route show proto 77 | jq -r '.[] | "\(.dst) via \(.gateway)"' | sort; }

@@ -19,69 +19,76 @@ struct RunCommand: AsyncParsableCommand {
             Stopping the agent leaves every route in place.
             """)
 
-    @OptionGroup var storeOptions: StoreOptions
-    @OptionGroup var runOptions: RunOptions
+    @OptionGroup(title: "Store") var storeOptions: StoreOptions
+    @OptionGroup(title: "This node") var nodeOptions: NodeOptions
+    @OptionGroup(title: "Route sync and reporting") var syncOptions: SyncOptions
 
     func run() async throws {
         let (settings, storeSettings) = resolveOrExit(config: storeOptions.config) { r in
-            (try RunSettings(runOptions, r), try StoreSettings(storeOptions, r))
+            (try RunSettings(syncOptions, nodeOptions, r), try StoreSettings(storeOptions, r))
         }
-        bootstrapLogging(format: settings.logFormat, level: settings.logLevel)
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        Gauge(label: "hostgw_build_info", dimensions: [("version", BuildInfo.version)]).record(1)
-        var logger = Logger(label: "hostgw")
-        logger[metadataKey: "node"] = "\(settings.nodeName)"
-
-        guard hasNetAdminCapability() else {
-            fail("hostgw run needs CAP_NET_ADMIN to program routes: run it as root or grant the capability (the systemd unit does)", code: ExitStatus.noPermission)
-        }
-        let netlink: NetlinkClient
-        let store: any SubnetStore
-        do {
-            netlink = try NetlinkClient()
-            store = try makeStore(storeSettings, logger: logger)
-        } catch {
-            fail("cannot start: \(error)", code: ExitStatus.unavailable)
-        }
-
-        let health = AgentHealth()
-        let policy = HealthPolicy(
-            stuckAfter: max(settings.resyncPeriod * 3, .seconds(60)), storeGrace: settings.healthGrace,
-            leaseExpiryMargin: min(settings.leaseTTL / 4, .seconds(3600)))
-        let notifier = SystemdNotifier()
-        let daemon = AgentDaemon(
-            settings: settings, storeSettings: storeSettings, store: store, netlink: netlink, health: health,
-            notifier: notifier, logger: logger)
-        let endpoints = HTTPEndpoints(health: health, policy: policy, registry: registry) {
-            (try? await daemon.statusReport(policy: policy).jsonData()) ?? Data("{}".utf8)
-        }
-        let app = Application(
-            router: endpoints.router(),
-            configuration: .init(address: .hostname(settings.listenHost, port: settings.listenPort), serverName: nil),
-            logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: app),
-                    .init(service: StoreProbe(store: store, health: health, interval: .seconds(2), logger: logger)),
-                    .init(service: WatchdogService(notifier: notifier, health: health, policy: policy)),
-                    .init(service: daemon),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        logger.notice("hostgw starting", metadata: ["version": "\(BuildInfo.version)", "store": "\(storeSettings.summary)", "listen": "\(settings.listenHost):\(settings.listenPort)"])
-        do {
-            try await group.run()
-        } catch let exit as DaemonExit {
-            notifier.stopping(status: exit.message)
-            fail(exit.message, code: exit.code)
-        } catch {
-            fail("\(error)", code: ExitStatus.software)
-        }
-        notifier.stopping(status: "stopped; routes left in place")
-        logger.notice("hostgw stopped; routes left in place")
+        try await runDaemon(role: .node, settings: settings, storeSettings: storeSettings)
     }
+}
+
+/// Runs the agent process for `role` until SIGTERM/SIGINT or a fatal condition, which exits
+/// with its status. Shared by `hostgw run` and `hostgw external-sync`.
+func runDaemon(role: AgentDaemon.Role, settings: RunSettings, storeSettings: StoreSettings) async throws {
+    bootstrapLogging(format: settings.logFormat, level: settings.logLevel)
+    let registry = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    Gauge(label: "hostgw_build_info", dimensions: [("version", BuildInfo.version)]).record(1)
+    var logger = Logger(label: "hostgw")
+    logger[metadataKey: "node"] = "\(settings.nodeName)"
+
+    guard hasNetAdminCapability() else {
+        fail("hostgw run needs CAP_NET_ADMIN to program routes: run it as root or grant the capability (the systemd unit does)", code: ExitStatus.noPermission)
+    }
+    let netlink: NetlinkClient
+    let store: any SubnetStore
+    do {
+        netlink = try NetlinkClient()
+        store = try makeStore(storeSettings, logger: logger)
+    } catch {
+        fail("cannot start: \(error)", code: ExitStatus.unavailable)
+    }
+
+    let health = AgentHealth()
+    let policy = HealthPolicy(
+        stuckAfter: max(settings.resyncPeriod * 3, .seconds(60)), storeGrace: settings.healthGrace,
+        leaseExpiryMargin: min(settings.leaseTTL / 4, .seconds(3600)))
+    let notifier = SystemdNotifier()
+    let daemon = AgentDaemon(
+        role: role, settings: settings, storeSettings: storeSettings, store: store, netlink: netlink, health: health,
+        notifier: notifier, logger: logger)
+    let endpoints = HTTPEndpoints(health: health, policy: policy, registry: registry) {
+        (try? await daemon.statusReport(policy: policy).jsonData()) ?? Data("{}".utf8)
+    }
+    let app = Application(
+        router: endpoints.router(),
+        configuration: .init(address: .hostname(settings.listenHost, port: settings.listenPort), serverName: nil),
+        logger: logger)
+    let group = ServiceGroup(
+        configuration: .init(
+            services: [
+                .init(service: app),
+                .init(service: StoreProbe(store: store, health: health, interval: .seconds(2), logger: logger)),
+                .init(service: WatchdogService(notifier: notifier, health: health, policy: policy)),
+                .init(service: daemon),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+    logger.notice("hostgw starting", metadata: ["version": "\(BuildInfo.version)", "store": "\(storeSettings.summary)", "listen": "\(settings.listenHost):\(settings.listenPort)"])
+    do {
+        try await group.run()
+    } catch let exit as DaemonExit {
+        notifier.stopping(status: exit.message)
+        fail(exit.message, code: exit.code)
+    } catch {
+        fail("\(error)", code: ExitStatus.software)
+    }
+    notifier.stopping(status: "stopped; routes left in place")
+    logger.notice("hostgw stopped; routes left in place")
 }
 
 /// Effective capabilities from /proc/self/status: CAP_NET_ADMIN is bit 12.

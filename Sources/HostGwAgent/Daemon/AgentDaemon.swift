@@ -37,6 +37,14 @@ actor DaemonState {
 }
 
 struct AgentDaemon: Service {
+    enum Role: Sendable {
+        /// `hostgw run`: a cluster node with a lease and a pod subnet.
+        case node
+        /// `hostgw external-sync`: a host outside the cluster; no lease, routes to every node.
+        case external
+    }
+
+    let role: Role
     let settings: RunSettings
     let storeSettings: StoreSettings
     let store: any SubnetStore
@@ -57,6 +65,60 @@ struct AgentDaemon: Service {
             "network config",
             metadata: ["network": "\(config.network?.description ?? "-")", "ipv6Network": "\(config.ipv6Network?.description ?? "-")"])
 
+        var manager: LeaseManager?
+        var localSubnets: [IPPrefix] = []
+        if role == .node {
+            let (m, lease) = try await join(config)
+            manager = m
+            localSubnets = [lease.subnet, lease.ipv6Subnet].compactMap { $0 }
+        }
+
+        let syncConfig = RouteSyncConfig(
+            podNetworks: Dictionary(uniqueKeysWithValues: IPFamily.allCases.compactMap { f in config.network(for: f).map { (f, $0) } }),
+            subnetLengths: Dictionary(uniqueKeysWithValues: IPFamily.allCases.map { ($0, config.subnetLength(for: $0)) }),
+            routeProtocol: settings.routeProtocol, table: settings.table, resyncPeriod: settings.resyncPeriod,
+            observeOnly: settings.observeOnly, localSubnets: localSubnets)
+        let reconciler = RouteReconciler(config: syncConfig, kernel: netlink, logger: logger)
+        await state.set(reconciler: reconciler)
+        let monitor = try NetlinkMonitor()
+        let watcher = LeaseWatcher(store: store, config: config, keys: keys, logger: logger)
+        notifier.status("syncing routes")
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            if let manager {
+                group.addTask {
+                    // Renewal failures are retried inside; only a lost lease ends the loop.
+                    do {
+                        try await manager.runRenewals()
+                    } catch let e as LeaseError {
+                        logger.critical("lease lost; exiting so the service manager restarts the agent; routes are left in place", metadata: ["error": "\(e)"])
+                        throw DaemonExit(code: 75, message: "\(e)")
+                    }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        await recordLease(manager)
+                        try await Task.sleep(for: .seconds(2))
+                    }
+                }
+            }
+            group.addTask {
+                for await snapshot in watcher.snapshots() {
+                    await state.set(invalidEntries: snapshot.skipped.count)
+                    await reconciler.update(leases: snapshot.leases, localSubnets: syncConfig.localSubnets)
+                }
+            }
+            group.addTask { try await reconciler.consume(events: monitor) }
+            group.addTask { await reconciler.run() }
+            group.addTask { await watchProgress(reconciler) }
+            defer { monitor.stop() }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Picks the interface and public IP, acquires this node's lease and writes the subnet files.
+    private func join(_ config: NetworkConfig) async throws -> (LeaseManager, Lease) {
         let chosen: SelectedInterface
         do {
             chosen = try selectInterface(
@@ -95,46 +157,7 @@ struct AgentDaemon: Service {
             throw DaemonExit(code: ExitStatus.software, message: "cannot write the subnet file \(settings.subnetFile): \(error)")
         }
 
-        let syncConfig = RouteSyncConfig(
-            podNetworks: Dictionary(uniqueKeysWithValues: IPFamily.allCases.compactMap { f in config.network(for: f).map { (f, $0) } }),
-            subnetLengths: Dictionary(uniqueKeysWithValues: IPFamily.allCases.map { ($0, config.subnetLength(for: $0)) }),
-            routeProtocol: settings.routeProtocol, table: settings.table, resyncPeriod: settings.resyncPeriod,
-            observeOnly: settings.observeOnly, localSubnets: [lease.subnet, lease.ipv6Subnet].compactMap { $0 })
-        let reconciler = RouteReconciler(config: syncConfig, kernel: netlink, logger: logger)
-        await state.set(reconciler: reconciler)
-        let monitor = try NetlinkMonitor()
-        let watcher = LeaseWatcher(store: store, config: config, keys: keys, logger: logger)
-        notifier.status("syncing routes")
-
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                // Renewal failures are retried inside; only a lost lease ends the loop.
-                do {
-                    try await manager.runRenewals()
-                } catch let e as LeaseError {
-                    logger.critical("lease lost; exiting so the service manager restarts the agent; routes are left in place", metadata: ["error": "\(e)"])
-                    throw DaemonExit(code: 75, message: "\(e)")
-                }
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    await recordLease(manager)
-                    try await Task.sleep(for: .seconds(2))
-                }
-            }
-            group.addTask {
-                for await snapshot in watcher.snapshots() {
-                    await state.set(invalidEntries: snapshot.skipped.count)
-                    await reconciler.update(leases: snapshot.leases, localSubnets: syncConfig.localSubnets)
-                }
-            }
-            group.addTask { try await reconciler.consume(events: monitor) }
-            group.addTask { await reconciler.run() }
-            group.addTask { await watchProgress(reconciler) }
-            defer { monitor.stop() }
-            try await group.next()
-            group.cancelAll()
-        }
+        return (manager, lease)
     }
 
     /// Marks the agent ready after the first full pass, then keeps health's reconcile time fresh.
@@ -253,7 +276,11 @@ struct WatchdogService: Service {
     let policy: HealthPolicy
 
     func run() async throws {
-        guard let interval = notifier.watchdogInterval else { return }
+        // A service that returns ends the group: without a watchdog, just wait for shutdown.
+        guard let interval = notifier.watchdogInterval else {
+            try await gracefulShutdown()
+            return
+        }
         while !Task.isCancelled {
             // Only a stuck loop stops the pings: a store outage is survivable and a restart would not fix it.
             let problems = healthProblems(await health.snapshot, policy: policy, now: Date())

@@ -3,12 +3,9 @@ import Foundation
 import Logging
 import Netlink
 
-/// Flags of `hostgw run` beyond the store group. Every one also reads HOSTGW_<FLAG> and the
-/// config file key of the same name.
-struct RunOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("This node's name in its lease. Default: the hostname.", valueName: "name"))
-    var nodeName: String?
-
+/// Flags of `hostgw run` about this node and its lease. Every one also reads HOSTGW_<FLAG> and
+/// the config-file key of the same name.
+struct NodeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Interface toward the other nodes, by name or by one of its IPs. Default: the interface of the default route.", valueName: "name|ip"))
     var iface: String?
 
@@ -33,22 +30,29 @@ struct RunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Persistent state (remembered subnet). Default /var/lib/hostgw.", valueName: "dir"))
     var stateDir: String?
 
+    @Option(name: .customLong("lease-ttl"), help: ArgumentHelp("Lease time to live. Default 24h.", valueName: "duration"))
+    var leaseTTL: String?
+
+    @Option(help: ArgumentHelp("MTU written to subnet.env and the conflist. Default: the interface's MTU.", valueName: "bytes"))
+    var mtu: String?
+}
+
+/// Flags shared by `hostgw run` and `hostgw external-sync`: how routes are kept and how the
+/// process reports.
+struct SyncOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("This host's name (in its lease and in status). Default: the hostname.", valueName: "name"))
+    var nodeName: String?
+
     @Option(help: ArgumentHelp("Loopback address for /healthz, /readyz, /metrics, /status. Default 127.0.0.1:9447.", valueName: "host:port"))
     var listen: String?
 
     @Flag(help: "Report drift but change no route.")
     var observeOnly = false
 
-    @Option(name: .customLong("lease-ttl"), help: ArgumentHelp("Lease time to live. Default 24h.", valueName: "duration"))
-    var leaseTTL: String?
-
     @Option(help: ArgumentHelp("Full resync period, a safety net behind the event triggers. Default 30s.", valueName: "duration"))
     var resyncPeriod: String?
 
-    @Option(help: ArgumentHelp("MTU written to subnet.env and the conflist. Default: the interface's MTU.", valueName: "bytes"))
-    var mtu: String?
-
-    @Option(help: ArgumentHelp("rtm_protocol marking hostgw's routes (1-255). Default 77 (`hostgw` in rt_protos.d).", valueName: "number"))
+    @Option(help: ArgumentHelp("rtm_protocol marking hostgw's routes (5-255). Default 77 (`hostgw` in rt_protos.d).", valueName: "number"))
     var `protocol`: String?
 
     @Option(help: ArgumentHelp("Routing table for peer routes. Default 254 (main).", valueName: "id"))
@@ -93,8 +97,10 @@ struct RunSettings: Sendable {
     var logLevel: Logger.Level
     var logFormat: LogFormat
 
-    init(_ o: RunOptions, _ r: SettingsResolver) throws {
-        nodeName = r.string("node-name", flag: o.nodeName, default: ProcessInfo.processInfo.hostName)
+    /// `node` is nil for `external-sync`, which leases nothing: its fields take their defaults.
+    init(_ sync: SyncOptions, _ node: NodeOptions?, _ r: SettingsResolver) throws {
+        let o = try node ?? NodeOptions.parse([])
+        nodeName = r.string("node-name", flag: sync.nodeName, default: ProcessInfo.processInfo.hostName)
         if let v = r.lookup("iface", flag: o.iface) {
             interface = IPAddress(v.value).map(InterfaceChoice.address) ?? .named(v.value)
         } else if let v = r.lookup("iface-regex", flag: o.ifaceRegex) {
@@ -112,24 +118,24 @@ struct RunSettings: Sendable {
         subnetFile = r.string("subnet-file", flag: o.subnetFile, default: "/run/flannel/subnet.env")
         cniConflist = r.string("cni-conflist", flag: o.cniConflist)
         stateDir = r.string("state-dir", flag: o.stateDir, default: "/var/lib/hostgw")
-        let listen = r.string("listen", flag: o.listen, default: "127.0.0.1:9447")
-        (listenHost, listenPort) = try Self.parseListen(listen, source: r.lookup("listen", flag: o.listen)?.source ?? "--listen")
-        observeOnly = try r.bool("observe-only", flag: o.observeOnly)
+        let listen = r.string("listen", flag: sync.listen, default: "127.0.0.1:9447")
+        (listenHost, listenPort) = try Self.parseListen(listen, source: r.lookup("listen", flag: sync.listen)?.source ?? "--listen")
+        observeOnly = try r.bool("observe-only", flag: sync.observeOnly)
         leaseTTL = try r.duration("lease-ttl", flag: o.leaseTTL, default: .seconds(24 * 3600))
         guard leaseTTL >= .seconds(10) else {
             throw SettingError(setting: "lease-ttl", source: "--lease-ttl", value: o.leaseTTL ?? "", rule: "must be at least 10s", exitCode: ExitStatus.usage)
         }
-        resyncPeriod = try r.duration("resync-period", flag: o.resyncPeriod, default: .seconds(30))
+        resyncPeriod = try r.duration("resync-period", flag: sync.resyncPeriod, default: .seconds(30))
         mtu = try r.parsed("mtu", flag: o.mtu, default: nil, rule: "must be a whole number from 576 to 65535") { UInt32($0).flatMap { (576...65535).contains($0) ? $0 : nil } }
-        routeProtocol = try r.parsed("protocol", flag: o.protocol, default: .hostgw, rule: "must be a number from 5 to 255 that no other routing daemon uses (0-4 are the kernel's)") {
+        routeProtocol = try r.parsed("protocol", flag: sync.protocol, default: .hostgw, rule: "must be a number from 5 to 255 that no other routing daemon uses (0-4 are the kernel's)") {
             UInt8($0).flatMap { $0 >= 5 ? RouteProtocol($0) : nil }
         }
-        table = try r.parsed("table", flag: o.table, default: RouteTableID.main, rule: "must be a routing table id from 1 to 4294967295 (not 255, the local table)") {
+        table = try r.parsed("table", flag: sync.table, default: RouteTableID.main, rule: "must be a routing table id from 1 to 4294967295 (not 255, the local table)") {
             UInt32($0).flatMap { $0 >= 1 && $0 != RouteTableID.local ? $0 : nil }
         }
-        healthGrace = try r.duration("health-grace", flag: o.healthGrace, default: .seconds(60))
-        logLevel = try r.parsed("log-level", flag: o.logLevel, default: .info, rule: "must be one of trace, debug, info, notice, warning, error, critical") { Logger.Level(rawValue: $0.lowercased()) }
-        logFormat = try r.parsed("log-format", flag: o.logFormat, default: .text, rule: "must be text or json") { LogFormat(rawValue: $0.lowercased()) }
+        healthGrace = try r.duration("health-grace", flag: sync.healthGrace, default: .seconds(60))
+        logLevel = try r.parsed("log-level", flag: sync.logLevel, default: .info, rule: "must be one of trace, debug, info, notice, warning, error, critical") { Logger.Level(rawValue: $0.lowercased()) }
+        logFormat = try r.parsed("log-format", flag: sync.logFormat, default: .text, rule: "must be text or json") { LogFormat(rawValue: $0.lowercased()) }
     }
 
     static func code(_ source: String) -> Int32 { source.hasPrefix("--") ? ExitStatus.usage : ExitStatus.config }
