@@ -9,11 +9,13 @@ import Glibc
 
 enum HarnessError: Error, CustomStringConvertible {
     case notHealthy(String)
+    case timeout(String)
     case command(String, Int32, String)
 
     var description: String {
         switch self {
         case .notHealthy(let s): "etcd did not become healthy: \(s)"
+        case .timeout(let s): "timed out: \(s)"
         case .command(let c, let code, let out): "\(c) exited \(code): \(out)"
         }
     }

@@ -145,7 +145,7 @@ final class SnapshotRecorder: Sendable {
             if let s = snapshots.last, predicate(s) { return s }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw HarnessError.notHealthy("no matching snapshot within \(timeout); last: \(String(describing: snapshots.last))")
+        throw HarnessError.timeout("no matching snapshot within \(timeout); last: \(String(describing: snapshots.last))")
     }
 
     func stop() { task.withLock { $0?.cancel() } }
