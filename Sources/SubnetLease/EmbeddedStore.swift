@@ -86,7 +86,7 @@ public final class EmbeddedStore: SubnetStore {
             let rows = try Row.fetchAll(
                 db,
                 sql: "SELECT * FROM kv WHERE substr(key, 1, ?) = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key",
-                arguments: [prefix.count, prefix, t])
+                arguments: [prefix.unicodeScalars.count, prefix, t])
             return RangeResult(entries: rows.map(Self.entry), revision: revision)
         }
     }
@@ -229,7 +229,7 @@ public final class EmbeddedStore: SubnetStore {
             if next <= compacted { throw StoreError.compacted(requested: next, compactRevision: compacted + 1) }
             let rows = try Row.fetchAll(
                 db, sql: "SELECT * FROM events WHERE revision >= ? AND revision <= ? AND substr(key, 1, ?) = ? ORDER BY revision",
-                arguments: [next, head, prefix.count, prefix])
+                arguments: [next, head, prefix.unicodeScalars.count, prefix])
             let events: [WatchEvent] = rows.map { row in
                 let deleted: Bool = row["deleted"]
                 if deleted { return .delete(key: row["key"], revision: row["revision"]) }
@@ -289,8 +289,11 @@ public final class EmbeddedStore: SubnetStore {
     }
 
     private func compact(_ db: Database) throws {
-        let revision = try Int64.fetchOne(db, sql: "SELECT revision FROM meta") ?? 1
-        guard revision % 512 == 0, revision > eventRetention else { return }
+        let row = try Row.fetchOne(db, sql: "SELECT revision, compacted FROM meta")
+        let revision: Int64 = row?["revision"] ?? 1
+        let compacted: Int64 = row?["compacted"] ?? 0
+        // In steps, so the event log is trimmed now and then rather than on every write.
+        guard revision - compacted > eventRetention + 512 else { return }
         let floor = revision - eventRetention
         try db.execute(sql: "DELETE FROM events WHERE revision <= ?", arguments: [floor])
         try db.execute(sql: "UPDATE meta SET compacted = MAX(compacted, ?)", arguments: [floor])

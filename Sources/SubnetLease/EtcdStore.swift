@@ -380,11 +380,11 @@ public final class EtcdStore: SubnetStore {
         while attempt < attempts {
             try Task.checkCancellation()
             let endpoint = currentEndpoint
-            if options.username != nil, state.withLock({ $0.token == nil }) {
-                try await authenticate(endpoint: endpoint)
-            }
-            let request = try makeRequest(endpoint: endpoint, path: path, body: body)
             do {
+                if options.username != nil, state.withLock({ $0.token == nil }) {
+                    try await authenticate(endpoint: endpoint)
+                }
+                let request = try makeRequest(endpoint: endpoint, path: path, body: body)
                 let response = try await client.execute(request, timeout: .nanoseconds(Int64(Self.seconds(options.requestTimeout) * 1e9)))
                 let data = Data(buffer: try await response.body.collect(upTo: 64 << 20))
                 if response.status == .ok {

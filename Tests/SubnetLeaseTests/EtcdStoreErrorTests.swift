@@ -1,0 +1,87 @@
+// What an operator sees when etcd is down, the password is wrong, or history was compacted.
+import Foundation
+import SubnetLease
+import Testing
+
+@Suite struct EtcdStoreErrorTests {
+    @Test func deadEndpointsAreUnreachableNamingThem() async throws {
+        let ports = try EtcdCluster.freePorts(2)
+        let endpoints = ports.map { "http://127.0.0.1:\($0)" }
+        let metrics = TestMetrics()
+        let store = try EtcdStore(options: EtcdOptions(endpoints: endpoints, dialTimeout: .milliseconds(300)), logger: quietLogger, metricsFactory: metrics)
+        do {
+            _ = try await store.range(prefix: "/x/")
+            Issue.record("a dead endpoint answered")
+        } catch let error as StoreError {
+            guard case .unreachable(let named, _) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(named == endpoints)
+            #expect(error.description.contains("check that etcd is running"))
+        }
+        #expect(metrics.value("hostgw_store_request_errors_total", [("operation", "range"), ("store", "etcd")]) == 1)
+        #expect(metrics.value("hostgw_store_reachable", [("store", "etcd")]) == 0)
+        try await store.shutdown()
+    }
+
+    @Test func failsOverToTheNextEndpoint() async throws {
+        try await withEtcd { cluster in
+            let dead = "http://127.0.0.1:\(try EtcdCluster.freePorts(1)[0])"
+            let store = try EtcdStore(options: EtcdOptions(endpoints: [dead] + cluster.clientURLs, dialTimeout: .milliseconds(300)), logger: quietLogger)
+            _ = try await store.put(key: "/x/a", value: Data("1".utf8))
+            #expect(try await store.get(key: "/x/a")?.value == Data("1".utf8))
+            try await store.shutdown()
+        }
+    }
+
+    @Test func passwordAuthAndWrongPassword() async throws {
+        try await withEtcd { cluster in
+            let e = cluster.clientURLs[0]
+            #expect(cluster.etcdctl(["--endpoints", e, "user", "add", "root:s3cret"]).0 == 0)
+            #expect(cluster.etcdctl(["--endpoints", e, "auth", "enable"]).0 == 0)
+
+            let good = try EtcdStore(options: EtcdOptions(endpoints: [e], username: "root", password: "s3cret"), logger: quietLogger)
+            _ = try await good.put(key: "/x/auth", value: Data("ok".utf8))
+            #expect(try await good.get(key: "/x/auth")?.value == Data("ok".utf8))
+            try await good.shutdown()
+
+            let bad = try EtcdStore(options: EtcdOptions(endpoints: [e], username: "root", password: "wrong"), logger: quietLogger)
+            do {
+                _ = try await bad.get(key: "/x/auth")
+                Issue.record("wrong password accepted")
+            } catch let error as StoreError {
+                guard case .auth(let endpoint, _) = error else { Issue.record("wrong error \(error)"); return }
+                #expect(endpoint == e)
+            }
+            try await bad.shutdown()
+
+            let anonymous = try EtcdStore(options: EtcdOptions(endpoints: [e]), logger: quietLogger)
+            await #expect(throws: StoreError.self) { try await anonymous.get(key: "/x/auth") }
+            try await anonymous.shutdown()
+        }
+    }
+
+    @Test func missingTLSFilesAreNamed() {
+        let error = #expect(throws: StoreError.self) {
+            try EtcdStore(options: EtcdOptions(endpoints: ["https://127.0.0.1:1"], caFile: "/nonexistent/ca.pem"), logger: quietLogger)
+        }
+        guard case .tlsConfig(let file, _)? = error else { Issue.record("wrong error \(String(describing: error))"); return }
+        #expect(file == "/nonexistent/ca.pem")
+    }
+
+    @Test func watchFromACompactedRevisionSaysSo() async throws {
+        try await withEtcd { cluster in
+            let store = try EtcdStore(options: EtcdOptions(endpoints: cluster.clientURLs), logger: quietLogger)
+            var last: Int64 = 0
+            for i in 0..<5 { last = try await store.put(key: "/x/c\(i)", value: Data("\(i)".utf8)).modRevision }
+            #expect(cluster.etcdctl(["--endpoints", cluster.clientURLs[0], "compact", "\(last)"]).0 == 0)
+            do {
+                for try await _ in store.watch(prefix: "/x/", fromRevision: 2) { break }
+                Issue.record("watch from a compacted revision did not fail")
+            } catch let error as StoreError {
+                guard case .compacted(let requested, let compact) = error else { Issue.record("wrong error \(error)"); return }
+                #expect(requested == 2)
+                #expect(compact == last)
+            }
+            try await store.shutdown()
+        }
+    }
+}

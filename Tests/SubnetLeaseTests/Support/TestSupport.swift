@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import Metrics
+import Netlink
+import SubnetLease
+import Synchronization
+
+let quietLogger = Logger(label: "hostgw-test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// The two store implementations every conformance test runs against.
+enum StoreKind: String, CaseIterable, Sendable {
+    case embedded
+    case etcd
+}
+
+/// A fake wall clock for the embedded store: tests move time instead of waiting.
+final class FakeWallClock: Sendable {
+    private let current = Mutex(Date(timeIntervalSince1970: 1_700_000_000))
+    var now: Date { current.withLock { $0 } }
+    func advance(by seconds: TimeInterval) { current.withLock { $0 += seconds } }
+    var source: @Sendable () -> Date { { [self] in now } }
+}
+
+func tempDirectory(_ purpose: String) throws -> String {
+    let path = NSTemporaryDirectory() + "hgw-\(purpose)-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// One store under test plus what it needs; `stores` are several handles on the same data
+/// (several "processes" sharing one SQLite file, or several etcd clients).
+struct StoreFixture: Sendable {
+    let kind: StoreKind
+    let stores: [any SubnetStore]
+    let cluster: EtcdCluster?
+    let clock: FakeWallClock?
+    var store: any SubnetStore { stores[0] }
+}
+
+/// Runs `body` against a fresh store of `kind` and cleans everything up afterwards.
+func withStore<T>(
+    _ kind: StoreKind, handles: Int = 1, metrics: any MetricsFactory = TestMetrics(), fakeClock: Bool = false,
+    _ body: (StoreFixture) async throws -> T
+) async throws -> T {
+    switch kind {
+    case .embedded:
+        let dir = try tempDirectory("sqlite")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = fakeClock ? FakeWallClock() : nil
+        var stores: [any SubnetStore] = []
+        let now: @Sendable () -> Date
+        if let clock { now = clock.source } else { now = { Date() } }
+        for _ in 0..<handles {
+            stores.append(
+                try EmbeddedStore(
+                    path: dir + "/store.sqlite", logger: quietLogger, pollInterval: .milliseconds(50), metricsFactory: metrics, now: now))
+        }
+        return try await body(StoreFixture(kind: kind, stores: stores, cluster: nil, clock: clock))
+    case .etcd:
+        return try await withEtcd { cluster in
+            var stores: [EtcdStore] = []
+            for _ in 0..<handles {
+                stores.append(try EtcdStore(options: EtcdOptions(endpoints: cluster.clientURLs), logger: quietLogger, metricsFactory: metrics))
+            }
+            do {
+                let result = try await body(StoreFixture(kind: kind, stores: stores, cluster: cluster, clock: nil))
+                for s in stores { try await s.shutdown() }
+                return result
+            } catch {
+                for s in stores { try? await s.shutdown() }
+                throw error
+            }
+        }
+    }
+}
+
+func config(_ json: String) throws -> NetworkConfig { try NetworkConfig(json: Data(json.utf8)) }
+
+let standardConfigJSON = #"{"Network": "10.244.0.0/16", "Backend": {"Type": "host-gw"}}"#
+
+func node(_ i: Int, v6: Bool = false) -> NodeIdentity {
+    NodeIdentity(
+        nodeName: "node-\(i)", publicIP: IPv4Address(192, 168, UInt8(i / 250), UInt8(i % 250 + 1)),
+        publicIPv6: v6 ? IPv6Address("fd99::\(String(i, radix: 16))") : nil, agentVersion: "test")
+}
+
+/// An in-memory metrics factory: tests read counters by label (and dimensions).
+final class TestMetrics: MetricsFactory, Sendable {
+    private let values = Mutex<[String: Int64]>([:])
+
+    static func id(_ label: String, _ dimensions: [(String, String)]) -> String {
+        ([label] + dimensions.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }).joined(separator: ",")
+    }
+
+    /// Sum of every counter named `label`, whatever its dimensions.
+    func total(_ label: String) -> Int64 {
+        values.withLock { v in v.filter { $0.key == label || $0.key.hasPrefix(label + ",") }.values.reduce(0, +) }
+    }
+
+    func value(_ label: String, _ dimensions: [(String, String)] = []) -> Int64? { values.withLock { $0[Self.id(label, dimensions)] } }
+
+    final class Handler: CounterHandler, RecorderHandler, TimerHandler, Sendable {
+        let id: String
+        let owner: TestMetrics
+        init(id: String, owner: TestMetrics) {
+            self.id = id
+            self.owner = owner
+        }
+        func increment(by amount: Int64) { owner.values.withLock { $0[id, default: 0] += amount } }
+        func reset() { owner.values.withLock { $0[id] = 0 } }
+        func record(_ value: Int64) { owner.values.withLock { $0[id] = value } }
+        func record(_ value: Double) { owner.values.withLock { $0[id] = Int64(value) } }
+        func recordNanoseconds(_ duration: Int64) { owner.values.withLock { $0[id] = duration } }
+    }
+
+    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler { Handler(id: Self.id(label, dimensions), owner: self) }
+    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
+        Handler(id: Self.id(label, dimensions), owner: self)
+    }
+    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { Handler(id: Self.id(label, dimensions), owner: self) }
+    func destroyCounter(_ handler: any CounterHandler) {}
+    func destroyRecorder(_ handler: any RecorderHandler) {}
+    func destroyTimer(_ handler: any TimerHandler) {}
+}
+
+/// Consumes a watcher's snapshots in the background so tests can wait for one with a timeout.
+final class SnapshotRecorder: Sendable {
+    private let seen = Mutex<[LeaseSnapshot]>([])
+    private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
+
+    init(_ watcher: LeaseWatcher) {
+        let stream = watcher.snapshots()
+        let t = Task { [self] in
+            for await s in stream { self.append(s) }
+        }
+        task.withLock { $0 = t }
+    }
+
+    var snapshots: [LeaseSnapshot] { seen.withLock { $0 } }
+    private func append(_ s: LeaseSnapshot) { seen.withLock { $0.append(s) } }
+
+    func wait(timeout: Duration = .seconds(15), until predicate: (LeaseSnapshot) -> Bool) async throws -> LeaseSnapshot {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let s = snapshots.last, predicate(s) { return s }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw HarnessError.timeout("no matching snapshot within \(timeout); last: \(String(describing: snapshots.last))")
+    }
+
+    func stop() { task.withLock { $0?.cancel() } }
+}
