@@ -126,7 +126,7 @@ public final class NetlinkMonitor: AsyncSequence, Sendable {
                     let outcome: DatagramReceiver.Outcome
                     do {
                         outcome = try receiver.receive(fd: fd, nonBlocking: true)
-                    } catch let error as NetlinkError where error.kind == .malformed {
+                    } catch where error.kind == .malformed {
                         // A truncated datagram (already consumed) is a lost event too.
                         emit(.overrun)
                         continue

@@ -44,6 +44,9 @@ enum ReplyDecoder {
         while let nlh = current, mnl_nlmsg_ok(nlh, remaining) {
             let raw = UnsafeRawPointer(nlh)
             let h = raw.loadUnaligned(as: nlmsghdr.self)
+            // mnl_nlmsg_ok compares `(int)nlmsg_len <= len`: a length above 2^31 turns negative
+            // and passes. Check it unsigned before trusting it.
+            guard Int(h.nlmsg_len) <= Int(remaining) else { break }
             let header = MessageHeader(
                 length: h.nlmsg_len, type: h.nlmsg_type, flags: h.nlmsg_flags, seq: h.nlmsg_seq, portID: h.nlmsg_pid)
             let payload = UnsafeRawBufferPointer(
