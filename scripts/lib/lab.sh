@@ -45,7 +45,8 @@ lab_switch_up() {
   ip -n "$LAB-sw" addr add "$LAB_STORE_IP/24" dev br0
 }
 
-# lab_wire NS IFNAME ADDR/LEN: a veth from namespace NS (as eth0) to the switch bridge.
+# lab_wire NS PORT ADDR/LEN: a veth from namespace NS (as eth0) to port PORT of the switch bridge
+# (port names only need to be unique inside the lab's own switch namespace).
 lab_wire() {
   local ns=$1 port=$2 addr=$3
   ip link add "$port" netns "$LAB-sw" type veth peer name eth0 netns "$ns"
@@ -60,7 +61,7 @@ lab_node_add() {
   ns=$(lab_node_ns "$i")
   lab_say "creating node $i: namespace $ns, eth0 $(lab_node_ip "$i")/24"
   ip netns add "$ns"
-  lab_wire "$ns" "$LAB-n$i" "$(lab_node_ip "$i")/24"
+  lab_wire "$ns" "n$i" "$(lab_node_ip "$i")/24"
   ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
   ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1
   mkdir -p "$LAB_DIR/n$i"
@@ -69,7 +70,7 @@ lab_node_add() {
 lab_external_add() {
   lab_say "creating the external host: namespace $LAB-ext, eth0 $LAB_EXT_IP/24 (no lease)"
   ip netns add "$LAB-ext"
-  lab_wire "$LAB-ext" "$LAB-ext" "$LAB_EXT_IP/24"
+  lab_wire "$LAB-ext" ext "$LAB_EXT_IP/24"
 }
 
 lab_netconf() {

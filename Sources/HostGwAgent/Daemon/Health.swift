@@ -69,10 +69,3 @@ actor AgentHealth {
         snapshot.leaseRenewalFailures = renewalFailures
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        let c = components
-        return Double(c.seconds) + Double(c.attoseconds) / 1e18
-    }
-}

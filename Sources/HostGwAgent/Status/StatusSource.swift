@@ -14,7 +14,7 @@ enum StatusSource {
     /// The running agent's report, or nil when nothing answers on the listener.
     static func fromAgent(_ q: NodeQuery) async -> NodeStatusReport? {
         do {
-            var request = HTTPClientRequest(url: q.statusURL)
+            let request = HTTPClientRequest(url: q.statusURL)
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(2))
             guard response.status.code == 200 else { return nil }
             let body = try await response.body.collect(upTo: 16 << 20)
