@@ -223,6 +223,10 @@ public final class NetlinkSocket {
 
     // MARK: - Dumps
 
+    private func drainWithoutBlocking() {
+        while case .datagrams(let n)? = try? receiver.receive(fd: fd, nonBlocking: true), n > 0 {}
+    }
+
     private static let maxDumpAttempts = 5
 
     /// Runs a dump to NLMSG_DONE and keeps what `decode` returns. A dump the kernel marks
@@ -267,8 +271,14 @@ public final class NetlinkSocket {
                                 if let item = try decode(header, payload) { items.append(item) }
                             }
                         }
-                    } catch where error.kind == .malformed {
-                        throw NetlinkError(kind: .malformed, errno: error.errno, detail: error.detail, request: what)
+                    } catch {
+                        // A dump cut short would stay running in the kernel (the next one gets
+                        // EBUSY): read the rest away first. Each receive moves the dump on.
+                        drainWithoutBlocking()
+                        if error.kind == .malformed {
+                            throw NetlinkError(kind: .malformed, errno: error.errno, detail: error.detail, request: what)
+                        }
+                        throw error
                     }
                 }
             }
