@@ -62,6 +62,7 @@ struct BenchNetlinkCommand: AsyncParsableCommand {
         }
         print(report.table)
         print(report.summary)
+        if let note = report.ceilingNote { print(note) }
         if let problem = report.referenceProblem { print("C reference unavailable: \(problem)") }
         if routes != 10_000 { print("note: the targets are defined for 10,000 routes; this run used \(routes)") }
         let targets = report.targets

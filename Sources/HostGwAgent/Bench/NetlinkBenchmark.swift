@@ -316,6 +316,21 @@ extension NetlinkBenchmark.Report {
         return h / c
     }
 
+    /// ip-batch time / C time: the most any tool doing the same kernel work can gain on ip -batch.
+    func ceiling(_ phase: NetlinkBenchmark.Phase) -> Double? {
+        guard let i = ipBatch[phase], let c = reference?[phase], c > 0 else { return nil }
+        return i / c
+    }
+
+    /// Says when the ip -batch target is out of reach even for the C reference on this machine.
+    var ceilingNote: String? {
+        let parts = NetlinkBenchmark.Phase.allCases.compactMap { phase in
+            ceiling(phase).map { String(format: "%@ %.2fx", phase.rawValue, $0) }
+        }
+        guard !parts.isEmpty else { return nil }
+        return "ceiling (C reference vs ip -batch, same kernel work): " + parts.joined(separator: ", ")
+    }
+
     var table: String {
         let header = ["phase", "hostgw routes/s", "ip -batch routes/s", "C ref routes/s", "hostgw/ip-batch (speed)", "hostgw/C-ref (time)"]
         var rows = [header]
