@@ -34,11 +34,14 @@ struct KernelMonitorTests {
     @Test func floodWithTinyBufferSurfacesAsOverrun() async throws {
         let lab = try Lab("nl-enobufs")
         defer { lab.namespace.delete() }
-        let monitor = try NetlinkMonitor(namespace: lab.namespace.name, receiveBufferSize: 4096)
+        // The monitor's thread is held while the flood lands, so the tiny buffer overflows every
+        // time instead of only when the reader happens to fall behind.
+        let monitor = try NetlinkMonitor(namespace: lab.namespace.name, receiveBufferSize: 4096, held: true)
         defer { monitor.stop() }
         let routes = try (0..<5000).map { i in try lab.route("10.\(64 + i / 256).\(i % 256).0/24", via: "10.250.0.2") }
         let results = try lab.socket.apply(routes.map { RouteChange(.add, $0) }, batchSize: 5000)
         #expect(results.allSatisfy { (try? $0.get()) != nil })
+        monitor.release()
         let event = await firstEvent(monitor, within: 10) { $0 == .overrun }
         #expect(event == .overrun)
     }
