@@ -35,7 +35,7 @@ import Testing
                 (p + "10.244.201.0-25&fd00:0:0:1ca::-64", value),
                 (p + "\(clash.address)-24&fd00:0:0:1cb::-64", value),
             ]
-            for (k, v) in hostile { try cluster.put(k, v) }
+            for (k, v) in hostile { try await cluster.put(k, v) }
 
             let snapshot = try await recorder.wait { $0.skipped.count == 5 }
             #expect(Set(snapshot.leases.map(\.key)) == Set(good.map(\.key)))
