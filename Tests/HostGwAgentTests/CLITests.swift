@@ -3,7 +3,9 @@ import Testing
 
 /// Runs the built `hostgw` binary and returns (exit code, stdout, stderr). Both streams go to
 /// files: reading one pipe to its end while the child fills the other would hang both.
-func runHostGw(_ args: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
+/// A command still running after `timeout` is killed and reported as exit code -1: a CLI test
+/// must never leave a process behind (or hang the suite).
+func runHostGw(_ args: [String], environment: [String: String] = [:], timeout: Duration = .seconds(30)) throws -> (Int32, String, String) {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hgw-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -27,7 +29,13 @@ func runHostGw(_ args: [String], environment: [String: String] = [:]) throws -> 
     p.standardError = err
     p.standardInput = FileHandle.nullDevice
     try p.run()
-    p.waitUntilExit()
+    let deadline = ContinuousClock.now + timeout
+    while p.isRunning && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
+    if p.isRunning {
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        return (-1, "", "killed after \(timeout)")
+    }
     let o = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
     let e = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
     return (p.terminationStatus, o, e)

@@ -44,9 +44,15 @@ import Testing
         ["run", "--protocol", "2"],
         ["run", "--mtu", "70000"],
         ["run", "--etcd-prefix", "coreos.com"],
+        ["run", "--public-ip", "10.0.0.300"],
+        ["run", "--public-ipv6", "fd00::zz"],
+        ["run", "--listen", "127.0.0.1:http"],
     ])
     func badFlagExits64AndNamesIt(_ args: [String]) throws {
-        let (code, _, err) = try runHostGw(args)
+        // Should a bad flag ever be accepted, `run` must still not start an agent here (this is
+        // the machine's own namespace): a store that cannot be opened stops it at once.
+        let guardStore = args.first == "run" ? ["--store-path", "/proc/hostgw-tests-no-store/store.db"] : []
+        let (code, _, err) = try runHostGw(args + guardStore, timeout: .seconds(20))
         #expect(code == 64, "hostgw \(args.joined(separator: " ")) exited \(code): \(err)")
         #expect(!err.isEmpty)
     }

@@ -806,7 +806,7 @@ _hostgw_bench_netlink() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--routes --batch --runs --reference-dir)
+    non_repeating_options=(--routes --batch --runs --statistic --reference-dir)
     __hostgw_offer_flags_options 0
 
     # Offer option value completions
@@ -818,6 +818,9 @@ _hostgw_bench_netlink() {
         return
         ;;
     '--runs')
+        return
+        ;;
+    '--statistic')
         return
         ;;
     '--reference-dir')

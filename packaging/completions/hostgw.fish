@@ -50,7 +50,7 @@ function __hostgw_parse_tokens -S
             __hostgw_parse_subcommand 0 'version' 'h/help'
             switch $unparsed_tokens[1]
             case 'netlink'
-                __hostgw_parse_subcommand 0 'routes=' 'batch=' 'runs=' 'reference-dir=' 'version' 'h/help'
+                __hostgw_parse_subcommand 0 'routes=' 'batch=' 'runs=' 'statistic=' 'reference-dir=' 'version' 'h/help'
             end
         case 'help'
             __hostgw_parse_subcommand -r 1 'version'
@@ -308,7 +308,8 @@ complete -c 'hostgw' -n '__hostgw_should_offer_completions_for_flags_or_options 
 complete -c 'hostgw' -n '__hostgw_should_offer_completions_for_positional "hostgw bench" -eq 1' -fa 'netlink' -d 'Time adding, replacing and deleting N routes: hostgw vs ip -batch vs the libmnl C reference.'
 complete -c 'hostgw' -n '__hostgw_should_offer_completions_for_flags_or_options "hostgw bench netlink" routes' -l 'routes' -d 'Number of /24 routes per phase (at most 47616).' -rfka ''
 complete -c 'hostgw' -n '__hostgw_should_offer_completions_for_flags_or_options "hostgw bench netlink" batch' -l 'batch' -d 'Requests per sendmsg for hostgw and the C reference.' -rfka ''
-complete -c 'hostgw' -n '__hostgw_should_offer_completions_for_flags_or_options "hostgw bench netlink" runs' -l 'runs' -d 'Measurements per tool and phase; the median is reported.' -rfka ''
+complete -c 'hostgw' -n '__hostgw_should_offer_completions_for_flags_or_options "hostgw bench netlink" runs' -l 'runs' -d 'Measured rounds per tool and phase, after one warm-up round.' -rfka ''
+complete -c 'hostgw' -n '__hostgw_should_offer_completions_for_flags_or_options "hostgw bench netlink" statistic' -l 'statistic' -d 'Figure reported from the rounds: best (fastest round) or median.' -rfka ''
 complete -c 'hostgw' -n '__hostgw_should_offer_completions_for_flags_or_options "hostgw bench netlink" reference-dir' -l 'reference-dir' -d 'Directory holding nlroutes.c (default: ../shared/bench, then the same path next to the repository).' -rfka ''
 complete -c 'hostgw' -n '__hostgw_should_offer_completions_for_flags_or_options "hostgw bench netlink" version' -l 'version' -d 'Show the version.'
 complete -c 'hostgw' -n '__hostgw_should_offer_completions_for_flags_or_options "hostgw bench netlink" h help' -s 'h' -l 'help' -d 'Show help information.'
