@@ -21,6 +21,12 @@ check "/healthz failed $(($(date +%s) - start))s into the outage"
 lab_hostgw_in "$(lab_node_ns 1)" status --json >"$LAB_DIR/status.json" || true
 jq -e '.store.reachable == false' "$LAB_DIR/status.json" >/dev/null || fail "status does not show the store unreachable"
 check "status shows the store unreachable"
+set +e
+out=$(lab_hostgw_in "$(lab_node_ns 1)" check)
+code=$?
+set -e
+[ "$code" = 2 ] || fail "check exited $code with the store down, want 2 (CRITICAL): $out"
+check "check is CRITICAL with the store down: $out"
 sleep $((60 - ($(date +%s) - start)))
 kill -CONT "$etcd_pid"
 wait "$ping_pid" || true
