@@ -34,10 +34,14 @@ import Testing
             let baseline = recorder.snapshots.count
 
             // Writes one at a time, each waited for, so every write revision maps to one snapshot.
+            // The managers drew random subnets: the extra keys must avoid them, or `create`
+            // rightly finds the key taken.
+            let taken = Set(held.compactMap { $0.subnet?.description })
+            let extra = (100..<200).map { "10.244.\($0).0" }.filter { !taken.contains("\($0)/24") }.prefix(6)
             var writeRevisions: [Int64] = []
-            for i in 0..<6 {
+            for (i, subnet) in extra.enumerated() {
                 if i == 2 { cluster.kill(member: leader) }
-                let key = "/coreos.com/network/subnets/10.244.\(100 + i).0-24"
+                let key = "/coreos.com/network/subnets/\(subnet)-24"
                 let value = try JSONEncoder().encode(LeaseAttributes(publicIP: IPv4Address(192, 168, 50, UInt8(i + 1)), nodeName: "extra-\(i)"))
                 let created = try #require(try await store.create(key: key, value: value, ttl: nil))
                 writeRevisions.append(created.modRevision)
