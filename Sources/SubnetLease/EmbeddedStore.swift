@@ -177,27 +177,16 @@ public final class EmbeddedStore: SubnetStore {
     }
 
     public func watch(prefix: String, fromRevision: Int64) -> AsyncThrowingStream<WatchBatch, any Error> {
-        let (stream, continuation) = AsyncThrowingStream<WatchBatch, any Error>.makeStream()
-        let task = Task { [self] in
+        makeWatchStream { [self] yield in
             var next = fromRevision
-            do {
-                while !Task.isCancelled {
-                    let batch = try await poll(prefix: prefix, from: next)
-                    if let batch {
-                        if !batch.events.isEmpty { continuation.yield(batch) }
-                        next = batch.revision + 1
-                    }
-                    try await Task.sleep(for: pollInterval)
+            while !Task.isCancelled {
+                if let batch = try await poll(prefix: prefix, from: next) {
+                    if !batch.events.isEmpty { yield(batch) }
+                    next = batch.revision + 1
                 }
-                continuation.finish()
-            } catch is CancellationError {
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
+                try await Task.sleep(for: pollInterval)
             }
         }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
     }
 
     public func checkHealth() async throws {

@@ -250,18 +250,9 @@ public final class EtcdStore: SubnetStore {
     }
 
     public func watch(prefix: String, fromRevision: Int64) -> AsyncThrowingStream<WatchBatch, any Error> {
-        let (stream, continuation) = AsyncThrowingStream<WatchBatch, any Error>.makeStream()
-        let task = Task { [self] in
-            do {
-                try await runWatch(prefix: prefix, fromRevision: fromRevision) { continuation.yield($0) }
-            } catch is CancellationError {
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
+        makeWatchStream { [self] yield in
+            try await runWatch(prefix: prefix, fromRevision: fromRevision, yield: yield)
         }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
     }
 
     public func checkHealth() async throws {

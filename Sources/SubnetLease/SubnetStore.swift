@@ -112,3 +112,23 @@ extension SubnetStore {
     /// keep this default; etcd looks each lease up.
     public func resolveExpirations(_ entries: [StoreEntry]) async throws -> [StoreEntry] { entries }
 }
+
+/// A watch stream fed by `produce` on its own task. The stream ends when `produce` returns or is
+/// cancelled, throws what `produce` throws, and cancelling the consumer cancels `produce`.
+func makeWatchStream(
+    _ produce: @escaping @Sendable (_ yield: @escaping @Sendable (WatchBatch) -> Void) async throws -> Void
+) -> AsyncThrowingStream<WatchBatch, any Error> {
+    let (stream, continuation) = AsyncThrowingStream<WatchBatch, any Error>.makeStream()
+    let task = Task {
+        do {
+            try await produce { continuation.yield($0) }
+            continuation.finish()
+        } catch is CancellationError {
+            continuation.finish()
+        } catch {
+            continuation.finish(throwing: error)
+        }
+    }
+    continuation.onTermination = { _ in task.cancel() }
+    return stream
+}

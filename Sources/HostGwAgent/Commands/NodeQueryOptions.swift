@@ -32,14 +32,9 @@ struct NodeQuery: Sendable {
 
     init(_ o: NodeQueryOptions, _ r: SettingsResolver) throws {
         nodeName = r.string("node-name", flag: o.nodeName, default: ProcessInfo.processInfo.hostName)
-        let listen = r.lookup("listen", flag: o.listen)
-        (listenHost, listenPort) = try RunSettings.parseListen(listen?.value ?? "127.0.0.1:9447", source: listen?.source ?? "--listen")
-        routeProtocol = try r.parsed("protocol", flag: o.protocol, default: .hostgw, rule: "must be a number from 5 to 255") {
-            UInt8($0).flatMap { $0 >= 5 ? RouteProtocol($0) : nil }
-        }
-        table = try r.parsed("table", flag: o.table, default: RouteTableID.main, rule: "must be a routing table id") {
-            UInt32($0).flatMap { $0 >= 1 ? $0 : nil }
-        }
+        (listenHost, listenPort) = try r.listen(flag: o.listen)
+        routeProtocol = try r.routeProtocol(flag: o.protocol)
+        table = try r.table(flag: o.table)
         stateDir = r.string("state-dir", flag: o.stateDir, default: "/var/lib/hostgw")
     }
 

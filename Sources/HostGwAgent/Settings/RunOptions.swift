@@ -118,21 +118,16 @@ struct RunSettings: Sendable {
         subnetFile = r.string("subnet-file", flag: o.subnetFile, default: "/run/flannel/subnet.env")
         cniConflist = r.string("cni-conflist", flag: o.cniConflist)
         stateDir = r.string("state-dir", flag: o.stateDir, default: "/var/lib/hostgw")
-        let listen = r.string("listen", flag: sync.listen, default: "127.0.0.1:9447")
-        (listenHost, listenPort) = try Self.parseListen(listen, source: r.lookup("listen", flag: sync.listen)?.source ?? "--listen")
+        (listenHost, listenPort) = try r.listen(flag: sync.listen)
         observeOnly = try r.bool("observe-only", flag: sync.observeOnly)
         leaseTTL = try r.duration("lease-ttl", flag: o.leaseTTL, default: .seconds(24 * 3600))
-        guard leaseTTL >= .seconds(10) else {
-            throw SettingError(setting: "lease-ttl", source: "--lease-ttl", value: o.leaseTTL ?? "", rule: "must be at least 10s", exitCode: ExitStatus.usage)
+        if leaseTTL < .seconds(10), let v = r.lookup("lease-ttl", flag: o.leaseTTL) {
+            throw SettingError(setting: "lease-ttl", source: v.source, value: v.value, rule: "must be at least 10s", exitCode: Self.code(v.source))
         }
         resyncPeriod = try r.duration("resync-period", flag: sync.resyncPeriod, default: .seconds(30))
         mtu = try r.parsedOptional("mtu", flag: o.mtu, rule: "must be a whole number from 576 to 65535") { UInt32($0).flatMap { (576...65535).contains($0) ? $0 : nil } }
-        routeProtocol = try r.parsed("protocol", flag: sync.protocol, default: .hostgw, rule: "must be a number from 5 to 255 that no other routing daemon uses (0-4 are the kernel's)") {
-            UInt8($0).flatMap { $0 >= 5 ? RouteProtocol($0) : nil }
-        }
-        table = try r.parsed("table", flag: sync.table, default: RouteTableID.main, rule: "must be a routing table id from 1 to 4294967295 (not 255, the local table)") {
-            UInt32($0).flatMap { $0 >= 1 && $0 != RouteTableID.local ? $0 : nil }
-        }
+        routeProtocol = try r.routeProtocol(flag: sync.protocol)
+        table = try r.table(flag: sync.table)
         healthGrace = try r.duration("health-grace", flag: sync.healthGrace, default: .seconds(60))
         logLevel = try r.parsed("log-level", flag: sync.logLevel, default: .info, rule: "must be one of trace, debug, info, notice, warning, error, critical") { Logger.Level(rawValue: $0.lowercased()) }
         logFormat = try r.parsed("log-format", flag: sync.logFormat, default: .text, rule: "must be text or json") { LogFormat(rawValue: $0.lowercased()) }
@@ -155,5 +150,27 @@ struct RunSettings: Sendable {
             throw SettingError(setting: "listen", source: source, value: text, rule: "must be a loopback address (127.0.0.0/8 or ::1)", exitCode: code(source))
         }
         return (host, port)
+    }
+}
+
+extension SettingsResolver {
+    /// `--listen` (HOSTGW_LISTEN): a loopback host:port, default 127.0.0.1:9447.
+    func listen(flag: String?) throws -> (String, Int) {
+        let v = lookup("listen", flag: flag)
+        return try RunSettings.parseListen(v?.value ?? "127.0.0.1:9447", source: v?.source ?? "--listen")
+    }
+
+    /// `--protocol` (HOSTGW_PROTOCOL): hostgw's route marker, default 77.
+    func routeProtocol(flag: String?) throws -> RouteProtocol {
+        try parsed("protocol", flag: flag, default: .hostgw, rule: "must be a number from 5 to 255 that no other routing daemon uses (0-4 are the kernel's)") {
+            UInt8($0).flatMap { $0 >= 5 ? RouteProtocol($0) : nil }
+        }
+    }
+
+    /// `--table` (HOSTGW_TABLE): the routing table of peer routes, default main.
+    func table(flag: String?) throws -> UInt32 {
+        try parsed("table", flag: flag, default: RouteTableID.main, rule: "must be a routing table id from 1 to 4294967295 (not 255, the local table)") {
+            UInt32($0).flatMap { $0 >= 1 && $0 != RouteTableID.local ? $0 : nil }
+        }
     }
 }
