@@ -520,12 +520,19 @@ public final class EtcdStore: SubnetStore {
                 message: "it requires a client certificate (etcd runs with --client-cert-auth) and none is configured; "
                     + "set the client certificate and key files to a pair signed by etcd's --trusted-ca-file")
         }
+        if let e = error as? NIOSSLExtraError, e == .failedToValidateHostname {
+            let host = URL(string: endpoint)?.host ?? endpoint
+            return .tlsHandshake(
+                endpoint: endpoint,
+                message: "its server certificate is signed by a trusted CA but does not name \(host) (\(e)); "
+                    + "use an endpoint address the certificate's subjectAltName lists, or reissue etcd's --cert-file for \(host)")
+        }
         if case NIOSSLError.handshakeFailed(let reason) = error {
             let ca = options.caFile.map { "the CA file \($0)" } ?? "the system's trust store"
             if "\(reason)".contains("CERTIFICATE_VERIFY_FAILED") {
                 return .tlsHandshake(
                     endpoint: endpoint,
-                    message: "its server certificate is not signed by \(ca) or does not name this host (\(reason)); "
+                    message: "its server certificate is not signed by \(ca) (\(reason)); "
                         + "check the CA: it must be the CA that signed etcd's --cert-file")
             }
             return .tlsHandshake(
