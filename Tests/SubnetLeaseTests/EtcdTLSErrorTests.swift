@@ -38,6 +38,21 @@ import Testing
         }
     }
 
+    /// The right CA, but a certificate issued for a DNS name while hostgw dials the IP.
+    @Test func endpointNotNamedInTheServerCertificateIsATLSErrorSayingSo() async throws {
+        try await withTestPKI { pki in
+            try await withEtcd(tls: try await pki.misnamedEtcdTLS()) { cluster in
+                let endpoint = cluster.clientURLs[0]
+                let (error, took) = try await failure(
+                    EtcdOptions(endpoints: [endpoint], caFile: pki.ca.certFile, certFile: pki.clientCert, keyFile: pki.clientKey))
+                guard case .tlsHandshake(let named, let message) = error else { Issue.record("wrong error \(error)"); return }
+                #expect(named == endpoint)
+                #expect(message.contains("does not name 127.0.0.1"))
+                #expect(took < Self.requestTimeout)
+            }
+        }
+    }
+
     @Test func missingClientCertificateIsATLSErrorSayingSo() async throws {
         try await withTLSEtcd { cluster, pki in
             let endpoint = cluster.clientURLs[0]

@@ -29,9 +29,13 @@ struct EtcdTLS: Sendable {
     let keyFile: String
     let clientCertFile: String
     let clientKeyFile: String
+    /// For a server certificate that deliberately does not name the client URL's host.
+    var etcdctlSkipsServerVerification = false
 
     var etcdFlags: [String] { ["--cert-file", certFile, "--key-file", keyFile, "--trusted-ca-file", caFile, "--client-cert-auth"] }
-    var etcdctlFlags: [String] { ["--cacert", caFile, "--cert", clientCertFile, "--key", clientKeyFile] }
+    var etcdctlFlags: [String] {
+        ["--cacert", caFile, "--cert", clientCertFile, "--key", clientKeyFile] + (etcdctlSkipsServerVerification ? ["--insecure-skip-tls-verify"] : [])
+    }
 }
 
 /// One etcd cluster (1 or 3 members) owned by a test. `stop()` kills every member and removes

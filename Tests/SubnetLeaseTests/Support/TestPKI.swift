@@ -25,6 +25,8 @@ struct TestCA: Sendable {
         /// serverAuth and clientAuth, SAN IP:127.0.0.1. etcd's JSON gateway dials etcd's own gRPC
         /// port with the server certificate, so with --client-cert-auth it needs clientAuth too.
         case server
+        /// Like `server`, but naming only DNS:etcd.invalid: valid, trusted, and not for 127.0.0.1.
+        case misnamedServer
         /// clientAuth only.
         case client
     }
@@ -66,6 +68,11 @@ struct TestCA: Sendable {
             keyUsage = critical,digitalSignature,keyEncipherment
             extendedKeyUsage = serverAuth,clientAuth
             subjectAltName = IP:127.0.0.1
+            [misnamedServer]
+            basicConstraints = CA:FALSE
+            keyUsage = critical,digitalSignature,keyEncipherment
+            extendedKeyUsage = serverAuth,clientAuth
+            subjectAltName = DNS:etcd.invalid
             [client]
             basicConstraints = CA:FALSE
             keyUsage = critical,digitalSignature,keyEncipherment
@@ -99,6 +106,14 @@ struct TestPKI: Sendable {
     /// The server side for `EtcdCluster.start(tls:)`; etcdctl uses the client certificate.
     var etcdTLS: EtcdTLS {
         EtcdTLS(caFile: ca.certFile, certFile: serverCert, keyFile: serverKey, clientCertFile: clientCert, clientKeyFile: clientKey)
+    }
+
+    /// etcd serving a certificate from the right CA that does not name 127.0.0.1.
+    func misnamedEtcdTLS() async throws -> EtcdTLS {
+        let server = try await ca.issue("misnamed", commonName: "etcd.invalid", usage: .misnamedServer)
+        return EtcdTLS(
+            caFile: ca.certFile, certFile: server.cert, keyFile: server.key, clientCertFile: clientCert, clientKeyFile: clientKey,
+            etcdctlSkipsServerVerification: true)
     }
 }
 
