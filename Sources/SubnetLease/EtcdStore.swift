@@ -62,13 +62,16 @@ public final class EtcdStore: SubnetStore {
         let tls = try Self.tlsConfiguration(options)
         let connect = TimeAmount.nanoseconds(Int64(Self.seconds(options.dialTimeout) * 1e9))
         let read = TimeAmount.nanoseconds(Int64(Self.seconds(options.requestTimeout) * 1e9))
-        client = HTTPClient(
-            eventLoopGroupProvider: .singleton,
-            configuration: .init(tlsConfiguration: tls, timeout: .init(connect: connect, read: read)))
+        var requests = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: connect, read: read))
         // A watch is idle for as long as nothing changes: no read timeout there.
-        watchClient = HTTPClient(
-            eventLoopGroupProvider: .singleton,
-            configuration: .init(tlsConfiguration: tls, timeout: .init(connect: connect)))
+        var watches = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: connect))
+        // The client's own reconnect loop would hold a request until its deadline and then report
+        // it as a timeout, hiding a refused TLS handshake; failing at once lets `exchange` fail
+        // over to the next endpoint and report what really went wrong.
+        requests.connectionPool.retryConnectionEstablishment = false
+        watches.connectionPool.retryConnectionEstablishment = false
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: requests)
+        watchClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: watches)
     }
 
     /// Closes the HTTP clients; the store is unusable afterwards.
@@ -80,13 +83,22 @@ public final class EtcdStore: SubnetStore {
     private static func tlsConfiguration(_ options: EtcdOptions) throws(StoreError) -> TLSConfiguration? {
         guard options.caFile != nil || options.certFile != nil || options.keyFile != nil else { return nil }
         var tls = TLSConfiguration.makeClientConfiguration()
+        // Every file is read now, so a bad one is reported by name at startup rather than as an
+        // unreachable endpoint on the first request.
         if let ca = options.caFile {
             guard FileManager.default.isReadableFile(atPath: ca) else { throw StoreError.tlsConfig(file: ca, message: "CA file missing or unreadable") }
-            tls.trustRoots = .file(ca)
+            do {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
+            } catch {
+                throw StoreError.tlsConfig(file: ca, message: "no PEM certificate could be read from the CA file: \(error)")
+            }
         }
         switch (options.certFile, options.keyFile) {
         case (nil, nil):
-            break
+            // etcd asks for a client certificate only when it requires one (--client-cert-auth).
+            // Refusing the handshake here makes that a clear error; sending none instead gets
+            // the connection closed, and the alert saying why is often lost with it.
+            tls.sslContextCallback = { _, promise in promise.fail(ClientCertificateRequested()) }
         case (let cert?, let key?):
             do {
                 tls.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
@@ -102,6 +114,15 @@ public final class EtcdStore: SubnetStore {
             throw StoreError.tlsConfig(file: cert, message: "a client certificate needs a key file too")
         case (nil, let key?):
             throw StoreError.tlsConfig(file: key, message: "a client key needs a certificate file too")
+        }
+        if let cert = options.certFile, let key = options.keyFile {
+            // Building the context pairs the key with the certificate, which loading them alone
+            // does not; HTTPClient would otherwise only find a mismatch on the first connection.
+            do {
+                _ = try NIOSSLContext(configuration: tls)
+            } catch {
+                throw StoreError.tlsConfig(file: key, message: "the key does not belong to the certificate \(cert): \(error)")
+            }
         }
         return tls
     }
@@ -435,8 +456,17 @@ public final class EtcdStore: SubnetStore {
         }
         metrics.failed(operation)
         metrics.setReachable(false)
-        if case .timeout? = lastError as? StoreError, let lastError { throw lastError }
-        throw StoreError.unreachable(endpoints: endpoints, underlying: lastError.map { "\($0)" } ?? "no answer")
+        switch lastError as? StoreError {
+        case .timeout?, .tlsHandshake?: if let lastError { throw lastError }
+        default: break
+        }
+        let underlying: String
+        switch lastError {
+        case StoreError.unreachable(_, let reason)?: underlying = reason
+        case let other?: underlying = "\(other)"
+        case nil: underlying = "no answer"
+        }
+        throw StoreError.unreachable(endpoints: endpoints, underlying: underlying)
     }
 
     private func authenticate(endpoint: String) async throws {
@@ -449,8 +479,15 @@ public final class EtcdStore: SubnetStore {
         let data = Data(buffer: try await response.body.collect(upTo: 1 << 20))
         guard response.status == .ok, let auth = try? JSONDecoder().decode(AuthResponse.self, from: data), let token = auth.token else {
             metrics.failed("authenticate")
-            let message = (try? JSONDecoder().decode(GatewayError.self, from: data)).flatMap { $0.message ?? $0.error }
-            throw StoreError.auth(endpoint: endpoint, message: message ?? "HTTP \(response.status.code)")
+            let gateway = (try? JSONDecoder().decode(GatewayError.self, from: data)).flatMap { $0.message ?? $0.error }
+            let text = String(decoding: data.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            var message = gateway ?? (text.isEmpty ? "HTTP \(response.status.code)" : "HTTP \(response.status.code): \(text)")
+            // etcd's own wording ("CommonName of client ... will be ignored") does not say what to do.
+            if message.contains("CommonName"), let cert = options.certFile {
+                message += " (with auth enabled and --client-cert-auth, etcd's JSON gateway refuses client certificates that carry "
+                    + "a CommonName; \(cert) needs a subject without CN for password auth)"
+            }
+            throw StoreError.auth(endpoint: endpoint, message: message)
         }
         state.withLock { $0.token = token }
     }
@@ -459,6 +496,39 @@ public final class EtcdStore: SubnetStore {
         if let e = error as? StoreError { return e }
         if let e = error as? HTTPClientError, e == .deadlineExceeded || e == .readTimeout {
             return .timeout(endpoint: endpoint, operation: operation, after: options.requestTimeout)
+        }
+        if let e = error as? HTTPClientError, e == .remoteConnectionClosed, endpoint.hasPrefix("https://"), let cert = options.certFile {
+            // etcd drops a connection whose client certificate it refuses, and its alert saying so
+            // is usually lost with the connection: keep it retryable, but name the likely cause.
+            return .unreachable(
+                endpoints: [endpoint],
+                underlying: "\(endpoint) closed the TLS connection before answering; if this persists, etcd may refuse the client "
+                    + "certificate \(cert): check that it is signed by etcd's --trusted-ca-file")
+        }
+        if error is ClientCertificateRequested {
+            return .tlsHandshake(
+                endpoint: endpoint,
+                message: "it requires a client certificate (etcd runs with --client-cert-auth) and none is configured; "
+                    + "set the client certificate and key files to a pair signed by etcd's --trusted-ca-file")
+        }
+        if let e = error as? NIOSSLExtraError, e == .failedToValidateHostname {
+            let host = URL(string: endpoint)?.host ?? endpoint
+            return .tlsHandshake(
+                endpoint: endpoint,
+                message: "its server certificate is signed by a trusted CA but does not name \(host) (\(e)); "
+                    + "use an endpoint address the certificate's subjectAltName lists, or reissue etcd's --cert-file for \(host)")
+        }
+        if case NIOSSLError.handshakeFailed(let reason) = error {
+            let ca = options.caFile.map { "the CA file \($0)" } ?? "the system's trust store"
+            if "\(reason)".contains("CERTIFICATE_VERIFY_FAILED") {
+                return .tlsHandshake(
+                    endpoint: endpoint,
+                    message: "its server certificate is not signed by \(ca) (\(reason)); "
+                        + "check the CA: it must be the CA that signed etcd's --cert-file")
+            }
+            return .tlsHandshake(
+                endpoint: endpoint,
+                message: "\(reason); check the CA (\(ca)) and that the client certificate is signed by etcd's --trusted-ca-file")
         }
         return .unreachable(endpoints: [endpoint], underlying: "\(error)")
     }
@@ -491,6 +561,9 @@ public final class EtcdStore: SubnetStore {
         return Double(s) + Double(atto) / 1e18
     }
 }
+
+/// Fails a TLS handshake in which etcd asks for a client certificate that is not configured.
+private struct ClientCertificateRequested: Error {}
 
 // MARK: JSON gateway messages (int64 fields are strings)
 

@@ -12,6 +12,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case auth(endpoint: String, message: String)
     /// The TLS files could not be loaded.
     case tlsConfig(file: String, message: String)
+    /// The TLS handshake with an endpoint failed: its certificate is not signed by our CA, or it
+    /// refused our client certificate (or our lack of one).
+    case tlsHandshake(endpoint: String, message: String)
     /// The watch start revision was compacted away; re-list.
     case compacted(requested: Int64, compactRevision: Int64)
     /// A write lost a race it can not retry by itself.
@@ -33,6 +36,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             "store authentication failed on \(endpoint): \(message); check the user name and password"
         case .tlsConfig(let file, let message):
             "store TLS config: \(file): \(message); check the CA, certificate and key paths and formats (PEM)"
+        case .tlsHandshake(let endpoint, let message):
+            "store TLS handshake with \(endpoint) failed: \(message)"
         case .compacted(let requested, let compactRevision):
             "store watch from revision \(requested) is compacted (oldest kept \(compactRevision)); a full re-list is needed"
         case .conflict(let key, let message):

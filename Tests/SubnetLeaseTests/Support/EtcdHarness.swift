@@ -21,6 +21,23 @@ enum HarnessError: Error, CustomStringConvertible {
     }
 }
 
+/// The TLS side of a test cluster: etcd serves https with `certFile`/`keyFile` and demands a
+/// client certificate signed by `caFile`; the harness's own etcdctl calls present `clientCertFile`.
+struct EtcdTLS: Sendable {
+    let caFile: String
+    let certFile: String
+    let keyFile: String
+    let clientCertFile: String
+    let clientKeyFile: String
+    /// For a server certificate that deliberately does not name the client URL's host.
+    var etcdctlSkipsServerVerification = false
+
+    var etcdFlags: [String] { ["--cert-file", certFile, "--key-file", keyFile, "--trusted-ca-file", caFile, "--client-cert-auth"] }
+    var etcdctlFlags: [String] {
+        ["--cacert", caFile, "--cert", clientCertFile, "--key", clientKeyFile] + (etcdctlSkipsServerVerification ? ["--insecure-skip-tls-verify"] : [])
+    }
+}
+
 /// One etcd cluster (1 or 3 members) owned by a test. `stop()` kills every member and removes
 /// the data; call it from the test on every path (`withEtcd` does).
 ///
@@ -41,20 +58,23 @@ final class EtcdCluster: Sendable {
 
     let members: [Member]
     let root: String
+    /// Set when the client URLs are https and demand a client certificate.
+    let tls: EtcdTLS?
     private let processes: Mutex<[Int: Process]>
 
     var clientURLs: [String] { members.map(\.clientURL) }
 
-    private init(members: [Member], root: String) {
+    private init(members: [Member], root: String, tls: EtcdTLS?) {
         self.members = members
         self.root = root
+        self.tls = tls
         self.processes = Mutex([:])
     }
 
-    static func start(members count: Int = 1) async throws -> EtcdCluster {
+    static func start(members count: Int = 1, tls: EtcdTLS? = nil) async throws -> EtcdCluster {
         var failures: [String] = []
         for _ in 0..<4 {
-            let cluster = try launch(members: count)
+            let cluster = try launch(members: count, tls: tls)
             do {
                 for m in cluster.members { try await cluster.waitHealthy(m.clientURL) }
                 try await cluster.verifyIdentity()
@@ -71,16 +91,17 @@ final class EtcdCluster: Sendable {
         throw HarnessError.notHealthy(failures.joined(separator: "; "))
     }
 
-    private static func launch(members count: Int) throws -> EtcdCluster {
+    private static func launch(members count: Int, tls: EtcdTLS?) throws -> EtcdCluster {
         let root = NSTemporaryDirectory() + "hgw-etcd-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let ports = try PortAllocator.shared.take(count * 2)
         let members = (0..<count).map { i in
-            Member(name: "m\(i)", clientURL: "http://127.0.0.1:\(ports[2 * i])", peerURL: "http://127.0.0.1:\(ports[2 * i + 1])")
+            // Peers stay plain http: the tests are about the client side.
+            Member(name: "m\(i)", clientURL: "\(tls == nil ? "http" : "https")://127.0.0.1:\(ports[2 * i])", peerURL: "http://127.0.0.1:\(ports[2 * i + 1])")
         }
         let initial = members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
         let token = "hgw-\(UUID().uuidString.prefix(8))"
-        let cluster = EtcdCluster(members: members, root: root)
+        let cluster = EtcdCluster(members: members, root: root, tls: tls)
         do {
             for (i, m) in members.enumerated() {
                 let p = Process()
@@ -91,7 +112,7 @@ final class EtcdCluster: Sendable {
                     "--listen-peer-urls", m.peerURL, "--initial-advertise-peer-urls", m.peerURL,
                     "--initial-cluster", initial, "--initial-cluster-token", token, "--initial-cluster-state", "new",
                     "--heartbeat-interval", "50", "--election-timeout", "500", "--log-level", "error", "--logger", "zap",
-                ]
+                ] + (tls?.etcdFlags ?? [])
                 _ = FileManager.default.createFile(atPath: "\(root)/\(m.name).log", contents: nil)
                 let out = FileHandle(forWritingAtPath: "\(root)/\(m.name).log") ?? FileHandle.nullDevice
                 p.standardOutput = out
@@ -192,9 +213,10 @@ final class EtcdCluster: Sendable {
         try? FileManager.default.removeItem(atPath: root)
     }
 
-    /// Runs etcdctl (API v3) and returns exit code and combined output.
+    /// Runs etcdctl (API v3), with the client certificate on a TLS cluster, and returns exit code
+    /// and combined output.
     @discardableResult
-    func etcdctl(_ args: [String]) async -> (Int32, String) { await Self.run("/usr/bin/etcdctl", args) }
+    func etcdctl(_ args: [String]) async -> (Int32, String) { await Self.run("/usr/bin/etcdctl", (tls?.etcdctlFlags ?? []) + args) }
 
     /// `etcdctl put` against this cluster: how an operator (or an attacker) writes raw data.
     func put(_ key: String, _ value: String) async throws {
@@ -286,8 +308,8 @@ final class PortAllocator: Sendable {
 }
 
 /// Runs `body` with a fresh cluster and always stops it afterwards.
-func withEtcd<T>(members: Int = 1, _ body: (EtcdCluster) async throws -> T) async throws -> T {
-    let cluster = try await EtcdCluster.start(members: members)
+func withEtcd<T>(members: Int = 1, tls: EtcdTLS? = nil, _ body: (EtcdCluster) async throws -> T) async throws -> T {
+    let cluster = try await EtcdCluster.start(members: members, tls: tls)
     do {
         let result = try await body(cluster)
         cluster.stop()

@@ -151,3 +151,33 @@ final class SnapshotRecorder: Sendable {
 
     func stop() { task.withLock { $0?.cancel() } }
 }
+
+/// Runs `body` with an `EtcdStore` and shuts the store down afterwards on every path.
+func withEtcdStore<T>(_ options: EtcdOptions, _ body: (EtcdStore) async throws -> T) async throws -> T {
+    let store = try EtcdStore(options: options, logger: quietLogger)
+    do {
+        let result = try await body(store)
+        try await store.shutdown()
+        return result
+    } catch {
+        try? await store.shutdown()
+        throw error
+    }
+}
+
+/// The first batch of a watch, or a harness timeout: a test waiting for an event never hangs.
+func firstBatch(_ stream: AsyncThrowingStream<WatchBatch, any Error>, timeout: Duration = .seconds(10)) async throws -> WatchBatch {
+    try await withThrowingTaskGroup(of: WatchBatch?.self) { group in
+        group.addTask {
+            for try await batch in stream { return batch }
+            return nil
+        }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            throw HarnessError.timeout("no watch batch within \(timeout)")
+        }
+        defer { group.cancelAll() }
+        guard let batch = try await group.next() ?? nil else { throw HarnessError.timeout("watch ended without a batch") }
+        return batch
+    }
+}
