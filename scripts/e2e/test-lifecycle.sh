@@ -63,5 +63,13 @@ expect_exit 78 "did you mean 'etcd-endpoints'" ip netns exec "$ns" "$HOSTGW_BIN"
 expect_exit 78 "NAT" ip netns exec "$ns" "$HOSTGW_BIN" run $(lab_store_flags) --iface eth0 --public-ip 203.0.113.9 --listen 127.0.0.1:9448
 expect_exit 64 "etcd-endpoints" ip netns exec "$ns" "$HOSTGW_BIN" run --store etcd
 expect_exit 64 "store" ip netns exec "$ns" "$HOSTGW_BIN" run --store consul
+# Without CAP_NET_ADMIN the agent refuses to start (exit 77) and says what it needs.
+set +e
+out=$(ip netns exec "$ns" setpriv --inh-caps=-net_admin --bounding-set=-net_admin "$HOSTGW_BIN" run $(lab_store_flags) --subnet-file "$LAB_DIR/bad.env" 2>&1)
+code=$?
+set -e
+[ "$code" = 77 ] || fail "without CAP_NET_ADMIN: exit $code, want 77: $out"
+echo "$out" | grep -q CAP_NET_ADMIN || fail "the refusal does not name CAP_NET_ADMIN: $out"
+[ ! -e "$LAB_DIR/bad.env" ] || fail "a subnet file was written without CAP_NET_ADMIN"
 check "bad flag, environment, config file and NAT'd public IP: right exit codes, setting named, nothing written"
 echo PASS
