@@ -2,6 +2,7 @@
 // buffer overflows the kernel drops them and recv fails with ENOBUFS. That is reported as
 // `.overrun` (never hidden with NETLINK_NO_ENOBUFS) so the consumer re-dumps and re-diffs.
 import CMnl
+import Dispatch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -26,7 +27,13 @@ public final class NetlinkMonitor: AsyncSequence, Sendable {
 
     /// - Parameter receiveBufferSize: the socket's receive buffer (SO_RCVBUFFORCE, falling back to
     ///   SO_RCVBUF); what the kernel can queue before notifications are lost.
-    public init(namespace: String? = nil, receiveBufferSize: Int = 4 << 20) throws {
+    public convenience init(namespace: String? = nil, receiveBufferSize: Int = 4 << 20) throws {
+        try self.init(namespace: namespace, receiveBufferSize: receiveBufferSize, held: false)
+    }
+
+    /// `held`: the receiving thread waits for `release()` before it reads anything, so a test can
+    /// fill the socket buffer deterministically.
+    init(namespace: String?, receiveBufferSize: Int, held: Bool) throws {
         let fd = try SocketIO.openRouteSocket(namespace: namespace)
         var pipeFDs: [Int32] = [-1, -1]
         guard pipe(&pipeFDs) == 0 else {
@@ -34,7 +41,7 @@ public final class NetlinkMonitor: AsyncSequence, Sendable {
             close(fd)
             throw NetlinkError(kind: .system, errno: e, request: "pipe for the monitor")
         }
-        let core = Core(fd: fd, wakeRead: pipeFDs[0], wakeWrite: pipeFDs[1])
+        let core = Core(fd: fd, wakeRead: pipeFDs[0], wakeWrite: pipeFDs[1], held: held)
         try core.subscribe(receiveBufferSize: receiveBufferSize)
         let (stream, continuation) = AsyncStream.makeStream(
             of: NetlinkEvent.self, bufferingPolicy: .bufferingOldest(Self.bufferedEvents))
@@ -47,12 +54,18 @@ public final class NetlinkMonitor: AsyncSequence, Sendable {
         }
     }
 
-    deinit { core.wake() }
+    deinit { stop() }
 
     public func makeAsyncIterator() -> AsyncStream<NetlinkEvent>.Iterator { stream.makeAsyncIterator() }
 
     /// Ends the sequence promptly; idempotent.
-    public func stop() { core.wake() }
+    public func stop() {
+        core.wake()
+        core.release()
+    }
+
+    /// Lets a `held` monitor's thread start reading.
+    func release() { core.release() }
 
     /// Descriptors shared by the monitor and its thread; closed when both have let go.
     private final class Core: Sendable {
@@ -60,12 +73,16 @@ public final class NetlinkMonitor: AsyncSequence, Sendable {
         let wakeRead: Int32
         let wakeWrite: Int32
         private let stopping = Mutex(false)
+        private let gate: DispatchSemaphore?
 
-        init(fd: Int32, wakeRead: Int32, wakeWrite: Int32) {
+        init(fd: Int32, wakeRead: Int32, wakeWrite: Int32, held: Bool) {
             self.fd = fd
             self.wakeRead = wakeRead
             self.wakeWrite = wakeWrite
+            gate = held ? DispatchSemaphore(value: 0) : nil
         }
+
+        func release() { gate?.signal() }
 
         deinit {
             close(fd)
@@ -105,6 +122,7 @@ public final class NetlinkMonitor: AsyncSequence, Sendable {
         }
 
         func run(_ continuation: AsyncStream<NetlinkEvent>.Continuation) {
+            gate?.wait()
             let receiver = DatagramReceiver(count: 8)
             var lost = false
             defer { continuation.finish() }

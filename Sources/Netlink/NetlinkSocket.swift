@@ -184,9 +184,9 @@ public final class NetlinkSocket {
             }
             return
         }
-        var outstanding = pending.count
+        var collector = AckCollector(firstSeq: firstSeq, count: pending.count)
         var overran = false
-        while outstanding > 0 {
+        while collector.outstanding > 0 {
             // The kernel handles the whole batch inside sendmsg, so after an overrun every ack
             // that survived is already queued: drain without blocking, then stop.
             let n: Int
@@ -196,32 +196,30 @@ public final class NetlinkSocket {
             case .wouldBlock: n = 0
             }
             if n == 0 { break }
-            for d in 0..<n {
-                try ReplyDecoder.forEachMessage(in: receiver.datagram(d)) { (header, payload) throws(NetlinkError) in
-                    guard header.type == Wire.error else { return }
-                    let offset = Int(header.seq &- firstSeq)
-                    // Acks of an earlier call that was abandoned midway carry older numbers.
-                    guard offset >= 0, offset < pending.count, results[pending[offset]] == nil else { return }
-                    let ack = try ReplyDecoder.ack(header, payload)
-                    let i = pending[offset]
-                    if let e = ack.errno {
-                        results[i] = .failure(NetlinkError(kind: .kernel, errno: e, detail: ack.message, request: changes[i].description))
-                    } else {
-                        results[i] = .success(())
-                    }
-                    outstanding -= 1
-                }
-            }
+            for d in 0..<n { try collector.consume(receiver.datagram(d)) }
         }
-        for i in pending where results[i] == nil {
-            results[i] = .failure(NetlinkError(
-                kind: .system, errno: .ENOBUFS,
-                detail: "ack lost: the receive buffer overflowed; state unknown, re-read the routes",
-                request: changes[i].description))
+        for (k, ack) in collector.acks.enumerated() {
+            let i = pending[k]
+            guard let ack else {
+                results[i] = .failure(NetlinkError(
+                    kind: .system, errno: .ENOBUFS,
+                    detail: "ack lost: the receive buffer overflowed; state unknown, re-read the routes",
+                    request: changes[i].description))
+                continue
+            }
+            if let e = ack.errno {
+                results[i] = .failure(NetlinkError(kind: .kernel, errno: e, detail: ack.message, request: changes[i].description))
+            } else {
+                results[i] = .success(())
+            }
         }
     }
 
     // MARK: - Dumps
+
+    private func drainWithoutBlocking() {
+        while case .datagrams(let n)? = try? receiver.receive(fd: fd, nonBlocking: true), n > 0 {}
+    }
 
     private static let maxDumpAttempts = 5
 
@@ -238,10 +236,8 @@ public final class NetlinkSocket {
                 SocketIO.retryingEINTR { mnl_socket_sendto(handle, raw.baseAddress, raw.count) }
             }
             guard sent >= 0 else { throw NetlinkError(kind: .system, errno: .current, request: what) }
-            var items: [T] = []
-            var interrupted = false
-            var finished = false
-            while !finished {
+            var collector = DumpCollector<T>(seq: seq)
+            while !collector.finished {
                 let n: Int
                 switch try receiver.receive(fd: fd) {
                 case .datagrams(let k): n = k
@@ -251,28 +247,19 @@ public final class NetlinkSocket {
                 }
                 for d in 0..<n {
                     do {
-                        try ReplyDecoder.forEachMessage(in: receiver.datagram(d)) { (header, payload) throws(NetlinkError) in
-                            guard header.seq == seq, !finished else { return }
-                            if header.flags & Wire.dumpInterrupted != 0 { interrupted = true }
-                            switch header.type {
-                            case Wire.done:
-                                let ack = try ReplyDecoder.done(header, payload)
-                                if let e = ack.errno { throw NetlinkError(kind: .kernel, errno: e, detail: ack.message, request: what) }
-                                finished = true
-                            case Wire.error:
-                                let ack = try ReplyDecoder.ack(header, payload)
-                                if let e = ack.errno { throw NetlinkError(kind: .kernel, errno: e, detail: ack.message, request: what) }
-                                finished = true
-                            default:
-                                if let item = try decode(header, payload) { items.append(item) }
-                            }
-                        }
-                    } catch where error.kind == .malformed {
-                        throw NetlinkError(kind: .malformed, errno: error.errno, detail: error.detail, request: what)
+                        try collector.consume(receiver.datagram(d), decode)
+                    } catch {
+                        // A dump cut short would stay running in the kernel (the next one gets
+                        // EBUSY): read the rest away first. Each receive moves the dump on.
+                        drainWithoutBlocking()
+                        throw NetlinkError(kind: error.kind, errno: error.errno, detail: error.detail, request: what)
                     }
                 }
             }
-            if !interrupted { return items }
+            if let failure = collector.failure, let e = failure.errno {
+                throw NetlinkError(kind: .kernel, errno: e, detail: failure.message, request: what)
+            }
+            if !collector.interrupted { return collector.items }
         }
         throw NetlinkError(
             kind: .kernel, errno: .EBUSY,

@@ -107,7 +107,8 @@ public struct DriftMemory: Sendable, Hashable {
         return findings.sorted { ($0.subnet, $0.kind.rawValue) < ($1.subnet, $1.kind.rawValue) }
     }
 
-    /// The memory after a pass: the kernel as dumped, with the changes that succeeded applied.
+    /// The memory after a pass: the kernel as dumped, with the changes that succeeded applied
+    /// (and deletes of routes the kernel no longer had).
     /// `results` is parallel to `plan.changes`; pass an empty array when nothing was applied.
     public func updated(
         actual: [Route], plan: RoutePlan, results: [Result<Void, NetlinkError>], protocol routeProtocol: RouteProtocol
@@ -120,7 +121,11 @@ public struct DriftMemory: Sendable, Hashable {
             next[route.destination] = route
         }
         for (change, result) in zip(plan.changes, results) {
-            guard case .success = result else { continue }
+            if case .failure(let error) = result {
+                // ESRCH on a delete: the kernel holds no such route (it went with a link or an
+                // address after the dump). Remembering it would report "missing" drift later.
+                guard change.kind == .delete, error.errno == .ESRCH else { continue }
+            }
             switch change.kind {
             case .add, .replace: next[change.route.destination] = change.route
             case .delete:

@@ -240,10 +240,11 @@ public actor RouteReconciler {
         inFlight = nil
     }
 
-    private func validLeases(_ leases: [Lease]) -> [Lease] {
-        let now = self.now()
-        return leases.filter { $0.expiration.map { $0 > now } ?? true }
-    }
+    /// Every lease in the snapshot. Expiry is the store's job: etcd deletes a key when its lease
+    /// expires and the embedded store purges it, each with a delete event that arrives here as a
+    /// new snapshot. The expiry a snapshot carries can be stale (an etcd keep-alive renews a lease
+    /// without a watch event), so judging it here would drop live peers' routes.
+    private func validLeases(_ leases: [Lease]) -> [Lease] { leases }
 
     private func pass(_ reason: ReconcileTrigger) async -> PassReport? {
         guard let leases else { return nil }

@@ -148,8 +148,9 @@ public final class EtcdStore: SubnetStore {
             "failure": [["request_range": ["key": Self.b64(key)]]],
         ]
         let txn: TxnResponse
+        let retried: Bool
         do {
-            txn = try await call("/v3/kv/txn", body, operation: "create")
+            (txn, retried) = try await exchange("/v3/kv/txn", body, operation: "create")
         } catch {
             if leaseID != 0 { await revokeQuietly(leaseID) }
             throw error
@@ -165,6 +166,13 @@ public final class EtcdStore: SubnetStore {
             var entry = existing
             entry.expiration = started.addingTimeInterval(Double(granted))
             return entry
+        }
+        // Without a lease there is no ID to recognise: after a retry (a failover may have cut the
+        // connection after the first attempt landed) our exact value, lease-less, is our write.
+        if retried, leaseID == 0, let existing = try txn.responses?.first?.response_range?.kvs?.first?.entry(),
+            existing.ttlHandle == 0, existing.value == value
+        {
+            return existing
         }
         if leaseID != 0 { await revokeQuietly(leaseID) }
         return nil
@@ -372,6 +380,12 @@ public final class EtcdStore: SubnetStore {
     /// One request, failing over across endpoints. Retries on transport failures and on etcd's
     /// transient "no leader"/"leader changed" answers; re-authenticates once on a stale token.
     private func call<R: Decodable>(_ path: String, _ body: [String: Any], operation: String) async throws -> R {
+        try await exchange(path, body, operation: operation).0
+    }
+
+    /// `call`, also telling whether the answer came from a retry: an earlier attempt may then
+    /// have been applied already, which a non-idempotent request must take into account.
+    private func exchange<R: Decodable>(_ path: String, _ body: [String: Any], operation: String) async throws -> (R, Bool) {
         let endpoints = options.endpoints
         let attempts = max(3, endpoints.count * 2)
         var lastError: (any Error)?
@@ -390,7 +404,7 @@ public final class EtcdStore: SubnetStore {
                 if response.status == .ok {
                     metrics.setReachable(true)
                     do {
-                        return try JSONDecoder().decode(R.self, from: data)
+                        return (try JSONDecoder().decode(R.self, from: data), attempt > 0)
                     } catch {
                         throw StoreError.protocolViolation(endpoint: endpoint, operation: operation, message: "unreadable answer: \(error)")
                     }

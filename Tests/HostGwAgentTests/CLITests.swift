@@ -1,23 +1,44 @@
 import Foundation
 import Testing
 
-/// Runs the built `hostgw` binary and returns (exit code, stdout, stderr).
-func runHostGw(_ args: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
+/// Runs the built `hostgw` binary and returns (exit code, stdout, stderr). Both streams go to
+/// files: reading one pipe to its end while the child fills the other would hang both.
+/// A command still running after `timeout` is killed and reported as exit code -1: a CLI test
+/// must never leave a process behind (or hang the suite).
+func runHostGw(_ args: [String], environment: [String: String] = [:], timeout: Duration = .seconds(30)) throws -> (Int32, String, String) {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hgw-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let outURL = dir.appendingPathComponent("out")
+    let errURL = dir.appendingPathComponent("err")
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    let out = try FileHandle(forWritingTo: outURL)
+    let err = try FileHandle(forWritingTo: errURL)
+    defer {
+        try? out.close()
+        try? err.close()
+    }
     let p = Process()
     p.executableURL = hostGwBinary
     p.arguments = args
     var env = ProcessInfo.processInfo.environment
     env.merge(environment) { $1 }
     p.environment = env
-    let out = Pipe()
-    let err = Pipe()
     p.standardOutput = out
     p.standardError = err
+    p.standardInput = FileHandle.nullDevice
     try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    let deadline = ContinuousClock.now + timeout
+    while p.isRunning && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
+    if p.isRunning {
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        return (-1, "", "killed after \(timeout)")
+    }
+    let o = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+    let e = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+    return (p.terminationStatus, o, e)
 }
 
 /// The `hostgw` binary next to the test bundle in the build folder.

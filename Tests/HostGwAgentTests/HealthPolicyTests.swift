@@ -37,3 +37,13 @@ import Testing
         #expect(problems.contains { $0.hasPrefix("lease expires in 909s") })
     }
 }
+
+@Suite struct MetricHelpTests {
+    @Test func helpIsAddedOnceBeforeTheTypeLine() {
+        let text = "# TYPE hostgw_peers gauge\nhostgw_peers{state=\"ok\"} 2\n# HELP x y\n# TYPE x counter\nx 1\n"
+        let out = MetricHelp.annotate(text)
+        #expect(out.hasPrefix("# HELP hostgw_peers Peer routes"))
+        #expect(out.components(separatedBy: "# HELP").count == 3)
+        #expect(MetricHelp.annotate(out) == out)
+    }
+}

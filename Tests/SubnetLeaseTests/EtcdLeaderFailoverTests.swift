@@ -11,7 +11,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let cfg = try config(standardConfigJSON)
         try await withEtcd(members: 3) { cluster in
-            let leader = try cluster.leaderIndex()
+            let leader = try await cluster.leaderIndex()
             // The leader first: every client talks to it, so killing it cuts their connections.
             let endpoints = [cluster.clientURLs[leader]] + cluster.clientURLs.enumerated().filter { $0.offset != leader }.map(\.element)
             let store = try EtcdStore(options: EtcdOptions(endpoints: endpoints, requestTimeout: .seconds(2), dialTimeout: .milliseconds(500)), logger: quietLogger)

@@ -35,8 +35,8 @@ import Testing
     @Test func passwordAuthAndWrongPassword() async throws {
         try await withEtcd { cluster in
             let e = cluster.clientURLs[0]
-            #expect(cluster.etcdctl(["--endpoints", e, "user", "add", "root:s3cret"]).0 == 0)
-            #expect(cluster.etcdctl(["--endpoints", e, "auth", "enable"]).0 == 0)
+            #expect(await cluster.etcdctl(["--endpoints", e, "user", "add", "root:s3cret"]).0 == 0)
+            #expect(await cluster.etcdctl(["--endpoints", e, "auth", "enable"]).0 == 0)
 
             let good = try EtcdStore(options: EtcdOptions(endpoints: [e], username: "root", password: "s3cret"), logger: quietLogger)
             _ = try await good.put(key: "/x/auth", value: Data("ok".utf8))
@@ -72,7 +72,7 @@ import Testing
             let store = try EtcdStore(options: EtcdOptions(endpoints: cluster.clientURLs), logger: quietLogger)
             var last: Int64 = 0
             for i in 0..<5 { last = try await store.put(key: "/x/c\(i)", value: Data("\(i)".utf8)).modRevision }
-            #expect(cluster.etcdctl(["--endpoints", cluster.clientURLs[0], "compact", "\(last)"]).0 == 0)
+            #expect(await cluster.etcdctl(["--endpoints", cluster.clientURLs[0], "compact", "\(last)"]).0 == 0)
             do {
                 for try await _ in store.watch(prefix: "/x/", fromRevision: 2) { break }
                 Issue.record("watch from a compacted revision did not fail")

@@ -28,14 +28,21 @@ import Testing
             let p = "/coreos.com/network/subnets/"
             let value = #"{"PublicIP":"192.168.9.9","PublicIPv6":"fd99::9","BackendType":"host-gw"}"#
             let clash = try #require(good.first?.subnet)
+            // The good leases are random: the broken keys name subnets none of them holds, so only
+            // the deliberate clash overlaps one (fixed names collided now and then).
+            let held = Set(good.flatMap { [$0.subnet, $0.ipv6Subnet].compactMap { $0 } })
+            let isFree = { (text: String) in IPPrefix(text).map { c in !held.contains { $0.overlaps(c) } } ?? false }
+            let v4 = (200...254).filter { isFree("10.244.\($0).0/24") }
+            let v6 = (0xc8...0xff).map { "fd00:0:0:1\(String($0, radix: 16))::" }.filter { isFree("\($0)/64") }
+            try #require(v4.count >= 2 && v6.count >= 4)
             let hostile: [(String, String)] = [
-                (p + "10.244.200.0-24&fd00:0:0:1c8::-64", "{not json"),
+                (p + "10.244.\(v4[0]).0-24&\(v6[0])-64", "{not json"),
                 (p + "garbage", value),
-                (p + "10.99.0.0-24&fd00:0:0:1c9::-64", value),
-                (p + "10.244.201.0-25&fd00:0:0:1ca::-64", value),
-                (p + "\(clash.address)-24&fd00:0:0:1cb::-64", value),
+                (p + "10.99.0.0-24&\(v6[1])-64", value),
+                (p + "10.244.\(v4[1]).0-25&\(v6[2])-64", value),
+                (p + "\(clash.address)-24&\(v6[3])-64", value),
             ]
-            for (k, v) in hostile { try cluster.put(k, v) }
+            for (k, v) in hostile { try await cluster.put(k, v) }
 
             let snapshot = try await recorder.wait { $0.skipped.count == 5 }
             #expect(Set(snapshot.leases.map(\.key)) == Set(good.map(\.key)))
@@ -60,7 +67,7 @@ import Testing
             let listed = try await f.store.listLeases(config: cfg)
             #expect(listed.leases.count == 4)
             #expect(listed.skipped.count == 5)
-            #expect(listed.leases.allSatisfy { $0.subnet?.description != "10.244.200.0/24" })
+            #expect(listed.leases.allSatisfy { $0.subnet?.description != "10.244.\(v4[0]).0/24" })
         }
     }
 }

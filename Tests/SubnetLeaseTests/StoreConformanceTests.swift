@@ -92,8 +92,9 @@ import Testing
     func ttlKeysExpire(_ kind: StoreKind) async throws {
         try await withStore(kind, fakeClock: true) { f in
             let key = "/test/ttl/\(UUID().uuidString)"
-            // Long enough for etcd that a loaded test machine still reads the key before expiry.
-            let ttl: Duration = f.clock == nil ? .seconds(5) : .seconds(2)
+            // etcd's lease must outlive the gap between its grant and the create that attaches
+            // it; on a loaded machine that gap has reached seconds, so leave it ample room.
+            let ttl: Duration = f.clock == nil ? .seconds(10) : .seconds(2)
             let entry = try #require(try await f.store.create(key: key, value: Data("x".utf8), ttl: ttl))
             #expect(entry.hasTTL)
             #expect(try await f.store.get(key: key) != nil)
@@ -102,8 +103,8 @@ import Testing
                 #expect(try await f.store.get(key: key) != nil)
                 clock.advance(by: 2)
             } else {
-                // etcd's lessor checks expiry every 500 ms.
-                let deadline = ContinuousClock.now + .seconds(12)
+                // etcd's lessor checks expiry every 500 ms; the deadline only guards a hang.
+                let deadline = ContinuousClock.now + .seconds(40)
                 while ContinuousClock.now < deadline, try await f.store.get(key: key) != nil {
                     try await Task.sleep(for: .milliseconds(200))
                 }

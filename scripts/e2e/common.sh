@@ -68,6 +68,12 @@ metric() {
 routes_match() { [ "$(hostgw_routes "$1")" = "$(expected_routes "$1" "$2")" ]; }
 
 # wait_routes_equal I N [SECONDS]: node I's hostgw routes become exactly the expected set.
+# metric_sum I NAME: the sum of every series of metric NAME on node I (0 when absent).
+metric_sum() {
+  ip netns exec "$(lab_node_ns "$1")" curl -fsS http://127.0.0.1:9447/metrics |
+    awk -v m="$2" 'index($1, m "{") == 1 || $1 == m {s += $2} END {printf "%d\n", s}'
+}
+
 wait_routes_equal() {
   lab_wait_for "${3:-10}" routes_match "$1" "$2" ||
     fail "node $1 routes: got [$(hostgw_routes "$1" | tr '\n' ';')] want [$(expected_routes "$1" "$2" | tr '\n' ';')]"

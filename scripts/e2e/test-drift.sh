@@ -13,14 +13,15 @@ s3=$(node_subnet 3)
 
 ip -n "$ns" route del "$s2"
 wait_routes_equal 1 $N 5
-lab_wait_for 5 test "$(metric 1 'hostgw_drift_events_total{kind="missing"}')" = 1 ||
+metric_is() { [ "$(metric "$1" "$2")" = "$3" ]; }
+lab_wait_for 5 metric_is 1 'hostgw_drift_events_total{kind="missing"}' 1 ||
   fail "missing drift count is $(metric 1 'hostgw_drift_events_total{kind="missing"}'), want 1"
 check "deleted route restored, one missing drift counted"
 
 # A wrong gateway, still with hostgw's marker (someone edited our route).
 ip -n "$ns" route replace "$s3" via "$(lab_node_ip 2)" proto 77
 wait_routes_equal 1 $N 5
-lab_wait_for 5 test "$(metric 1 'hostgw_drift_events_total{kind="changed"}')" = 1 ||
+lab_wait_for 5 metric_is 1 'hostgw_drift_events_total{kind="changed"}' 1 ||
   fail "changed drift count is $(metric 1 'hostgw_drift_events_total{kind="changed"}'), want 1"
 check "wrong gateway repaired, one changed drift counted"
 

@@ -15,17 +15,24 @@ start=$(date +%s)
 ip netns exec "$(lab_pod_ns 1 1)" ping -i 0.5 -c 110 -W 1 "$(lab_pod_ip 2 1)" >"$LAB_DIR/ping.log" 2>&1 &
 ping_pid=$!
 health() { ip netns exec "$(lab_node_ns 1)" curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9447/healthz; }
-lab_wait_for 40 test "$(health)" = 503 || fail "/healthz stayed $(health) with etcd stopped"
+health_is() { [ "$(health)" = "$1" ]; }
+lab_wait_for 40 health_is 503 || fail "/healthz stayed $(health) with etcd stopped"
 check "/healthz failed $(($(date +%s) - start))s into the outage"
 lab_hostgw_in "$(lab_node_ns 1)" status --json >"$LAB_DIR/status.json" || true
 jq -e '.store.reachable == false' "$LAB_DIR/status.json" >/dev/null || fail "status does not show the store unreachable"
 check "status shows the store unreachable"
+set +e
+out=$(lab_hostgw_in "$(lab_node_ns 1)" check)
+code=$?
+set -e
+[ "$code" = 2 ] || fail "check exited $code with the store down, want 2 (CRITICAL): $out"
+check "check is CRITICAL with the store down: $out"
 sleep $((60 - ($(date +%s) - start)))
 kill -CONT "$etcd_pid"
 wait "$ping_pid" || true
 grep -q ' 0% packet loss' "$LAB_DIR/ping.log" || fail "pods lost packets during the outage: $(grep -m1 'packet loss' "$LAB_DIR/ping.log")"
 check "pods kept talking through 60 s without etcd"
-lab_wait_for 30 test "$(health)" = 200 || fail "/healthz did not recover: $(health)"
+lab_wait_for 30 health_is 200 || fail "/healthz did not recover: $(health)"
 check "/healthz recovered"
 lab_node_add 3
 lab_agent_start 3

@@ -24,4 +24,15 @@ for i in $(seq 1 $N); do
     ! ip netns exec "$(lab_node_ns "$i")" iptables-save -t nat 2>/dev/null | grep -q MASQUERADE || fail "node $i has a MASQUERADE rule"
   fi
 done
+# /metrics is valid Prometheus exposition (promtool's linter), and `check` is OK on a settled node.
+ip netns exec "$(lab_node_ns 1)" curl -fsS http://127.0.0.1:9447/metrics >"$LAB_DIR/metrics.txt"
+promtool check metrics <"$LAB_DIR/metrics.txt" || fail "promtool check metrics failed"
+check "promtool check metrics accepts /metrics"
+set +e
+out=$(lab_hostgw_in "$(lab_node_ns 1)" check --node-name node1)
+code=$?
+set -e
+[ "$code" = 0 ] || fail "check exited $code on a healthy node: $out"
+echo "$out" | grep -q '^HOSTGW OK - .*| peers_ok=2 ' || fail "unexpected check line: $out"
+check "check: $out"
 echo PASS

@@ -82,7 +82,32 @@ lab_store_flags() {
   case $LAB_STORE in
     embedded) echo "--store embedded --store-path $LAB_DIR/store.db" ;;
     etcd) echo "--store etcd --etcd-endpoints http://$LAB_STORE_IP:2379" ;;
+    etcd3) echo "--store etcd --etcd-endpoints http://10.77.0.2:2379,http://10.77.0.3:2379,http://10.77.0.4:2379" ;;
   esac
+}
+
+# lab_etcd_member NAME IP CLUSTER: one etcd member in the switch namespace, listening on IP.
+lab_etcd_member() {
+  local name=$1 ip=$2 cluster=$3
+  ip netns exec "$LAB-sw" etcd --name "$name" --data-dir "$LAB_DIR/etcd-$name" \
+    --listen-client-urls "http://$ip:2379" --advertise-client-urls "http://$ip:2379" \
+    --listen-peer-urls "http://$ip:2380" --initial-advertise-peer-urls "http://$ip:2380" \
+    --initial-cluster "$cluster" --initial-cluster-state new \
+    --heartbeat-interval 100 --election-timeout 1000 >"$LAB_DIR/etcd-$name.log" 2>&1 &
+  echo "$! etcd-$name" >>"$LAB_DIR/pids"
+}
+
+# lab_etcd_leader: the name of the current leader of the 3-member lab cluster (m1, m2 or m3).
+lab_etcd_leader() {
+  local i
+  for i in 1 2 3; do
+    if ip netns exec "$LAB-sw" etcdctl --endpoints "http://10.77.0.$((i + 1)):2379" endpoint status -w json 2>/dev/null |
+      jq -e '.[0].Status.leader == .[0].Status.header.member_id' >/dev/null 2>&1; then
+      echo "m$i"
+      return 0
+    fi
+  done
+  return 1
 }
 
 lab_store_up() {
@@ -106,7 +131,18 @@ lab_store_up() {
       ip netns exec "$LAB-sw" etcdctl --endpoints "http://127.0.0.1:2379" endpoint health >/dev/null 2>&1 ||
         lab_fail "etcd did not become healthy; see $LAB_DIR/etcd.log"
       ;;
-    *) lab_fail "unknown store '$LAB_STORE' (embedded or etcd)" ;;
+    etcd3)
+      lab_say "store: starting a 3-member etcd cluster in $LAB-sw on 10.77.0.2-4"
+      ip -n "$LAB-sw" addr add 10.77.0.3/24 dev br0
+      ip -n "$LAB-sw" addr add 10.77.0.4/24 dev br0
+      local cluster="m1=http://10.77.0.2:2380,m2=http://10.77.0.3:2380,m3=http://10.77.0.4:2380" n
+      lab_etcd_member m1 10.77.0.2 "$cluster"
+      lab_etcd_member m2 10.77.0.3 "$cluster"
+      lab_etcd_member m3 10.77.0.4 "$cluster"
+      for n in $(seq 1 100); do lab_etcd_leader >/dev/null && break; sleep 0.1; done
+      lab_etcd_leader >/dev/null || lab_fail "the etcd cluster elected no leader; see $LAB_DIR/etcd-m*.log"
+      ;;
+    *) lab_fail "unknown store '$LAB_STORE' (embedded, etcd or etcd3)" ;;
   esac
   # shellcheck disable=SC2046
   lab_netconf >"$LAB_DIR/net-conf.json"

@@ -57,6 +57,15 @@ struct AgentDaemon: Service {
     var keys: LeaseKeys { LeaseKeys(prefix: storeSettings.prefix) }
 
     func run() async throws {
+        // On SIGTERM/SIGINT the work below is cancelled; routes stay where they are.
+        do {
+            try await cancelWhenGracefulShutdown { try await work() }
+        } catch is CancellationError {
+            logger.info("stopping on request; routes are left in place")
+        }
+    }
+
+    private func work() async throws {
         notifier.status("reading the network config from \(storeSettings.summary)")
         let config = try await retrying("read the network config at \(keys.config)") {
             try await store.getConfig(keys: keys)
@@ -84,6 +93,19 @@ struct AgentDaemon: Service {
         let watcher = LeaseWatcher(store: store, config: config, keys: keys, logger: logger)
         notifier.status("syncing routes")
 
+        try await withTaskCancellationHandler {
+            try await runLoops(manager: manager, reconciler: reconciler, monitor: monitor, watcher: watcher, syncConfig: syncConfig)
+        } onCancel: {
+            monitor.stop()
+        }
+    }
+
+    /// The agent's steady state: renewals, lease snapshots, kernel events, periodic resync, readiness.
+    /// The first loop to end (a lost lease, a failure, cancellation) ends them all.
+    private func runLoops(
+        manager: LeaseManager?, reconciler: RouteReconciler, monitor: NetlinkMonitor, watcher: LeaseWatcher,
+        syncConfig: RouteSyncConfig
+    ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             if let manager {
                 group.addTask {
@@ -111,7 +133,10 @@ struct AgentDaemon: Service {
             group.addTask { try await reconciler.consume(events: monitor) }
             group.addTask { await reconciler.run() }
             group.addTask { await watchProgress(reconciler) }
-            defer { monitor.stop() }
+            defer {
+                monitor.stop()
+                Task { await reconciler.stop() }
+            }
             try await group.next()
             group.cancelAll()
         }
@@ -250,6 +275,10 @@ struct StoreProbe: Service {
     let logger: Logger
 
     func run() async throws {
+        try? await cancelWhenGracefulShutdown { try await probe() }
+    }
+
+    private func probe() async throws {
         var wasReachable = true
         while !Task.isCancelled {
             do {
@@ -281,6 +310,10 @@ struct WatchdogService: Service {
             try await gracefulShutdown()
             return
         }
+        try? await cancelWhenGracefulShutdown { try await ping(every: interval) }
+    }
+
+    private func ping(every interval: Duration) async throws {
         while !Task.isCancelled {
             // Only a stuck loop stops the pings: a store outage is survivable and a restart would not fix it.
             let problems = healthProblems(await health.snapshot, policy: policy, now: Date())

@@ -28,7 +28,7 @@ struct HTTPEndpoints: Sendable {
         router.get("metrics") { _, _ -> Response in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: MetricHelp.annotate(registry.emitToString()))))
         }
         router.get("status") { _, _ -> Response in
             var headers = HTTPFields()

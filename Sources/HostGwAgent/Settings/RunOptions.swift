@@ -113,8 +113,8 @@ struct RunSettings: Sendable {
         } else {
             interface = .defaultRoute
         }
-        publicIP = try r.parsed("public-ip", flag: o.publicIP, default: nil, rule: "must be an IPv4 address such as 10.0.0.11") { IPv4Address($0) }
-        publicIPv6 = try r.parsed("public-ipv6", flag: o.publicIPv6, default: nil, rule: "must be an IPv6 address") { IPv6Address($0) }
+        publicIP = try r.parsedOptional("public-ip", flag: o.publicIP, rule: "must be an IPv4 address such as 10.0.0.11") { IPv4Address($0) }
+        publicIPv6 = try r.parsedOptional("public-ipv6", flag: o.publicIPv6, rule: "must be an IPv6 address") { IPv6Address($0) }
         subnetFile = r.string("subnet-file", flag: o.subnetFile, default: "/run/flannel/subnet.env")
         cniConflist = r.string("cni-conflist", flag: o.cniConflist)
         stateDir = r.string("state-dir", flag: o.stateDir, default: "/var/lib/hostgw")
@@ -126,7 +126,7 @@ struct RunSettings: Sendable {
             throw SettingError(setting: "lease-ttl", source: "--lease-ttl", value: o.leaseTTL ?? "", rule: "must be at least 10s", exitCode: ExitStatus.usage)
         }
         resyncPeriod = try r.duration("resync-period", flag: sync.resyncPeriod, default: .seconds(30))
-        mtu = try r.parsed("mtu", flag: o.mtu, default: nil, rule: "must be a whole number from 576 to 65535") { UInt32($0).flatMap { (576...65535).contains($0) ? $0 : nil } }
+        mtu = try r.parsedOptional("mtu", flag: o.mtu, rule: "must be a whole number from 576 to 65535") { UInt32($0).flatMap { (576...65535).contains($0) ? $0 : nil } }
         routeProtocol = try r.parsed("protocol", flag: sync.protocol, default: .hostgw, rule: "must be a number from 5 to 255 that no other routing daemon uses (0-4 are the kernel's)") {
             UInt8($0).flatMap { $0 >= 5 ? RouteProtocol($0) : nil }
         }

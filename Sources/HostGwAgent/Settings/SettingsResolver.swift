@@ -124,6 +124,13 @@ struct SettingsResolver: Sendable {
         return v
     }
 
+    /// Like `parsed`, for a setting with no default: nil when it is not set anywhere, an error
+    /// when it is set to something `parse` refuses (never a silent nil).
+    func parsedOptional<T>(_ key: String, flag: String?, rule: String, _ parse: (String) -> T?) throws -> T? {
+        guard lookup(key, flag: flag) != nil else { return nil }
+        return try parsed(key, flag: flag, default: nil, rule: rule) { parse($0).map { .some($0) } }
+    }
+
     func bool(_ key: String, flag: Bool) throws -> Bool {
         if flag { return true }
         return try parsed(key, flag: nil, default: false, rule: "must be true or false") {

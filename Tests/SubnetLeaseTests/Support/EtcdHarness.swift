@@ -23,6 +23,15 @@ enum HarnessError: Error, CustomStringConvertible {
 
 /// One etcd cluster (1 or 3 members) owned by a test. `stop()` kills every member and removes
 /// the data; call it from the test on every path (`withEtcd` does).
+///
+/// Tests run in parallel in one process (and other processes on the machine may run etcd too),
+/// so a member's ports come from `PortAllocator` (never handed out twice, never in the kernel's
+/// ephemeral range where outgoing connections take their local ports), and a started cluster is
+/// only used once every client URL answers with *this* cluster's member list: a member that lost
+/// a port race exits, and its URL must never reach another cluster. Every wait on etcdctl is
+/// asynchronous, because a blocked thread of Swift's small cooperative pool stalls every other
+/// test's awaits (enough, on a loaded 2-core machine, to let a 5 s etcd lease expire between its
+/// grant and its use).
 final class EtcdCluster: Sendable {
     struct Member: Sendable {
         let name: String
@@ -36,23 +45,42 @@ final class EtcdCluster: Sendable {
 
     var clientURLs: [String] { members.map(\.clientURL) }
 
-    private init(members: [Member], root: String, processes: [Int: Process]) {
+    private init(members: [Member], root: String) {
         self.members = members
         self.root = root
-        self.processes = Mutex(processes)
+        self.processes = Mutex([:])
     }
 
     static func start(members count: Int = 1) async throws -> EtcdCluster {
+        var failures: [String] = []
+        for _ in 0..<4 {
+            let cluster = try launch(members: count)
+            do {
+                for m in cluster.members { try await cluster.waitHealthy(m.clientURL) }
+                try await cluster.verifyIdentity()
+                return cluster
+            } catch let error as HarnessError {
+                // Most likely a port another process took between our check and etcd's bind.
+                failures.append("\(error) (logs: \(cluster.logs()))")
+                cluster.stop()
+            } catch {
+                cluster.stop()
+                throw error
+            }
+        }
+        throw HarnessError.notHealthy(failures.joined(separator: "; "))
+    }
+
+    private static func launch(members count: Int) throws -> EtcdCluster {
         let root = NSTemporaryDirectory() + "hgw-etcd-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let ports = try freePorts(count * 2)
+        let ports = try PortAllocator.shared.take(count * 2)
         let members = (0..<count).map { i in
             Member(name: "m\(i)", clientURL: "http://127.0.0.1:\(ports[2 * i])", peerURL: "http://127.0.0.1:\(ports[2 * i + 1])")
         }
         let initial = members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
         let token = "hgw-\(UUID().uuidString.prefix(8))"
-        var processes: [Int: Process] = [:]
-        let cluster = EtcdCluster(members: members, root: root, processes: [:])
+        let cluster = EtcdCluster(members: members, root: root)
         do {
             for (i, m) in members.enumerated() {
                 let p = Process()
@@ -70,10 +98,8 @@ final class EtcdCluster: Sendable {
                 p.standardError = out
                 p.standardInput = FileHandle.nullDevice
                 try p.run()
-                processes[i] = p
                 cluster.processes.withLock { $0[i] = p }
             }
-            for m in members { try await cluster.waitHealthy(m.clientURL) }
         } catch {
             cluster.stop()
             throw error
@@ -81,11 +107,16 @@ final class EtcdCluster: Sendable {
         return cluster
     }
 
-    func waitHealthy(_ endpoint: String, timeout: Duration = .seconds(15)) async throws {
+    func waitHealthy(_ endpoint: String, timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout
         var last = ""
         while ContinuousClock.now < deadline {
-            let (code, out) = etcdctl(["--endpoints", endpoint, "--command-timeout", "1s", "endpoint", "health"])
+            if let i = members.firstIndex(where: { $0.clientURL == endpoint }),
+                processes.withLock({ $0[i].map { !$0.isRunning } ?? false })
+            {
+                throw HarnessError.notHealthy("\(endpoint): member \(members[i].name) exited")
+            }
+            let (code, out) = await etcdctl(["--endpoints", endpoint, "--command-timeout", "2s", "endpoint", "health"])
             if code == 0 { return }
             last = out
             try await Task.sleep(for: .milliseconds(100))
@@ -93,9 +124,35 @@ final class EtcdCluster: Sendable {
         throw HarnessError.notHealthy("\(endpoint): \(last)")
     }
 
+    /// Every client URL must be served by this cluster: its member list names exactly our peer
+    /// URLs, and every member process is still running.
+    private func verifyIdentity() async throws {
+        let ours = Set(members.map(\.peerURL))
+        for m in members {
+            let (code, out) = await etcdctl(["--endpoints", m.clientURL, "--command-timeout", "5s", "member", "list", "-w", "json"])
+            guard code == 0, let start = out.firstIndex(of: "{"), let data = String(out[start...]).data(using: .utf8),
+                let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let list = object["members"] as? [[String: Any]]
+            else { throw HarnessError.notHealthy("\(m.clientURL): member list unreadable: \(out)") }
+            let theirs = Set(list.flatMap { ($0["peerURLs"] as? [String]) ?? [] })
+            guard theirs == ours else {
+                throw HarnessError.notHealthy("\(m.clientURL) answers for another cluster (peers \(theirs.sorted()))")
+            }
+        }
+        let exited = processes.withLock { p in members.indices.filter { p[$0]?.isRunning != true } }
+        guard exited.isEmpty else { throw HarnessError.notHealthy("members \(exited) exited after start") }
+    }
+
+    private func logs() -> String {
+        members.map { m in
+            let text = (try? String(contentsOfFile: "\(root)/\(m.name).log", encoding: .utf8)) ?? ""
+            return "\(m.name): \(text.suffix(300))"
+        }.joined(separator: " | ")
+    }
+
     /// Index of the current leader, by asking each live member.
-    func leaderIndex() throws -> Int {
-        let (code, out) = etcdctl(["--endpoints", liveURLs.joined(separator: ","), "endpoint", "status", "-w", "json"])
+    func leaderIndex() async throws -> Int {
+        let (code, out) = await etcdctl(["--endpoints", liveURLs.joined(separator: ","), "endpoint", "status", "-w", "json"])
         guard code == 0 || !out.isEmpty else { throw HarnessError.command("etcdctl endpoint status", code, out) }
         guard let start = out.firstIndex(of: "["), let data = String(out[start...]).data(using: .utf8),
             let array = try JSONSerialization.jsonObject(with: data) as? [[String: Any]]
@@ -137,57 +194,94 @@ final class EtcdCluster: Sendable {
 
     /// Runs etcdctl (API v3) and returns exit code and combined output.
     @discardableResult
-    func etcdctl(_ args: [String]) -> (Int32, String) { Self.run("/usr/bin/etcdctl", args) }
+    func etcdctl(_ args: [String]) async -> (Int32, String) { await Self.run("/usr/bin/etcdctl", args) }
 
     /// `etcdctl put` against this cluster: how an operator (or an attacker) writes raw data.
-    func put(_ key: String, _ value: String) throws {
-        let (code, out) = etcdctl(["--endpoints", liveURLs.joined(separator: ","), "put", key, value])
+    func put(_ key: String, _ value: String) async throws {
+        let (code, out) = await etcdctl(["--endpoints", liveURLs.joined(separator: ","), "put", key, value])
         guard code == 0 else { throw HarnessError.command("etcdctl put \(key)", code, out) }
     }
 
-    static func run(_ tool: String, _ args: [String]) -> (Int32, String) {
+    /// Runs a tool to its end without holding a thread: output goes to a file and the process's
+    /// termination handler resumes the caller.
+    static func run(_ tool: String, _ args: [String]) async -> (Int32, String) {
+        let output = NSTemporaryDirectory() + "hgw-etcdctl-\(UUID().uuidString.prefix(8)).out"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        guard FileManager.default.createFile(atPath: output, contents: nil), let handle = FileHandle(forWritingAtPath: output) else {
+            return (-1, "cannot create \(output)")
+        }
+        defer { try? handle.close() }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: tool)
         p.arguments = args
         p.environment = ["ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
+        p.standardOutput = handle
+        p.standardError = handle
         p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch { return (-1, "\(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let status: Int32 = await withCheckedContinuation { continuation in
+            p.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try p.run()
+            } catch {
+                p.terminationHandler = nil
+                continuation.resume(returning: -1)
+            }
+        }
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        return (status, text)
     }
 
-    /// Ports the kernel hands out as free; all sockets are held until every port is chosen so
-    /// one call never returns the same port twice.
-    static func freePorts(_ n: Int) throws -> [Int] {
-        var fds: [Int32] = []
-        defer { for fd in fds { close(fd) } }
+    /// Ports for members (and for "dead" endpoints nobody listens on).
+    static func freePorts(_ n: Int) throws -> [Int] { try PortAllocator.shared.take(n) }
+}
+
+/// Hands out loopback TCP ports below the kernel's ephemeral range, each at most once per test
+/// process, starting at a random point so concurrent test processes rarely meet. The kernel never
+/// picks these for bind(0) or outgoing connections, so a port checked free stays free unless
+/// another process asks for exactly it (which `EtcdCluster.verifyIdentity` detects).
+final class PortAllocator: Sendable {
+    static let shared = PortAllocator()
+
+    private let range: Range<Int>
+    private let next: Mutex<Int>
+
+    private init() {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let ephemeralLow = text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32768
+        let upper = max(min(ephemeralLow, 65536), 12000)
+        range = 10000..<upper
+        next = Mutex(Int.random(in: range))
+    }
+
+    func take(_ n: Int) throws -> [Int] {
         var ports: [Int] = []
-        for _ in 0..<n {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw HarnessError.command("socket", errno, "") }
-            fds.append(fd)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = 0
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let bound = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        var tried = 0
+        while ports.count < n {
+            guard tried < range.count else { throw HarnessError.command("no free loopback port below \(range.upperBound)", 0, "") }
+            tried += 1
+            let port = next.withLock { p in
+                defer { p = p + 1 >= range.upperBound ? range.lowerBound : p + 1 }
+                return p
             }
-            guard bound == 0 else { throw HarnessError.command("bind", errno, "") }
-            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-            }
-            let port = Int(UInt16(bigEndian: addr.sin_port))
-            guard port != 2379, port != 2380 else { continue }
+            guard port != 2379, port != 2380, Self.isFree(port) else { continue }
             ports.append(port)
         }
-        guard ports.count == n else { return try freePorts(n) }
         return ports
+    }
+
+    /// Whether nothing holds `port` on 127.0.0.1 right now.
+    private static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return bound == 0
     }
 }
 

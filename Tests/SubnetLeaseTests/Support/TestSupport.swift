@@ -139,7 +139,8 @@ final class SnapshotRecorder: Sendable {
     var snapshots: [LeaseSnapshot] { seen.withLock { $0 } }
     private func append(_ s: LeaseSnapshot) { seen.withLock { $0.append(s) } }
 
-    func wait(timeout: Duration = .seconds(15), until predicate: (LeaseSnapshot) -> Bool) async throws -> LeaseSnapshot {
+    /// The timeout only guards against a hang; a passing test returns as soon as a snapshot matches.
+    func wait(timeout: Duration = .seconds(30), until predicate: (LeaseSnapshot) -> Bool) async throws -> LeaseSnapshot {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let s = snapshots.last, predicate(s) { return s }

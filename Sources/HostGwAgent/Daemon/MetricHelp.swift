@@ -1,0 +1,37 @@
+// HELP lines for /metrics. The swift-metrics API the libraries emit through carries no help text
+// (and swift-prometheus refuses two help texts for one name), so the exposition adds it here, from
+// one table: every metric hostgw exports, what it means. promtool's linter checks it in the tests.
+enum MetricHelp {
+    static let texts: [String: String] = [
+        "hostgw_build_info": "Always 1; the version label names the running hostgw build.",
+        "hostgw_drift_events_total": "Route divergences the agent did not cause, by kind (missing, changed, unexpected, conflict).",
+        "hostgw_peers": "Peer routes (one per lease and family) by state (ok, missing, changed, not-adjacent, invalid-lease, conflict, pending).",
+        "hostgw_routes_installed": "Routes in the kernel carrying hostgw's protocol marker after the last pass.",
+        "hostgw_reconcile_duration_seconds": "Wall time of one reconcile pass (dump, diff, apply).",
+        "hostgw_netlink_errors_total": "Kernel errors answering hostgw's route changes, by errno name.",
+        "hostgw_last_full_sync_timestamp_seconds": "Unix time at which the last full dump-and-diff pass finished.",
+        "hostgw_route_changes_total": "Route changes hostgw sent to the kernel, by operation (add, replace, delete).",
+        "hostgw_lease_expiry_timestamp_seconds": "Unix time at which this node's lease expires unless renewed.",
+        "hostgw_store_reachable": "1 when the last request to the store succeeded, 0 when it failed.",
+        "hostgw_store_request_errors_total": "Failed store requests, by store and operation.",
+        "hostgw_store_invalid_entries_total": "Store entries under the subnets prefix skipped as invalid leases, by reason.",
+    ]
+
+    /// `text` with a `# HELP` line before every `# TYPE` line of a known metric that lacks one.
+    static func annotate(_ text: String) -> String {
+        var out: [Substring] = []
+        var helped = Set<Substring>()
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# HELP ") {
+                helped.insert(line.dropFirst(7).prefix { $0 != " " })
+            } else if line.hasPrefix("# TYPE ") {
+                let name = line.dropFirst(7).prefix { $0 != " " }
+                if !helped.contains(name), let help = texts[String(name)] {
+                    out.append("# HELP \(name) \(help)")
+                }
+            }
+            out.append(line)
+        }
+        return out.joined(separator: "\n")
+    }
+}
