@@ -13,11 +13,13 @@ struct BenchLeasesCommand: AsyncParsableCommand {
         commandName: "leases",
         abstract: "Write N synthetic peer leases into the store and print when each one committed (for scripts/bench).",
         discussion: """
+            A tool for scripts/bench and labs, hidden from help: never point it at a real cluster's store.
             Subnets are taken from the top of the network's pool downwards (agents that join at the
             same time usually start elsewhere); a subnet already leased is skipped. Gateways count up
             from --first-gateway, one address per lease: they must be on-link for the nodes that will
             route to them. Prints one line per lease: `<commit unix ns> <start unix ns> <subnet> <gateway>`.
-            """
+            """,
+        shouldDisplay: false
     )
 
     @OptionGroup var storeOptions: StoreOptions
