@@ -1,6 +1,6 @@
 // Store failures, typed so the agent can tell "etcd is down" from "wrong password" from "TLS
 // files missing" and say what to check, plus the store metrics every backend reports.
-public import Metrics
+import Metrics
 
 /// A store request that failed, with which endpoint and what an operator should check.
 public enum StoreError: Error, Sendable, CustomStringConvertible {
