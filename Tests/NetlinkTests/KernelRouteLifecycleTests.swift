@@ -83,7 +83,7 @@ struct KernelRouteLifecycleTests {
         try lab.socket.add(try lab.route("::/0", via: "fd00:250::2"))
         let ours = try lab.socket.routes(protocol: .hostgw)
         #expect(Set(ours.map(\.destination.description)) == ["0.0.0.0/0", "::/0"])
-        #expect(try lab.namespace.run(["ip", "route", "show", "default"]).contains("default via 10.250.0.2 dev hgw0 proto 77"))
+        #expect(try lab.namespace.run(["ip", "-N", "route", "show", "default"]).contains("default via 10.250.0.2 dev hgw0 proto 77"))
     }
 
     @Test func tablesAreFilteredAndLargeIdsRoundTrip() throws {

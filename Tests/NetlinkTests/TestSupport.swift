@@ -63,6 +63,7 @@ struct Lab {
 
     /// `ip route show` lines for one protocol, as an operator would check.
     func ipRoutes(_ family: String = "-4", proto: String = "77") throws -> [String] {
-        try namespace.run(["ip", family, "route", "show", "proto", proto]).split(separator: "\n").map(String.init)
+        // -N: numbers, not names; scripts/setup installs `hostgw` as the name of protocol 77.
+        try namespace.run(["ip", "-N", family, "route", "show", "proto", proto]).split(separator: "\n").map(String.init)
     }
 }

@@ -44,7 +44,8 @@ final class KernelLab: Sendable {
 
     /// The kernel's routes of table main as `ip` prints them: `10.244.2.0/24 via 10.0.0.2 dev veth0 proto 77`.
     func routes(_ family: IPFamily = .v4) throws -> Set<String> {
-        let out = try namespace.run(["ip", "-j", family == .v4 ? "-4" : "-6", "route", "show", "table", "main"])
+        // -N: numbers, not names; scripts/setup installs `hostgw` as the name of protocol 77.
+        let out = try namespace.run(["ip", "-N", "-j", family == .v4 ? "-4" : "-6", "route", "show", "table", "main"])
         let decoded = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]] ?? []
         return Set(
             decoded.map { r in

@@ -78,7 +78,7 @@ struct KernelReconcileTests {
         try lab.ip("route", "add", "10.244.3.0/25", "via", "10.0.0.50", "dev", "veth0", "proto", "static")
         let report = try #require(await r.sync())
         #expect(report.drift.map(\.kind) == [.conflict])
-        #expect(try lab.routes(.v4).contains("10.244.3.0/25 via 10.0.0.50 dev veth0 proto static"))
+        #expect(try lab.routes(.v4).contains("10.244.3.0/25 via 10.0.0.50 dev veth0 proto 4"))  // 4 = static
         #expect(try lab.hostgwRoutes(.v4) == ["10.244.2.0/24 via 10.0.0.2 dev veth0 proto 77"])
         let peer = try #require(await r.status().peers.first { $0.subnet == prefix("10.244.3.0/24") })
         #expect(peer.state == .conflict)
@@ -195,6 +195,6 @@ struct KernelReconcileTests {
         #expect(removal.failures.isEmpty)
         #expect(try lab.hostgwRoutes(.v4).isEmpty)
         #expect(try lab.hostgwRoutes(.v6).isEmpty)
-        #expect(try lab.routes(.v4).contains("10.244.7.0/24 via 10.0.0.7 dev veth0 proto static"))
+        #expect(try lab.routes(.v4).contains("10.244.7.0/24 via 10.0.0.7 dev veth0 proto 4"))  // 4 = static
     }
 }
