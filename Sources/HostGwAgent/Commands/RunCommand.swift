@@ -34,6 +34,7 @@ struct RunCommand: AsyncParsableCommand {
 /// Runs the agent process for `role` until SIGTERM/SIGINT or a fatal condition, which exits
 /// with its status. Shared by `hostgw run` and `hostgw external-sync`.
 func runDaemon(role: AgentDaemon.Role, settings: RunSettings, storeSettings: StoreSettings) async throws {
+    tuneMallocForAgent()
     bootstrapLogging(format: settings.logFormat, level: settings.logLevel)
     let registry = PrometheusCollectorRegistry()
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
