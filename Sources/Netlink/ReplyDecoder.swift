@@ -142,12 +142,7 @@ enum ReplyDecoder {
             throw malformed("route message of \(payload.count) bytes, rtmsg needs \(Wire.rtmsgSize)")
         }
         let rtm = payload.loadUnaligned(as: rtmsg.self)
-        let family: IPFamily
-        switch rtm.rtm_family {
-        case Wire.afInet: family = .v4
-        case Wire.afInet6: family = .v6
-        default: return nil
-        }
+        guard let family = Wire.family(rtm.rtm_family) else { return nil }
         guard Int(rtm.rtm_dst_len) <= family.bitWidth else {
             throw malformed("rtm_dst_len \(rtm.rtm_dst_len) exceeds \(family.bitWidth)")
         }
@@ -217,12 +212,7 @@ enum ReplyDecoder {
             throw malformed("address message of \(payload.count) bytes, ifaddrmsg needs \(Wire.ifaddrmsgSize)")
         }
         let ifa = payload.loadUnaligned(as: ifaddrmsg.self)
-        let family: IPFamily
-        switch ifa.ifa_family {
-        case Wire.afInet: family = .v4
-        case Wire.afInet6: family = .v6
-        default: return nil
-        }
+        guard let family = Wire.family(ifa.ifa_family) else { return nil }
         guard Int(ifa.ifa_prefixlen) <= family.bitWidth else {
             throw malformed("ifa_prefixlen \(ifa.ifa_prefixlen) exceeds \(family.bitWidth)")
         }
@@ -294,11 +284,8 @@ enum ReplyDecoder {
         func via() throws(NetlinkError) -> IPAddress {
             let p = payload
             guard p.count >= 2 else { throw wrongSize(">= 2") }
-            let family: IPFamily
-            switch UInt8(truncatingIfNeeded: p.loadUnaligned(as: UInt16.self)) {
-            case Wire.afInet: family = .v4
-            case Wire.afInet6: family = .v6
-            default: throw malformed("RTA_VIA with an unsupported address family")
+            guard let family = Wire.family(UInt8(truncatingIfNeeded: p.loadUnaligned(as: UInt16.self))) else {
+                throw malformed("RTA_VIA with an unsupported address family")
             }
             return try ReplyDecoder.address(UnsafeRawBufferPointer(rebasing: p[2...]), family, type)
         }

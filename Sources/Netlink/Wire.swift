@@ -72,4 +72,13 @@ enum Wire {
     @inline(__always) static func attrSize(_ payload: Int) -> Int { align(attrHeaderSize + payload) }
 
     static func family(_ f: IPFamily) -> UInt8 { f == .v4 ? afInet : afInet6 }
+
+    /// The inverse: nil for address families hostgw does not model.
+    static func family(_ af: UInt8) -> IPFamily? {
+        switch af {
+        case afInet: .v4
+        case afInet6: .v6
+        default: nil
+        }
+    }
 }
