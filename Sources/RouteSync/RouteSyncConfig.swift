@@ -1,6 +1,7 @@
 // What RouteSync needs to know about the network, filled in by the agent from its own config.
 // Deliberately independent of SubnetLease's NetworkConfig so the two can evolve apart.
 public import Netlink
+public import SubnetLease
 
 public struct RouteSyncConfig: Sendable, Hashable {
     /// The pod network of each family in use (`10.244.0.0/16`, `fd00:10:244::/56`). A family
@@ -47,4 +48,19 @@ public struct RouteSyncConfig: Sendable, Hashable {
 
     /// The families routed, IPv4 first.
     public var families: [IPFamily] { IPFamily.allCases.filter { podNetworks[$0] != nil } }
+}
+
+extension RouteSyncConfig {
+    /// The pod networks and subnet lengths of the cluster's network config (families it enables).
+    /// The agent and `hostgw status` both build their config here, so both judge routes alike.
+    public init(
+        network: NetworkConfig, routeProtocol: RouteProtocol = .hostgw, table: UInt32 = RouteTableID.main,
+        resyncPeriod: Duration = .seconds(30), observeOnly: Bool = false, localSubnets: [IPPrefix] = []
+    ) {
+        self.init(
+            podNetworks: Dictionary(uniqueKeysWithValues: IPFamily.allCases.compactMap { f in network.network(for: f).map { (f, $0) } }),
+            subnetLengths: Dictionary(uniqueKeysWithValues: IPFamily.allCases.map { ($0, network.subnetLength(for: $0)) }),
+            routeProtocol: routeProtocol, table: table, resyncPeriod: resyncPeriod, observeOnly: observeOnly,
+            localSubnets: localSubnets)
+    }
 }

@@ -83,9 +83,7 @@ struct AgentDaemon: Service {
         }
 
         let syncConfig = RouteSyncConfig(
-            podNetworks: Dictionary(uniqueKeysWithValues: IPFamily.allCases.compactMap { f in config.network(for: f).map { (f, $0) } }),
-            subnetLengths: Dictionary(uniqueKeysWithValues: IPFamily.allCases.map { ($0, config.subnetLength(for: $0)) }),
-            routeProtocol: settings.routeProtocol, table: settings.table, resyncPeriod: settings.resyncPeriod,
+            network: config, routeProtocol: settings.routeProtocol, table: settings.table, resyncPeriod: settings.resyncPeriod,
             observeOnly: settings.observeOnly, localSubnets: localSubnets)
         let reconciler = RouteReconciler(config: syncConfig, kernel: netlink, logger: logger)
         await state.set(reconciler: reconciler)
@@ -175,12 +173,15 @@ struct AgentDaemon: Service {
         let info = PodNetworkInfo(
             network: config.network, subnet: lease.subnet, ipv6Network: config.ipv6Network, ipv6Subnet: lease.ipv6Subnet,
             mtu: settings.mtu ?? chosen.link.mtu)
-        do {
-            try writeFileAtomically(renderSubnetEnv(info), to: settings.subnetFile)
-            if let path = settings.cniConflist { try writeFileAtomically(try renderCNIConflist(info), to: path) }
-        } catch {
-            throw DaemonExit(code: ExitStatus.software, message: "cannot write the subnet file \(settings.subnetFile): \(error)")
+        func write(_ path: String, _ text: () throws -> String) throws {
+            do {
+                try writeFileAtomically(try text(), to: path)
+            } catch {
+                throw DaemonExit(code: ExitStatus.software, message: "cannot write \(path): \(error)")
+            }
         }
+        try write(settings.subnetFile) { renderSubnetEnv(info) }
+        if let path = settings.cniConflist { try write(path) { try renderCNIConflist(info) } }
 
         return (manager, lease)
     }

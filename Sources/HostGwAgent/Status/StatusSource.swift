@@ -68,9 +68,7 @@ enum StatusSource {
             }
             if let kernel {
                 let config = RouteSyncConfig(
-                    podNetworks: Dictionary(uniqueKeysWithValues: IPFamily.allCases.compactMap { f in config.network(for: f).map { (f, $0) } }),
-                    subnetLengths: Dictionary(uniqueKeysWithValues: IPFamily.allCases.map { ($0, config.subnetLength(for: $0)) }),
-                    routeProtocol: q.routeProtocol, table: q.table, resyncPeriod: .seconds(30), observeOnly: true,
+                    network: config, routeProtocol: q.routeProtocol, table: q.table, resyncPeriod: .seconds(30), observeOnly: true,
                     localSubnets: [mine?.subnet, mine?.ipv6Subnet].compactMap { $0 })
                 sync.peers = judgePeers(leases: snap.leases, config: config, kernel: kernel)
                 let unexpected = kernel.routes.filter { r in
