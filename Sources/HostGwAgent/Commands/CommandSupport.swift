@@ -10,10 +10,11 @@ func fail(_ message: String, code: Int32) -> Never {
     exit(code)
 }
 
-/// Resolves settings; a SettingError exits with its code (64 for flags, 78 for env/config file).
-func resolveOrExit<T>(config: String?, _ body: (SettingsResolver) throws -> T) -> T {
+/// `body`'s value; a SettingError exits with its code (64 for flags, 78 for env/config file), any
+/// other error with 78.
+func settingOrExit<T>(_ body: () throws -> T) -> T {
     do {
-        return try body(try SettingsResolver(configPath: config))
+        return try body()
     } catch let e as SettingError {
         fail(e.description, code: e.exitCode)
     } catch {
@@ -21,16 +22,17 @@ func resolveOrExit<T>(config: String?, _ body: (SettingsResolver) throws -> T) -
     }
 }
 
+/// Resolves settings from flags, environment and the config file `config`, or exits.
+func resolveOrExit<T>(config: String?, _ body: (SettingsResolver) throws -> T) -> T {
+    settingOrExit { try body(try SettingsResolver(configPath: config)) }
+}
+
 extension StoreOptions {
     /// The store settings for an admin command, or exit with a clear message.
     func settingsOrExit() -> (StoreSettings, SettingsResolver) {
-        do {
+        settingOrExit {
             let r = try resolver()
             return (try StoreSettings(self, r), r)
-        } catch let e as SettingError {
-            fail(e.description, code: e.exitCode)
-        } catch {
-            fail("\(error)", code: ExitStatus.config)
         }
     }
 }

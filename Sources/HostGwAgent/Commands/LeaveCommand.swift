@@ -18,8 +18,7 @@ struct LeaveCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (s, r) = storeOptions.settingsOrExit()
-        let q: NodeQuery
-        do { q = try NodeQuery(node, r) } catch let e as SettingError { fail(e.description, code: e.exitCode) }
+        let q = settingOrExit { try NodeQuery(node, r) }
         if await StatusSource.fromAgent(q) != nil {
             fail("the agent is still running (it answers at \(q.statusURL)) and would put everything back: stop it first", code: ExitStatus.usage)
         }

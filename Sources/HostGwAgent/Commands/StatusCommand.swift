@@ -27,14 +27,7 @@ struct StatusCommand: AsyncParsableCommand {
 /// The agent's report, or the one computed without it.
 func fetchReport(_ storeOptions: StoreOptions, _ node: NodeQueryOptions) async -> NodeStatusReport {
     let (s, r) = storeOptions.settingsOrExit()
-    let q: NodeQuery
-    do {
-        q = try NodeQuery(node, r)
-    } catch let e as SettingError {
-        fail(e.description, code: e.exitCode)
-    } catch {
-        fail("\(error)", code: ExitStatus.usage)
-    }
+    let q = settingOrExit { try NodeQuery(node, r) }
     if let live = await StatusSource.fromAgent(q) { return live }
     return await StatusSource.offline(q, store: s)
 }
