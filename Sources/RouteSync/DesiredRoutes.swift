@@ -20,35 +20,42 @@ public struct DesiredRoutes: Sendable, Hashable {
     /// A lease whose subnets are all in `config.localSubnets` is this node's own and is skipped;
     /// one that shares only some of them is another node claiming ours, and invalid.
     public init(leases: [Lease], config: RouteSyncConfig, links: [Link], addresses: [InterfaceAddress]) {
+        // Memory: with thousands of peers this runs on every pass, so it works on indices into
+        // `leases` (a Lease is ~150 bytes), sizes its two results up front and sorts them in place.
         let linkByIndex = Dictionary(links.map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
         let ownAddresses = Set(addresses.map(\.address))
         let localSubnets = Set(config.localSubnets)
-        let peerLeases = leases
-            .filter { lease in
-                let subnets = IPFamily.allCases.compactMap(lease.subnet(for:))
+        let keys = leases.map(\.key)
+        let peerLeases = leases.indices
+            .filter { i in
+                let subnets = IPFamily.allCases.compactMap(leases[i].subnet(for:))
                 return subnets.isEmpty || !subnets.allSatisfy(localSubnets.contains)
             }
-            .sorted { $0.key < $1.key }
+            .sorted { keys[$0] < keys[$1] }
 
         var routes: [Route] = []
         var peers: [PeerStatus] = []
+        routes.reserveCapacity(peerLeases.count * config.families.count)
+        peers.reserveCapacity(peerLeases.count * config.families.count)
         for family in config.families {
             guard let podNetwork = config.podNetworks[family] else { continue }
-            let candidates = peerLeases.compactMap { lease in lease.subnet(for: family).map { (lease, $0) } }
+            let candidates = peerLeases.compactMap { i in leases[i].subnet(for: family).map { (lease: i, subnet: $0) } }
             let wanted = config.subnetLengths[family]
             let clashes = LeaseClashes(
                 candidates.filter { candidate in
-                    podNetwork.contains(candidate.1) && (wanted.map { $0 == candidate.1.length } ?? true)
-                })
-            for (lease, subnet) in candidates {
+                    podNetwork.contains(candidate.subnet) && (wanted.map { $0 == candidate.subnet.length } ?? true)
+                },
+                keys: keys)
+            for (index, subnet) in candidates {
+                let lease = leases[index]
                 let gateway = lease.gateway(for: family)
                 var status = PeerStatus(
-                    leaseKey: lease.key, node: lease.attributes.nodeName, family: family, subnet: subnet,
+                    leaseKey: keys[index], node: lease.attributes.nodeName, family: family, subnet: subnet,
                     gateway: gateway, state: .pending)
                 let verdict = Self.validate(
-                    lease: lease, subnet: subnet, gateway: gateway, podNetwork: podNetwork,
+                    lease: index, subnet: subnet, gateway: gateway, podNetwork: podNetwork,
                     subnetLength: config.subnetLengths[family], config: config, clashes: clashes,
-                    ownAddresses: ownAddresses, addresses: addresses, links: linkByIndex)
+                    ownAddresses: ownAddresses, addresses: addresses, links: linkByIndex, leases: leases)
                 switch verdict {
                 case .failed(let state, let reason):
                     status.state = state
@@ -63,8 +70,10 @@ public struct DesiredRoutes: Sendable, Hashable {
                 peers.append(status)
             }
         }
-        self.routes = routes.sorted { $0.destination < $1.destination }
-        self.peers = peers.sorted { $0.subnet < $1.subnet }
+        routes.sort { $0.destination < $1.destination }
+        peers.sort { $0.subnet < $1.subnet }
+        self.routes = routes
+        self.peers = peers
     }
 
     /// The peer whose subnet is `subnet`.
@@ -76,9 +85,9 @@ public struct DesiredRoutes: Sendable, Hashable {
     }
 
     private static func validate(
-        lease: Lease, subnet: IPPrefix, gateway: IPAddress?, podNetwork: IPPrefix, subnetLength: Int?,
+        lease: Int, subnet: IPPrefix, gateway: IPAddress?, podNetwork: IPPrefix, subnetLength: Int?,
         config: RouteSyncConfig, clashes: LeaseClashes, ownAddresses: Set<IPAddress>,
-        addresses: [InterfaceAddress], links: [UInt32: Link]
+        addresses: [InterfaceAddress], links: [UInt32: Link], leases: [Lease]
     ) -> Verdict {
         let field = subnet.family == .v4 ? "PublicIP" : "PublicIPv6"
         guard let gateway else {
@@ -99,7 +108,8 @@ public struct DesiredRoutes: Sendable, Hashable {
             let dev = links[local.interfaceIndex]?.name ?? "dev#\(local.interfaceIndex)"
             return .failed(.invalidLease, "subnet \(subnet) overlaps the connected network \(network) on \(dev)")
         }
-        if let other = clashes.other(than: lease, overlapping: subnet) {
+        if let index = clashes.other(than: lease, overlapping: subnet) {
+            let other = leases[index]
             let who = other.attributes.nodeName.map { " of node \($0)" } ?? ""
             return .failed(.invalidLease, "subnet \(subnet) overlaps lease \(other.key)\(who); one of the two leases is wrong")
         }
@@ -137,20 +147,43 @@ public struct DesiredRoutes: Sendable, Hashable {
 
 /// Overlaps among the leases that are well-formed: a malformed lease (say a /16) is already
 /// invalid and must not take every other peer down with it. Prefixes of one length overlap only
-/// when equal, so the common case is a dictionary lookup.
+/// when equal, so the common case is a dictionary lookup. Leases are indices into the pass's
+/// lease list; `keys` holds their store keys.
 private struct LeaseClashes {
-    private let leases: [(Lease, IPPrefix)]
-    private let bySubnet: [IPPrefix: [Lease]]
-    private let singleLength: Bool
-
-    init(_ leases: [(Lease, IPPrefix)]) {
-        self.leases = leases
-        bySubnet = Dictionary(grouping: leases, by: \.1).mapValues { $0.map(\.0) }
-        singleLength = Set(leases.map(\.1.length)).count <= 1
+    /// For one subnet: the first lease holding it, and the first one after it with another key.
+    private struct Holders {
+        var first: Int
+        var second: Int?
     }
 
-    func other(than lease: Lease, overlapping subnet: IPPrefix) -> Lease? {
-        if singleLength { return bySubnet[subnet]?.first { $0.key != lease.key } }
-        return leases.first { $0.0.key != lease.key && $0.1.overlaps(subnet) }?.0
+    private let leases: [(lease: Int, subnet: IPPrefix)]
+    private let keys: [String]
+    private let bySubnet: [IPPrefix: Holders]
+    private let singleLength: Bool
+
+    init(_ leases: [(lease: Int, subnet: IPPrefix)], keys: [String]) {
+        self.leases = leases
+        self.keys = keys
+        var bySubnet: [IPPrefix: Holders] = [:]
+        bySubnet.reserveCapacity(leases.count)
+        for (lease, subnet) in leases {
+            if var holders = bySubnet[subnet] {
+                if holders.second == nil && keys[holders.first] != keys[lease] { holders.second = lease }
+                bySubnet[subnet] = holders
+            } else {
+                bySubnet[subnet] = Holders(first: lease)
+            }
+        }
+        self.bySubnet = bySubnet
+        singleLength = Set(leases.map(\.subnet.length)).count <= 1
+    }
+
+    /// Another lease (one with a different key) whose subnet overlaps `subnet`, the first in order.
+    func other(than lease: Int, overlapping subnet: IPPrefix) -> Int? {
+        if singleLength {
+            guard let holders = bySubnet[subnet] else { return nil }
+            return keys[holders.first] != keys[lease] ? holders.first : holders.second
+        }
+        return leases.first { keys[$0.lease] != keys[lease] && $0.subnet.overlaps(subnet) }?.lease
     }
 }

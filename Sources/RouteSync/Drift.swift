@@ -114,6 +114,7 @@ public struct DriftMemory: Sendable, Hashable {
         actual: [Route], plan: RoutePlan, results: [Result<Void, NetlinkError>], protocol routeProtocol: RouteProtocol
     ) -> DriftMemory {
         var next: [IPPrefix: Route] = [:]
+        next.reserveCapacity(max(routes.count, plan.changes.count))
         for route in actual where route.protocol == routeProtocol {
             // Keep the one we remember when several share a prefix, so a stray second route at
             // another metric does not mask ours.

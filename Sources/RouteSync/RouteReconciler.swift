@@ -387,7 +387,23 @@ public actor RouteReconciler {
     private func peerStates(
         desired: DesiredRoutes, plan: RoutePlan, results: [Result<Void, NetlinkError>], actual: [Route], links: [Link]
     ) -> [PeerStatus] {
-        let previous = Dictionary(peers.map { ($0.subnet, $0) }, uniquingKeysWith: { a, _ in a })
+        // Only the last kernel errors carry over from the previous pass (fresh statuses have
+        // none), so only peers that have one are indexed: no copy of every peer per pass.
+        var previous: [IPPrefix: PeerStatus] = [:]
+        for old in peers where (old.lastError != nil || old.lastErrno != nil) && previous[old.subnet] == nil {
+            previous[old.subnet] = old
+        }
+        // The first add/replace per destination and its position in the plan, and the conflicts,
+        // looked up once: a startup with thousands of peers must not scan the plan per peer.
+        var upserts: [IPPrefix: Int] = [:]
+        upserts.reserveCapacity(plan.changes.count)
+        for (index, change) in plan.changes.enumerated() where change.kind != .delete && upserts[change.route.destination] == nil {
+            upserts[change.route.destination] = index
+        }
+        var conflicts: [IPPrefix: RouteConflict] = [:]
+        for conflict in plan.conflicts where conflicts[conflict.desired.destination] == nil {
+            conflicts[conflict.desired.destination] = conflict
+        }
         return desired.peers.map { candidate in
             var peer = candidate
             if let old = previous[peer.subnet], old.leaseKey == peer.leaseKey {
@@ -395,23 +411,24 @@ public actor RouteReconciler {
                 peer.lastErrno = old.lastErrno
             }
             guard peer.state == .pending else { return peer }
-            if let conflict = plan.conflict(for: peer.subnet) {
+            if let conflict = conflicts[peer.subnet] {
                 peer.state = .conflict
                 peer.reason =
                     "another owner's route overlaps: \(conflict.foreign.map { render($0, links) }.joined(separator: "; ")); hostgw installs nothing over it: remove that route or fix the lease"
                 return peer
             }
-            guard let change = plan.upsert(for: peer.subnet) else {
+            guard let index = upserts[peer.subnet] else {
                 peer.state = .ok
                 peer.reason = nil
                 peer.lastError = nil
                 peer.lastErrno = nil
                 return peer
             }
+            let change = plan.changes[index]
             let current = actual.first { $0.protocol == config.routeProtocol && $0.destination == peer.subnet }
             let unfixed: PeerState = change.kind == .add ? .missing : .changed
             let found = current.map { "the kernel has \(render($0, links))" } ?? "no route in the kernel"
-            guard let index = plan.changes.firstIndex(of: change), index < results.count else {
+            guard index < results.count else {
                 peer.state = unfixed
                 peer.reason = "observe-only: \(found), not repaired"
                 return peer

@@ -35,6 +35,11 @@ public final class EmbeddedStore: SubnetStore {
         var config = Configuration()
         config.busyMode = .timeout(busyTimeout)
         config.label = "hostgw-store"
+        // A small store read by one agent: two readers and a 512 KiB page cache per connection
+        // (SQLite's default is 2 MiB each, and GRDB opens up to five readers) keep the agent's
+        // memory flat however many leases the file holds; the page cache of the OS still has the file.
+        config.maximumReaderCount = 2
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -512") }
         do {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty {
@@ -83,11 +88,15 @@ public final class EmbeddedStore: SubnetStore {
         let t = now().timeIntervalSince1970
         return try await read("range") { db in
             let revision = try Int64.fetchOne(db, sql: "SELECT revision FROM meta") ?? 1
-            let rows = try Row.fetchAll(
+            // A cursor, not fetchAll: each row becomes a StoreEntry as it is read, so thousands of
+            // leases are never held twice (GRDB rows and entries) at the agent's startup peak.
+            let rows = try Row.fetchCursor(
                 db,
                 sql: "SELECT * FROM kv WHERE substr(key, 1, ?) = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key",
                 arguments: [prefix.unicodeScalars.count, prefix, t])
-            return RangeResult(entries: rows.map(Self.entry), revision: revision)
+            var entries: [StoreEntry] = []
+            while let row = try rows.next() { entries.append(Self.entry(row)) }
+            return RangeResult(entries: entries, revision: revision)
         }
     }
 
@@ -216,10 +225,10 @@ public final class EmbeddedStore: SubnetStore {
             let head: Int64 = meta?["revision"] ?? 1
             let compacted: Int64 = meta?["compacted"] ?? 0
             if next <= compacted { throw StoreError.compacted(requested: next, compactRevision: compacted + 1) }
-            let rows = try Row.fetchAll(
+            let rows = try Row.fetchCursor(
                 db, sql: "SELECT * FROM events WHERE revision >= ? AND revision <= ? AND substr(key, 1, ?) = ? ORDER BY revision",
                 arguments: [next, head, prefix.unicodeScalars.count, prefix])
-            let events: [WatchEvent] = rows.map { row in
+            let events: [WatchEvent] = try Array(rows.map { row -> WatchEvent in
                 let deleted: Bool = row["deleted"]
                 if deleted { return .delete(key: row["key"], revision: row["revision"]) }
                 let ttlMS: Int64? = row["ttl_ms"]
@@ -229,7 +238,7 @@ public final class EmbeddedStore: SubnetStore {
                     StoreEntry(
                         key: row["key"], value: row["value"], createRevision: created, modRevision: row["revision"],
                         ttlHandle: ttlMS == nil ? 0 : created, expiration: expires.map { Date(timeIntervalSince1970: $0) }))
-            }
+            })
             return WatchBatch(revision: head, events: events)
         }
     }

@@ -99,8 +99,10 @@ struct LeaseDecoder: Sendable {
     /// create revision) wins and the other is skipped.
     func snapshot(entries: [StoreEntry], revision: Int64) -> LeaseSnapshot {
         var leases: [Lease] = []
+        leases.reserveCapacity(entries.count)
         var skipped: [SkippedEntry] = []
         var owners: [IPPrefix: String] = [:]
+        owners.reserveCapacity(entries.count)
         for entry in entries.sorted(by: { ($0.createRevision, $0.key) < ($1.createRevision, $1.key) }) {
             switch decode(entry) {
             case .skipped(let s):

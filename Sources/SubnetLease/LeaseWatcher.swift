@@ -32,8 +32,13 @@ public struct LeaseWatcher: Sendable {
 
     /// Snapshots until the consuming task is cancelled. Store failures are retried forever with
     /// backoff (and logged); they never end the stream or produce an empty snapshot.
-    public func snapshots() -> AsyncStream<LeaseSnapshot> {
-        let (stream, continuation) = AsyncStream<LeaseSnapshot>.makeStream(bufferingPolicy: .bufferingNewest(64))
+    ///
+    /// Each snapshot is the whole picture, so a consumer that falls behind needs only the newest:
+    /// by default at most one waits (with 5,000 leases a snapshot is about a megabyte, and a
+    /// join storm must not queue dozens). A consumer that wants every revision (a test checking
+    /// that none is missed) asks for a deeper buffer with `keepingNewest`.
+    public func snapshots(keepingNewest limit: Int = 1) -> AsyncStream<LeaseSnapshot> {
+        let (stream, continuation) = AsyncStream<LeaseSnapshot>.makeStream(bufferingPolicy: .bufferingNewest(max(1, limit)))
         let task = Task { await run(continuation) }
         continuation.onTermination = { _ in task.cancel() }
         return stream

@@ -74,6 +74,20 @@ import Testing
         #expect(peer.reason?.contains(c.reasonContains) == true, "\(peer.reason ?? "nil")")
     }
 
+    @Test func leasesSharingASubnetEachNameTheOther() throws {
+        let a = lease("10.244.2.0/24", via: "10.0.0.2", node: "a")
+        let b = lease("10.244.2.0/24", via: "10.0.0.3", node: "b", v6: "fd00:9::/64")
+        let c = lease("10.244.3.0/24", via: "10.0.0.4", node: "c")
+        let desired = DesiredRoutes(leases: [c, b, a], config: v4Config, links: nodeLinks, addresses: nodeAddresses)
+        #expect(desired.routes.map(\.destination) == [prefix("10.244.3.0/24")])
+        let reasons = desired.peers.filter { $0.subnet == prefix("10.244.2.0/24") }.map { ($0.leaseKey, $0.reason ?? "") }
+        #expect(reasons.count == 2)
+        for (key, reason) in reasons {
+            let other = key == a.key ? b : a
+            #expect(reason.contains("overlaps lease \(other.key) of node \(other.attributes.nodeName ?? "?")"), "\(key): \(reason)")
+        }
+    }
+
     @Test func mostSpecificConnectedPrefixPicksTheLink() {
         let links = nodeLinks + [link(3, "eth1")]
         let addresses = nodeAddresses + [address("10.0.0.129/25", on: 3)]

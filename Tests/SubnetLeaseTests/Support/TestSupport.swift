@@ -129,7 +129,8 @@ final class SnapshotRecorder: Sendable {
     private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
 
     init(_ watcher: LeaseWatcher) {
-        let stream = watcher.snapshots()
+        // Tests count revisions: keep every snapshot however slow this consumer is.
+        let stream = watcher.snapshots(keepingNewest: 1024)
         let t = Task { [self] in
             for await s in stream { self.append(s) }
         }
