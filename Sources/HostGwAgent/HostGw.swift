@@ -21,4 +21,14 @@ struct HostGw: AsyncParsableCommand {
             BenchCommand.self,
         ]
     )
+
+    /// The long-running commands get the agent's malloc settings before anything else runs:
+    /// glibc gives each thread an arena of its own at its first allocation, and a limit set
+    /// later does not take those back (the async runtime's threads start before `run()`).
+    static func main() async {
+        if let command = CommandLine.arguments.dropFirst().first, ["run", "external-sync"].contains(command) {
+            tuneMallocForAgent()
+        }
+        await main(nil)
+    }
 }

@@ -34,7 +34,7 @@ struct RunCommand: AsyncParsableCommand {
 /// Runs the agent process for `role` until SIGTERM/SIGINT or a fatal condition, which exits
 /// with its status. Shared by `hostgw run` and `hostgw external-sync`.
 func runDaemon(role: AgentDaemon.Role, settings: RunSettings, storeSettings: StoreSettings) async throws {
-    tuneMallocForAgent()
+    tuneMallocForAgent()  // again, for a caller that did not come through HostGw.main (tests)
     bootstrapLogging(format: settings.logFormat, level: settings.logLevel)
     let registry = PrometheusCollectorRegistry()
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
