@@ -40,6 +40,21 @@ public struct RoutePlan: Sendable, Hashable {
     public func conflict(for destination: IPPrefix) -> RouteConflict? {
         conflicts.first { $0.desired.destination == destination }
     }
+
+    /// `upsert(for:)` and `conflict(for:)` for every destination at once, the upsert as its
+    /// position in `changes`: for callers that ask about each of thousands of peers.
+    public func lookup() -> (upserts: [IPPrefix: Int], conflicts: [IPPrefix: RouteConflict]) {
+        var upserts: [IPPrefix: Int] = [:]
+        upserts.reserveCapacity(changes.count)
+        for (index, change) in changes.enumerated() where change.kind != .delete && upserts[change.route.destination] == nil {
+            upserts[change.route.destination] = index
+        }
+        var byDestination: [IPPrefix: RouteConflict] = [:]
+        for conflict in conflicts where byDestination[conflict.desired.destination] == nil {
+            byDestination[conflict.desired.destination] = conflict
+        }
+        return (upserts, byDestination)
+    }
 }
 
 /// The changes that turn `actual` into `desired` for routes marked `protocol`.

@@ -393,17 +393,8 @@ public actor RouteReconciler {
         for old in peers where (old.lastError != nil || old.lastErrno != nil) && previous[old.subnet] == nil {
             previous[old.subnet] = old
         }
-        // The first add/replace per destination and its position in the plan, and the conflicts,
-        // looked up once: a startup with thousands of peers must not scan the plan per peer.
-        var upserts: [IPPrefix: Int] = [:]
-        upserts.reserveCapacity(plan.changes.count)
-        for (index, change) in plan.changes.enumerated() where change.kind != .delete && upserts[change.route.destination] == nil {
-            upserts[change.route.destination] = index
-        }
-        var conflicts: [IPPrefix: RouteConflict] = [:]
-        for conflict in plan.conflicts where conflicts[conflict.desired.destination] == nil {
-            conflicts[conflict.desired.destination] = conflict
-        }
+        // Looked up once: a startup with thousands of peers must not scan the plan per peer.
+        let (upserts, conflicts) = plan.lookup()
         return desired.peers.map { candidate in
             var peer = candidate
             if let old = previous[peer.subnet], old.leaseKey == peer.leaseKey {

@@ -67,6 +67,22 @@ import Testing
         #expect(p.upsert(for: prefix("10.244.2.0/24")) == nil)
     }
 
+    @Test func lookupAgreesWithThePerDestinationQueries() {
+        var wrong = c
+        wrong.gateway = ip("10.0.0.9")
+        let d = hostgwRoute("10.244.4.0/24", via: "10.0.0.4")
+        let stale = hostgwRoute("10.244.9.0/24", via: "10.0.0.9")
+        let foreign = Route(destination: prefix("10.244.2.0/24"), gateway: ip("10.0.0.77"), outputInterface: 2, protocol: .static)
+        let p = plan(desired: [b, c, d], actual: [foreign, wrong, stale], protocol: .hostgw, podNetworks: [prefix("10.244.0.0/16")])
+        let (upserts, conflicts) = p.lookup()
+        for destination in [b, c, d, stale].map(\.destination) {
+            #expect(upserts[destination].map { p.changes[$0] } == p.upsert(for: destination), "\(destination)")
+            #expect(conflicts[destination] == p.conflict(for: destination), "\(destination)")
+        }
+        #expect(upserts.count == 2)  // c replaced, d added; b blocked, stale only deleted
+        #expect(conflicts.keys.sorted() == [prefix("10.244.2.0/24")])
+    }
+
     @Test func aggregateAndDefaultRoutesAreNotConflicts() {
         let podWide = Route(destination: prefix("10.244.0.0/16"), outputInterface: 2, protocol: .boot)
         let wide = Route(destination: prefix("10.0.0.0/8"), gateway: ip("10.0.0.254"), protocol: .static)
