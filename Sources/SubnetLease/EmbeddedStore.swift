@@ -94,9 +94,7 @@ public final class EmbeddedStore: SubnetStore {
                 db,
                 sql: "SELECT * FROM kv WHERE substr(key, 1, ?) = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key",
                 arguments: [prefix.unicodeScalars.count, prefix, t])
-            var entries: [StoreEntry] = []
-            while let row = try rows.next() { entries.append(Self.entry(row)) }
-            return RangeResult(entries: entries, revision: revision)
+            return RangeResult(entries: try Array(rows.map(Self.entry)), revision: revision)
         }
     }
 
