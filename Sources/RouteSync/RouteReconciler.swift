@@ -276,7 +276,7 @@ public actor RouteReconciler {
         let desired = DesiredRoutes(leases: validLeases(leases), config: config, links: links, addresses: addresses)
         let routePlan = plan(
             desired: desired.routes, actual: actual, protocol: config.routeProtocol,
-            podNetworks: Array(config.podNetworks.values))
+            podNetworks: Array(config.podNetworks.values), adopt: config.adoptProtocols)
         let findings = memory.classify(desired: desired, actual: actual, plan: routePlan, protocol: config.routeProtocol)
 
         var results: [Result<Void, NetlinkError>] = []
@@ -294,10 +294,20 @@ public actor RouteReconciler {
                 results = routePlan.changes.map { _ in .failure(failure) }
             }
         }
+        let adoptions = Dictionary(routePlan.adoptions.map { ($0.desired.destination, $0) }, uniquingKeysWith: { a, _ in a })
         for (change, result) in zip(routePlan.changes, results) {
             switch result {
             case .success:
                 metrics.changed(change.kind)
+                if change.kind == .replace, let adoption = adoptions[change.route.destination] {
+                    metrics.adopted(from: adoption.foreign.protocol)
+                    logger.info(
+                        "route adopted",
+                        metadata: [
+                            "subnet": "\(change.route.destination)", "from": "\(render(adoption.foreign, links))",
+                            "route": "\(render(change.route, links))",
+                        ])
+                }
                 logger.debug("route changed", metadata: ["op": "\(change.kind.rawValue)", "route": "\(render(change.route, links))"])
             case .failure(let error):
                 if !batchFailed { metrics.netlinkError(error.errno) }
@@ -419,7 +429,10 @@ public actor RouteReconciler {
             let change = plan.changes[index]
             let current = actual.first { $0.protocol == config.routeProtocol && $0.destination == peer.subnet }
             let unfixed: PeerState = change.kind == .add ? .missing : .changed
-            let found = current.map { "the kernel has \(render($0, links))" } ?? "no route in the kernel"
+            let adopting = change.kind == .replace ? plan.adoptions.first(where: { $0.desired.destination == peer.subnet }) : nil
+            let found =
+                adopting.map { "the kernel has \(render($0.foreign, links)), to be adopted" }
+                ?? current.map { "the kernel has \(render($0, links))" } ?? "no route in the kernel"
             guard index < results.count else {
                 peer.state = unfixed
                 peer.reason = "observe-only: \(found), not repaired"

@@ -11,6 +11,7 @@ struct RouteSyncMetrics {
     private var peerGauges: [PeerState: Gauge] = [:]
     private var errnoCounters: [String: Counter] = [:]
     private var changeCounters: [RouteChange.Kind: Counter] = [:]
+    private var adoptedCounters: [RouteProtocol: Counter] = [:]
     private let routesInstalled: Gauge
     private let reconcileDuration: Timer
     private let lastFullSync: Gauge
@@ -47,6 +48,19 @@ struct RouteSyncMetrics {
     func fullSync(at secondsSince1970: Double) { lastFullSync.record(secondsSince1970) }
 
     func changed(_ op: RouteChange.Kind) { changeCounters[op]?.increment() }
+
+    /// A foreign route replaced by hostgw's, labelled with the protocol it had.
+    mutating func adopted(from routeProtocol: RouteProtocol) {
+        let counter: Counter
+        if let existing = adoptedCounters[routeProtocol] {
+            counter = existing
+        } else {
+            counter = Counter(
+                label: "hostgw_routes_adopted_total", dimensions: [("protocol", routeProtocol.description)], factory: factory)
+            adoptedCounters[routeProtocol] = counter
+        }
+        counter.increment()
+    }
 
     mutating func netlinkError(_ errno: Errno) {
         let counter: Counter

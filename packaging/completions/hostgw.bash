@@ -187,7 +187,7 @@ _hostgw() {
 _hostgw_run() {
     repeating_flags=()
     non_repeating_flags=(--observe-only --version -h --help)
-    repeating_options=()
+    repeating_options=(--adopt-protocol)
     non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-timeout --iface --iface-regex --iface-can-reach --public-ip --public-ipv6 --subnet-file --cni-conflist --state-dir --lease-ttl --mtu --node-name --listen --resync-period --protocol --table --health-grace --log-level --log-format)
     __hostgw_offer_flags_options 0
 
@@ -254,6 +254,9 @@ _hostgw_run() {
         return
         ;;
     '--mtu')
+        return
+        ;;
+    '--adopt-protocol')
         return
         ;;
     '--node-name')

@@ -23,7 +23,7 @@ function __hostgw_parse_tokens -S
         __hostgw_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'run'
-            __hostgw_parse_subcommand 0 'config=' 'store=' 'store-path=' 'etcd-endpoints=' 'etcd-prefix=' 'etcd-cafile=' 'etcd-certfile=' 'etcd-keyfile=' 'etcd-username=' 'etcd-password=' 'etcd-timeout=' 'iface=' 'iface-regex=' 'iface-can-reach=' 'public-ip=' 'public-ipv6=' 'subnet-file=' 'cni-conflist=' 'state-dir=' 'lease-ttl=' 'mtu=' 'node-name=' 'listen=' 'observe-only' 'resync-period=' 'protocol=' 'table=' 'health-grace=' 'log-level=' 'log-format=' 'version' 'h/help'
+            __hostgw_parse_subcommand 0 'config=' 'store=' 'store-path=' 'etcd-endpoints=' 'etcd-prefix=' 'etcd-cafile=' 'etcd-certfile=' 'etcd-keyfile=' 'etcd-username=' 'etcd-password=' 'etcd-timeout=' 'iface=' 'iface-regex=' 'iface-can-reach=' 'public-ip=' 'public-ipv6=' 'subnet-file=' 'cni-conflist=' 'state-dir=' 'lease-ttl=' 'mtu=' 'adopt-protocol=+' 'node-name=' 'listen=' 'observe-only' 'resync-period=' 'protocol=' 'table=' 'health-grace=' 'log-level=' 'log-format=' 'version' 'h/help'
         case 'status'
             __hostgw_parse_subcommand 0 'config=' 'store=' 'store-path=' 'etcd-endpoints=' 'etcd-prefix=' 'etcd-cafile=' 'etcd-certfile=' 'etcd-keyfile=' 'etcd-username=' 'etcd-password=' 'etcd-timeout=' 'node-name=' 'listen=' 'protocol=' 'table=' 'state-dir=' 'json' 'version' 'h/help'
         case 'check'
@@ -141,6 +141,7 @@ complete -c 'hostgw' -n '__hostgw_should_offer_completions_for_flags_or_options 
 complete -c 'hostgw' -n '__hostgw_should_offer_completions_for_flags_or_options "hostgw run" state-dir' -l 'state-dir' -d 'Persistent state (remembered subnet). Default /var/lib/hostgw.' -rfka ''
 complete -c 'hostgw' -n '__hostgw_should_offer_completions_for_flags_or_options "hostgw run" lease-ttl' -l 'lease-ttl' -d 'Lease time to live. Default 24h.' -rfka ''
 complete -c 'hostgw' -n '__hostgw_should_offer_completions_for_flags_or_options "hostgw run" mtu' -l 'mtu' -d 'MTU written to subnet.env and the conflist. Default: the interface\'s MTU.' -rfka ''
+complete -c 'hostgw' -n '__hostgw_should_offer_completions_for_flags_or_options "hostgw run"' -l 'adopt-protocol' -d 'Take over routes of this protocol (boot, static or a number; repeatable) that equal hostgw\'s in all but the protocol, replacing each in place: migrating from flanneld is `--adopt-protocol boot`. Default: adopt nothing (they are conflicts).' -rfka ''
 complete -c 'hostgw' -n '__hostgw_should_offer_completions_for_flags_or_options "hostgw run" node-name' -l 'node-name' -d 'This host\'s name (in its lease and in status). Default: the hostname.' -rfka ''
 complete -c 'hostgw' -n '__hostgw_should_offer_completions_for_flags_or_options "hostgw run" listen' -l 'listen' -d 'Loopback address for /healthz, /readyz, /metrics, /status. Default 127.0.0.1:9447.' -rfka ''
 complete -c 'hostgw' -n '__hostgw_should_offer_completions_for_flags_or_options "hostgw run" observe-only' -l 'observe-only' -d 'Report drift but change no route.'

@@ -85,7 +85,7 @@ struct AgentDaemon: Service {
 
         let syncConfig = RouteSyncConfig(
             network: config, routeProtocol: settings.routeProtocol, table: settings.table, resyncPeriod: settings.resyncPeriod,
-            observeOnly: settings.observeOnly, localSubnets: localSubnets)
+            observeOnly: settings.observeOnly, localSubnets: localSubnets, adoptProtocols: settings.adoptProtocols)
         let reconciler = RouteReconciler(config: syncConfig, kernel: netlink, logger: logger)
         await state.set(reconciler: reconciler)
         let monitor = try NetlinkMonitor()
@@ -149,7 +149,7 @@ struct AgentDaemon: Service {
                 settings.interface, publicIP: settings.publicIP, publicIPv6: settings.publicIPv6,
                 needIPv4: config.enableIPv4, needIPv6: config.enableIPv6,
                 links: try await netlink.links(), addresses: try await netlink.addresses(),
-                routes: try await netlink.routes(family: .v4, table: RouteTableID.main, protocol: nil))
+                routes: try await netlink.routes(family: nil, table: RouteTableID.main, protocol: nil))
         } catch let e as InterfaceSelectionError {
             throw DaemonExit(code: ExitStatus.config, message: "cannot pick the interface toward the other nodes: \(e)")
         }

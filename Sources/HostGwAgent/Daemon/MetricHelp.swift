@@ -11,6 +11,7 @@ enum MetricHelp {
         "hostgw_netlink_errors_total": "Kernel errors answering hostgw's route changes, by errno name.",
         "hostgw_last_full_sync_timestamp_seconds": "Unix time at which the last full dump-and-diff pass finished.",
         "hostgw_route_changes_total": "Route changes hostgw sent to the kernel, by operation (add, replace, delete).",
+        "hostgw_routes_adopted_total": "Foreign routes (--adopt-protocol) replaced in place by hostgw's, by the protocol they had.",
         "hostgw_lease_expiry_timestamp_seconds": "Unix time at which this node's lease expires unless renewed.",
         "hostgw_store_reachable": "1 when the last request to the store succeeded, 0 when it failed.",
         "hostgw_store_request_errors_total": "Failed store requests, by store and operation.",

@@ -36,6 +36,13 @@ struct NodeOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("MTU written to subnet.env and the conflist. Default: the interface's MTU.", valueName: "bytes"))
     var mtu: String?
+
+    @Option(
+        name: .customLong("adopt-protocol"),
+        help: ArgumentHelp(
+            "Take over routes of this protocol (boot, static or a number; repeatable) that equal hostgw's in all but the protocol, replacing each in place: migrating from flanneld is `--adopt-protocol boot`. Default: adopt nothing (they are conflicts).",
+            valueName: "protocol"))
+    var adoptProtocol: [String] = []
 }
 
 /// Flags shared by `hostgw run` and `hostgw external-sync`: how routes are kept and how the
@@ -93,6 +100,7 @@ struct RunSettings: Sendable {
     var resyncPeriod: Duration
     var mtu: UInt32?
     var routeProtocol: RouteProtocol
+    var adoptProtocols: Set<RouteProtocol>
     var table: UInt32
     var healthGrace: Duration
     var logLevel: Logger.Level
@@ -128,6 +136,7 @@ struct RunSettings: Sendable {
         resyncPeriod = try r.duration("resync-period", flag: sync.resyncPeriod, default: .seconds(30))
         mtu = try r.parsedOptional("mtu", flag: o.mtu, rule: "must be a whole number from 576 to 65535") { UInt32($0).flatMap { (576...65535).contains($0) ? $0 : nil } }
         routeProtocol = try r.routeProtocol(flag: sync.protocol)
+        adoptProtocols = try r.adoptProtocols(flag: o.adoptProtocol.isEmpty ? nil : o.adoptProtocol.joined(separator: ","), own: routeProtocol)
         table = try r.table(flag: sync.table)
         healthGrace = try r.duration("health-grace", flag: sync.healthGrace, default: .seconds(60))
         logLevel = try r.parsed("log-level", flag: sync.logLevel, default: .info, rule: "must be one of trace, debug, info, notice, warning, error, critical") { Logger.Level(rawValue: $0.lowercased()) }
@@ -166,6 +175,30 @@ extension SettingsResolver {
         try parsed("protocol", flag: flag, default: .hostgw, rule: "must be a number from 5 to 255 that no other routing daemon uses (0-4 are the kernel's)") {
             UInt8($0).flatMap { $0 >= 5 ? RouteProtocol($0) : nil }
         }
+    }
+
+    /// `--adopt-protocol` (repeatable; HOSTGW_ADOPT_PROTOCOL and the config key take a comma
+    /// list): foreign route protocols hostgw may take routes over from. Routes the kernel makes
+    /// (0-2) and hostgw's own marker are refused: adopting them means nothing.
+    func adoptProtocols(flag: String?, own: RouteProtocol) throws -> Set<RouteProtocol> {
+        guard let (raw, source) = lookup("adopt-protocol", flag: flag) else { return [] }
+        var out: Set<RouteProtocol> = []
+        for item in raw.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            let parsed: RouteProtocol? =
+                switch item.lowercased() {
+                case "boot": .boot
+                case "static": .static
+                default: UInt8(item).map(RouteProtocol.init(rawValue:))
+                }
+            guard let p = parsed, p.rawValue >= RouteProtocol.boot.rawValue, p != own else {
+                throw SettingError(
+                    setting: "adopt-protocol", source: source, value: item,
+                    rule: "must be boot, static or a route protocol number from 3 to 255 other than hostgw's own (\(own.rawValue))",
+                    exitCode: RunSettings.code(source))
+            }
+            out.insert(p)
+        }
+        return out
     }
 
     /// `--table` (HOSTGW_TABLE): the routing table of peer routes, default main.

@@ -40,7 +40,7 @@ struct SettingsResolver: Sendable {
         "store", "store-path", "etcd-endpoints", "etcd-prefix", "etcd-cafile", "etcd-certfile",
         "etcd-keyfile", "etcd-username", "etcd-password", "etcd-timeout", "node-name", "iface",
         "iface-regex", "iface-can-reach", "public-ip", "subnet-file", "cni-conflist", "state-dir",
-        "listen", "observe-only", "lease-ttl", "resync-period", "mtu", "protocol", "table",
+        "listen", "observe-only", "lease-ttl", "resync-period", "mtu", "protocol", "adopt-protocol", "table",
         "health-grace", "log-level", "log-format",
     ]
 
