@@ -1,7 +1,8 @@
 // swift-tools-version: 6.1
 // hostgw: a host-gw pod-network agent. Dependencies flow one way:
-// HostGwAgent -> ExternalPeers -> RouteSync -> SubnetLease -> Netlink -> CMnl (C, libmnl).
-// Only Netlink imports the C shim, and only internally.
+// HostGwAgent -> ExternalPeers -> RouteSync -> SubnetLease -> NetAddress, and RouteSync -> Netlink ->
+// CMnl (C, libmnl) + NetAddress. Only Netlink imports the C shim, and only internally; SubnetLease
+// never touches the kernel, so it does not link libmnl.
 import PackageDescription
 
 let upcoming: [SwiftSetting] = [
@@ -38,6 +39,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "hostgw", targets: ["HostGwAgent"]),
+        .library(name: "NetAddress", targets: ["NetAddress"]),
         .library(name: "Netlink", targets: ["Netlink"]),
         .library(name: "SubnetLease", targets: ["SubnetLease"]),
         .library(name: "RouteSync", targets: ["RouteSync"]),
@@ -63,9 +65,14 @@ let package = Package(
             providers: [.apt(["libmnl-dev"])]
         ),
         .target(
+            name: "NetAddress",
+            swiftSettings: upcoming
+        ),
+        .target(
             name: "Netlink",
             dependencies: [
                 "CMnl",
+                "NetAddress",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming
@@ -73,7 +80,7 @@ let package = Package(
         .target(
             name: "SubnetLease",
             dependencies: [
-                "Netlink",
+                "NetAddress",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -88,6 +95,7 @@ let package = Package(
         .target(
             name: "RouteSync",
             dependencies: [
+                "NetAddress",
                 "Netlink",
                 "SubnetLease",
                 .product(name: "Logging", package: "swift-log"),
@@ -98,6 +106,7 @@ let package = Package(
         .target(
             name: "ExternalPeers",
             dependencies: [
+                "NetAddress",
                 "Netlink",
                 "SubnetLease",
                 "RouteSync",
@@ -108,6 +117,7 @@ let package = Package(
         .executableTarget(
             name: "HostGwAgent",
             dependencies: [
+                "NetAddress",
                 "Netlink",
                 "SubnetLease",
                 "RouteSync",
@@ -128,13 +138,19 @@ let package = Package(
             linkerSettings: agentLinkerSettings
         ),
         .testTarget(
+            name: "NetAddressTests",
+            dependencies: ["NetAddress"],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
             name: "NetlinkTests",
-            dependencies: ["Netlink"],
+            dependencies: ["Netlink", "NetAddress"],
             swiftSettings: upcoming
         ),
         .testTarget(
             name: "SubnetLeaseTests",
             dependencies: [
+                "NetAddress",
                 "SubnetLease",
                 "Netlink",
                 .product(name: "Logging", package: "swift-log"),
@@ -145,6 +161,7 @@ let package = Package(
         .testTarget(
             name: "RouteSyncTests",
             dependencies: [
+                "NetAddress",
                 "RouteSync",
                 "SubnetLease",
                 "Netlink",
@@ -156,6 +173,7 @@ let package = Package(
         .testTarget(
             name: "ExternalPeersTests",
             dependencies: [
+                "NetAddress",
                 "ExternalPeers",
                 "SubnetLease",
                 "Netlink",
@@ -166,6 +184,7 @@ let package = Package(
         .testTarget(
             name: "HostGwAgentTests",
             dependencies: [
+                "NetAddress",
                 "HostGwAgent",
                 "SubnetLease",
                 "Netlink",

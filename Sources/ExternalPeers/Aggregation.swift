@@ -1,7 +1,8 @@
 // `--aggregate`: when every subnet of a family sits behind one gateway (a router in front of the
 // cluster), the external host needs one covering route instead of one per node. Families whose
 // routes use several gateways stay per subnet: a covering route could only pick one of them.
-public import Netlink
+public import NetAddress
+import Netlink
 
 /// What `--aggregate` did per family, for the CLI to report on stderr.
 public enum AggregationNote: Sendable, Hashable, CustomStringConvertible {

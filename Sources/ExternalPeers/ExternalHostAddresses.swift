@@ -1,5 +1,6 @@
 // `--external-iface IFACE`: when `hostgw routes --for-external` runs on the external host itself,
 // its connected prefixes come from the kernel instead of being typed in as --external-ip.
+import NetAddress
 public import Netlink
 
 public enum ExternalHostAddresses {

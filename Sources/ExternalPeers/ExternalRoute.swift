@@ -2,7 +2,8 @@
 // Built from the store's leases in one pure step so that every format, the on-link check and the
 // aggregation agree on the same list, in the same order.
 public import Foundation
-public import Netlink
+public import NetAddress
+import Netlink
 public import SubnetLease
 
 /// One route an external host needs: a node's pod subnet via that node's address.

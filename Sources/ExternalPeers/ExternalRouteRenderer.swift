@@ -1,6 +1,7 @@
 // Turns the route list into the document an external host's tooling consumes. Every format
 // starts with where the routes came from (store, revision, time), so a stale copy on a database
 // host can be recognised; stdout carries only the document, warnings are the caller's to print.
+import NetAddress
 public import Foundation
 public import Netlink
 

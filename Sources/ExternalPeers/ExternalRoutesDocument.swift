@@ -1,6 +1,7 @@
 // The whole `hostgw routes --for-external` pipeline in one call, so the CLI only parses flags and
 // prints: leases -> routes -> on-link filter -> aggregation -> document, with every note on the way.
 public import Foundation
+public import NetAddress
 public import Netlink
 public import SubnetLease
 

@@ -1,6 +1,7 @@
 // The on-link check from the external host's side: a plain `via GW` route only works when GW is
 // inside a prefix connected to that host (the kernel refuses it with ENETUNREACH otherwise), so
 // nodes on another segment are reported instead of printed as routes that would fail to install.
+public import NetAddress
 public import Netlink
 
 /// Why a route cannot be installed on the external host as printed.

@@ -1,5 +1,6 @@
 // The async facade: a `NetlinkSocket` confined to one OS thread that the client owns. Calls queue
 // up in order and their results come back to the awaiting task; nothing blocks the cooperative pool.
+public import NetAddress
 import Dispatch
 import Synchronization
 

@@ -1,5 +1,6 @@
 // The request/ack layer: one NETLINK_ROUTE socket, sequence numbers, batched requests with one ack
 // each, and multipart dumps until NLMSG_DONE (restarted when the kernel flags them interrupted).
+public import NetAddress
 import CMnl
 #if canImport(Glibc)
 import Glibc

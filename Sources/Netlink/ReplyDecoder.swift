@@ -2,6 +2,7 @@
 // it is read (libmnl's mnl_nlmsg_ok / mnl_attr_ok / mnl_attr_validate), values are read with
 // unaligned loads, unknown attributes are skipped, and anything truncated or inconsistent throws
 // `.malformed` instead of reading past the buffer.
+import NetAddress
 import CMnl
 
 /// The fixed netlink header of one received message.

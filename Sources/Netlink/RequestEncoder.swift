@@ -1,6 +1,7 @@
 // Requests as bytes: one pure encoder turns a `RouteChange` (or a dump request) into an
 // rtnetlink message with libmnl. Sizes are computed before writing and the final length is
 // checked against them, so a mistake here is an error, never a short or overrun message.
+import NetAddress
 import CMnl
 
 enum RequestEncoder {

@@ -1,5 +1,6 @@
 // The typed vocabulary of rtnetlink that hostgw uses: routes, links, addresses, events, errors.
 // Pure values; the codec turns them into bytes and back.
+public import NetAddress
 
 /// rtm_protocol: who installed a route. hostgw's routes carry `.hostgw` (77 unless configured).
 public struct RouteProtocol: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible {

@@ -1,6 +1,7 @@
 // Wire constants and the few size rules of netlink, kept in one place so the encoder and the
 // decoder never disagree. Values come from the kernel UAPI headers through CMnl; the conversions
 // to Swift integer types live here and nowhere else.
+import NetAddress
 import CMnl
 
 enum Wire {

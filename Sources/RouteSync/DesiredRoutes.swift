@@ -1,5 +1,6 @@
 // Leases + this node's links and addresses -> the routes the kernel should hold, and for every
 // peer that cannot have one, a named state and a reason. Pure: no kernel, no clock.
+public import NetAddress
 public import Netlink
 public import SubnetLease
 

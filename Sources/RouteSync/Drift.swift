@@ -2,6 +2,7 @@
 // by someone else. Changes the agent made itself (a lease appeared, moved or went away) are not
 // drift, so the classifier compares the kernel with the agent's memory, not only with the leases.
 public import Foundation
+public import NetAddress
 public import Netlink
 
 /// One drift, as status, logs and metrics report it.

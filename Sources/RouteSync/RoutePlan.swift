@@ -1,6 +1,7 @@
 // The reconcile decision: (desired, actual) -> the fewest changes that make hostgw's routes equal
 // to the desired ones. Pure. Only routes carrying hostgw's marker are ever changed; another
 // owner's route that overlaps a desired subnet is a conflict and blocks that route.
+public import NetAddress
 public import Netlink
 
 /// A desired route blocked by routes of another owner.

@@ -4,6 +4,7 @@
 public import Foundation
 public import Logging
 public import Metrics
+public import NetAddress
 public import Netlink
 public import SubnetLease
 

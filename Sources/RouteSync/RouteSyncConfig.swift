@@ -1,5 +1,6 @@
 // What RouteSync needs to know about the network, filled in by the agent from its own config.
 // Deliberately independent of SubnetLease's NetworkConfig so the two can evolve apart.
+public import NetAddress
 public import Netlink
 public import SubnetLease
 

@@ -1,5 +1,6 @@
 // RouteSync's metrics through the swift-metrics API. The factory is injected so tests (which run
 // in parallel in one process) each get their own; the agent passes the bootstrapped one.
+import NetAddress
 import Metrics
 import Netlink
 

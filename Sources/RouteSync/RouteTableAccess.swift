@@ -1,5 +1,6 @@
 // The kernel as RouteSync sees it: four calls. NetlinkClient is the real implementation; tests
 // of the reconcile loop use an in-memory table.
+public import NetAddress
 public import Netlink
 
 public protocol RouteTableAccess: Sendable {

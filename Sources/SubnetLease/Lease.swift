@@ -2,7 +2,7 @@
 // address other nodes route them through. The JSON value is flannel's LeaseAttrs plus optional
 // hostgw fields that flannel ignores, so a cluster can move from flanneld node by node.
 public import Foundation
-public import Netlink
+public import NetAddress
 
 /// The value stored under `<prefix>/subnets/<key>` (flannel's `LeaseAttrs`).
 public struct LeaseAttributes: Sendable, Hashable, Codable {

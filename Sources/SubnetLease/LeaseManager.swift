@@ -4,7 +4,7 @@
 // subnets under running pods would break them.
 public import Foundation
 public import Logging
-public import Netlink
+public import NetAddress
 
 /// Who this node is, as written into its lease.
 public struct NodeIdentity: Sendable, Hashable {

@@ -4,7 +4,7 @@
 public import Foundation
 import Metrics
 import Logging
-public import Netlink
+public import NetAddress
 
 /// A key under the subnets prefix that is not a usable lease, and why.
 public struct SkippedEntry: Sendable, Hashable {

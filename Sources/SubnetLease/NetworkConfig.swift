@@ -2,7 +2,7 @@
 // strict on purpose: a typo such as "SubnetLength" silently falling back to a default would hand
 // every node a subnet of the wrong size, which is far harder to undo than a refused config.
 public import Foundation
-public import Netlink
+public import NetAddress
 
 /// A refused network config: which field, the value found, and the rule it breaks.
 public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 // --aggregate: one covering route per family when all of that family's routes share a gateway.
+import NetAddress
 import ExternalPeers
 import Netlink
 import Testing

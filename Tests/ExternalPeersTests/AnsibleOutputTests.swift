@@ -1,4 +1,5 @@
 // The ansible vars file is YAML with one list, hostgw_external_routes, of {dest, via, node}.
+import NetAddress
 import ExternalPeers
 import Netlink
 import Testing

@@ -1,5 +1,6 @@
 // --external-iface: the interface's connected addresses, read from the kernel (inside a namespace
 // of our own), decide which routes are on-link.
+import NetAddress
 import ExternalPeers
 import Netlink
 import Testing

@@ -1,6 +1,7 @@
 // The fixed lease set and document source every ExternalPeers test renders: four nodes, one of
 // them dual-stack, one flanneld lease without a node name, one lease whose IPv6 half lacks a
 // gateway (skipped with a warning).
+import NetAddress
 import ExternalPeers
 import Foundation
 import Netlink

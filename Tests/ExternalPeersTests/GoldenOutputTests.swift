@@ -1,5 +1,6 @@
 // Every format rendered from the fixed lease set must match its golden document byte for byte:
 // the header (store, revision, UTC time), the order, and each format's syntax.
+import NetAddress
 import ExternalPeers
 import Netlink
 import Testing

@@ -1,5 +1,6 @@
 // Golden documents for Fixtures.leases at Fixtures.time. Written by hand from the format specs;
 // a change here is a change to what external hosts consume.
+import NetAddress
 import ExternalPeers
 import Netlink
 

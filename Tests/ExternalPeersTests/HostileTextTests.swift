@@ -1,5 +1,6 @@
 // Store URLs and node names are whatever the store holds: a newline must not end a comment and
 // run the rest as a command, and quotes must not break the YAML.
+import NetAddress
 import ExternalPeers
 import Netlink
 import Foundation

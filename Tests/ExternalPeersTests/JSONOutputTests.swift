@@ -1,4 +1,5 @@
 // The JSON document carries store, revision, time and the routes as fields, not comments.
+import NetAddress
 import ExternalPeers
 import Netlink
 import Foundation

@@ -1,5 +1,6 @@
 // The ip formats are applied for real inside a throwaway namespace: every route appears in the
 // kernel with the protocol marker, and applying twice changes nothing (replace is idempotent).
+import NetAddress
 import ExternalPeers
 import Foundation
 import Netlink

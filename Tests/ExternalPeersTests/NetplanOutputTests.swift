@@ -1,5 +1,6 @@
 // The netplan document is YAML of the shape netplan expects, and netplan itself (when installed)
 // turns it into networkd routes equal to ours.
+import NetAddress
 import ExternalPeers
 import Foundation
 import Netlink

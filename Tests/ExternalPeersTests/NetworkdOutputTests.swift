@@ -1,5 +1,6 @@
 // The networkd drop-in is strict INI that systemd-networkd reads: only [Route] sections, each with
 // exactly one Destination= and one Gateway= that parse as a prefix and an address.
+import NetAddress
 import ExternalPeers
 import Netlink
 import Testing

@@ -1,5 +1,6 @@
 // --external-ip / --external-iface: routes whose gateway the external host cannot reach on-link
 // are split off (and named), so the printed document installs cleanly.
+import NetAddress
 import ExternalPeers
 import Netlink
 import Testing

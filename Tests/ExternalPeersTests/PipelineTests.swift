@@ -1,5 +1,6 @@
 // The CLI's whole pipeline: unreachable routes are left out (and named) unless asked for, and
 // aggregation only ever uses reachable gateways.
+import NetAddress
 import ExternalPeers
 import Netlink
 import SubnetLease

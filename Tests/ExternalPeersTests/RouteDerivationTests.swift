@@ -1,5 +1,6 @@
 // Leases become one route per subnet and family; anything unusable is left out with a warning
 // that names the lease, never silently.
+import NetAddress
 import ExternalPeers
 import Foundation
 import Netlink

@@ -1,5 +1,6 @@
 // The same leases in any order give the same routes in the same order (family, then prefix), so
 // a document only changes when the cluster does.
+import NetAddress
 import ExternalPeers
 import Netlink
 import Testing

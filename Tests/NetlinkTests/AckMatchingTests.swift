@@ -1,5 +1,6 @@
 // A batch's acks are matched by sequence number, whatever order and grouping they arrive in;
 // strays from earlier calls and repeats never land on the wrong request.
+import NetAddress
 @testable import Netlink
 import Testing
 

@@ -1,5 +1,6 @@
 // A dump is followed to NLMSG_DONE across datagrams; NLM_F_DUMP_INTR marks it for a re-run;
 // kernel errors end it; messages of other dumps are skipped.
+import NetAddress
 @testable import Netlink
 import Testing
 

@@ -1,4 +1,5 @@
 // One bad route in a batch fails alone, with its errno name; the others are installed.
+import NetAddress
 @testable import Netlink
 import Testing
 

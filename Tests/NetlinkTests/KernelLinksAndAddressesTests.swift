@@ -1,4 +1,5 @@
 // links() and addresses() see the test link and its addresses.
+import NetAddress
 @testable import Netlink
 import Testing
 

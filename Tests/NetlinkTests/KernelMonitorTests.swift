@@ -1,5 +1,6 @@
 // The monitor reports route changes made by others, and turns lost notifications (a full socket
 // receive buffer, or a full event buffer) into `.overrun` instead of losing them silently.
+import NetAddress
 @testable import Netlink
 import Foundation
 import Synchronization

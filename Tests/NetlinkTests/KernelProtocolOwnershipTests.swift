@@ -1,5 +1,6 @@
 // Routes are owned by their protocol: listing filters by it, and a delete naming hostgw's
 // protocol never removes another owner's route of the same prefix.
+import NetAddress
 @testable import Netlink
 import Testing
 

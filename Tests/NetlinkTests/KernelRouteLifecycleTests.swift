@@ -1,4 +1,5 @@
 // Add, replace, list and delete real routes, IPv4 and IPv6, each test in its own namespace.
+import NetAddress
 @testable import Netlink
 import Testing
 

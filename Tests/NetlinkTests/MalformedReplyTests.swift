@@ -1,4 +1,5 @@
 // Truncated and malformed replies throw `.malformed`; nothing crashes or reads out of bounds.
+import NetAddress
 @testable import Netlink
 import Testing
 

@@ -1,4 +1,5 @@
 // The async facade: calls run on the client's own thread inside the namespace; close() ends it.
+import NetAddress
 @testable import Netlink
 import Testing
 

@@ -1,5 +1,6 @@
 // Throwaway namespaces: named prefix-8hex, commands run inside, failures name the command, delete
 // is idempotent.
+import NetAddress
 import Foundation
 @testable import Netlink
 import Testing

@@ -1,6 +1,7 @@
 // Helpers shared by the Netlink tests: golden-byte hex, and a throwaway namespace with a dummy
 // link for kernel tests.
 import Foundation
+import NetAddress
 @testable import Netlink
 import Testing
 

@@ -3,6 +3,7 @@
 // it; the namespace is removed by close(), which every test calls in a defer.
 import Foundation
 import Logging
+import NetAddress
 import Netlink
 import RouteSync
 import SubnetLease

@@ -3,6 +3,7 @@
 import Foundation
 import Logging
 import Metrics
+import NetAddress
 import Netlink
 import RouteSync
 import SubnetLease

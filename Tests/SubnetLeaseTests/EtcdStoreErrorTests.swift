@@ -1,4 +1,5 @@
 // What an operator sees when etcd is down, the password is wrong, or history was compacted.
+import NetAddress
 import Foundation
 import SubnetLease
 import Testing

@@ -1,5 +1,6 @@
 // What an operator sees when etcd's TLS setup and hostgw's do not fit together: a typed error
 // naming the endpoint or the file and what to check, quickly, never a hang or a crash.
+import NetAddress
 import Foundation
 import SubnetLease
 import Testing

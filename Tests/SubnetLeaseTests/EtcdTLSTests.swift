@@ -1,5 +1,6 @@
 // etcd as a production cluster runs it: https only, a client certificate required, optionally
 // user/password auth on top. Everything the agent does must work through that.
+import NetAddress
 import Foundation
 import SubnetLease
 import Testing

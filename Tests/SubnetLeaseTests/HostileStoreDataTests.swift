@@ -1,6 +1,7 @@
 // Data written behind hostgw's back with `etcdctl put`: skipped, counted, and never allowed to
 // hide the valid leases next to it.
 import Foundation
+import NetAddress
 import Netlink
 import SubnetLease
 import Testing

@@ -1,3 +1,4 @@
+import NetAddress
 import Netlink
 import SubnetLease
 import Testing

@@ -5,6 +5,7 @@
 // so agents cannot tell them from real ones.
 import ArgumentParser
 import Foundation
+import NetAddress
 import Netlink
 import SubnetLease
 

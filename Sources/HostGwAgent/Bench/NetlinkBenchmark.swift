@@ -3,6 +3,7 @@
 // C reference (the practical kernel limit). Absolute numbers drift on shared machines; the
 // ratios are the result.
 import Foundation
+import NetAddress
 import Netlink
 
 struct NetlinkBenchmark: Sendable {

@@ -1,4 +1,5 @@
 // What every command shares: turning settings errors into exit codes, and opening the store.
+import NetAddress
 import ArgumentParser
 import Foundation
 import Logging

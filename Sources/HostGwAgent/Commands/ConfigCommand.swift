@@ -1,3 +1,4 @@
+import NetAddress
 import ArgumentParser
 import Foundation
 import Netlink

@@ -10,6 +10,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Metrics
+import NetAddress
 import Netlink
 import Prometheus
 import RouteSync

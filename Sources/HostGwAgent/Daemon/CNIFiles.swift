@@ -2,6 +2,7 @@
 // existing flannel CNI configs keep working) and, optionally, a CNI conflist for the standard
 // bridge + host-local plugins.
 import Foundation
+import NetAddress
 import Netlink
 
 struct PodNetworkInfo: Sendable, Equatable {

@@ -1,5 +1,6 @@
 // Which interface faces the other nodes, and which address they route through. Pure: decided
 // from the kernel's links, addresses and routes, so every rule is tested without a kernel.
+import NetAddress
 import Netlink
 
 struct SelectedInterface: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NetAddress
 import Netlink
 
 /// Flags of `hostgw run` about this node and its lease. Every one also reads HOSTGW_<FLAG> and

@@ -1,6 +1,7 @@
 // `hostgw check`: the route-drift alert for cron, Nagios, Icinga, Zabbix or any monitoring
 // agent. Nagios plugin conventions: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, and one line
 // `HOSTGW STATE - summary | perfdata`.
+import NetAddress
 import Foundation
 import RouteSync
 

@@ -1,6 +1,7 @@
 // Where `hostgw status` and `hostgw check` get their report: from the running agent (loopback
 // /status), or — when it is not running — from the store and the kernel directly, computed with
 // RouteSync's own pure functions so both paths judge routes the same way.
+import NetAddress
 import AsyncHTTPClient
 import Foundation
 import Logging

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import NetAddress
 import Netlink
 import SubnetLease
 import Synchronization

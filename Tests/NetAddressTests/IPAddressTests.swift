@@ -1,4 +1,4 @@
-import Netlink
+import NetAddress
 import Testing
 
 @Suite struct IPAddressTests {
