@@ -24,6 +24,9 @@ public struct RouteSyncConfig: Sendable, Hashable {
     public var driftHistoryLimit: Int
     /// Requests per netlink batch.
     public var batchSize: Int
+    /// How long deletions wait when a snapshot would remove more than half of the peer routes
+    /// at once (`MassDeletionHold`): a little longer than a node takes to re-claim its lease.
+    public var deletionGrace: Duration
 
     public init(
         podNetworks: [IPFamily: IPPrefix],
@@ -34,7 +37,8 @@ public struct RouteSyncConfig: Sendable, Hashable {
         observeOnly: Bool = false,
         localSubnets: [IPPrefix] = [],
         driftHistoryLimit: Int = 100,
-        batchSize: Int = 256
+        batchSize: Int = 256,
+        deletionGrace: Duration = .seconds(10)
     ) {
         self.podNetworks = podNetworks
         self.subnetLengths = subnetLengths
@@ -45,6 +49,7 @@ public struct RouteSyncConfig: Sendable, Hashable {
         self.localSubnets = localSubnets
         self.driftHistoryLimit = driftHistoryLimit
         self.batchSize = batchSize
+        self.deletionGrace = deletionGrace
     }
 
     /// The families routed, IPv4 first.
@@ -56,12 +61,13 @@ extension RouteSyncConfig {
     /// The agent and `hostgw status` both build their config here, so both judge routes alike.
     public init(
         network: NetworkConfig, routeProtocol: RouteProtocol = .hostgw, table: UInt32 = RouteTableID.main,
-        resyncPeriod: Duration = .seconds(30), observeOnly: Bool = false, localSubnets: [IPPrefix] = []
+        resyncPeriod: Duration = .seconds(30), observeOnly: Bool = false, localSubnets: [IPPrefix] = [],
+        deletionGrace: Duration = .seconds(10)
     ) {
         self.init(
             podNetworks: Dictionary(uniqueKeysWithValues: IPFamily.allCases.compactMap { f in network.network(for: f).map { (f, $0) } }),
             subnetLengths: Dictionary(uniqueKeysWithValues: IPFamily.allCases.map { ($0, network.subnetLength(for: $0)) }),
             routeProtocol: routeProtocol, table: table, resyncPeriod: resyncPeriod, observeOnly: observeOnly,
-            localSubnets: localSubnets)
+            localSubnets: localSubnets, deletionGrace: deletionGrace)
     }
 }
