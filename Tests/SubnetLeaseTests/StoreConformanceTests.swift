@@ -177,7 +177,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
-    func lostLeaseIsReportedNotReplaced(_ kind: StoreKind) async throws {
+    func deletedLeaseIsRecreatedNotReplaced(_ kind: StoreKind) async throws {
         let dir = try tempDirectory("lost")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let cfg = try config(standardConfigJSON)
@@ -190,11 +190,13 @@ import Testing
             let key = "/coreos.com/network/subnets/\(lease.key)"
             let entry = try #require(try await f.store.get(key: key))
             #expect(try await f.store.compareAndDelete(entry))
-            await #expect(throws: LeaseError.leaseLost(key: key, reason: "the key is gone, expired, or was re-created by someone else")) {
-                try await manager.runRenewals()
-            }
-            #expect(await manager.lease?.subnet == lease.subnet)  // not silently swapped
-            #expect(try await f.store.range(prefix: "/coreos.com/network/subnets/").entries.isEmpty)
+            // The renewal finds the key gone and creates the same key again (never another subnet).
+            let renewed = try await manager.renew()
+            #expect(renewed.subnet == lease.subnet)
+            let back = try #require(try await f.store.get(key: key))
+            #expect(back.createRevision != entry.createRevision && back.hasTTL)
+            #expect(try await f.store.range(prefix: "/coreos.com/network/subnets/").entries.map(\.key) == [key])
+            #expect(await manager.status.ownKeyRepairs[.recreated] == 1)
         }
     }
 

@@ -225,7 +225,8 @@ lab_hostgw_in() {
   ip netns exec "$ns" "$HOSTGW" "$cmd" "$@" $(lab_store_flags)
 }
 
-# lab_agent_start I [EXTRA FLAGS...]: `hostgw run` for node I in the background.
+# lab_agent_start I [EXTRA FLAGS...]: `hostgw run` for node I in the background (named nodeI,
+# or $LAB_NODE_NAME: two machines sharing one name).
 lab_agent_start() {
   local i=$1 ns
   shift
@@ -235,7 +236,7 @@ lab_agent_start() {
   local iface=()
   [ -z "${LAB_AGENT_IFACE-eth0}" ] || iface=(--iface "${LAB_AGENT_IFACE-eth0}")
   ip netns exec "$ns" "$HOSTGW" run $(lab_store_flags) \
-    --node-name "node$i" "${iface[@]}" \
+    --node-name "${LAB_NODE_NAME:-node$i}" "${iface[@]}" \
     --subnet-file "$LAB_DIR/n$i/subnet.env" --cni-conflist "$LAB_DIR/n$i/10-hostgw.conflist" \
     --state-dir "$LAB_DIR/n$i/state" --listen 127.0.0.1:9447 \
     --resync-period "${LAB_RESYNC:-30s}" --lease-ttl "${LAB_LEASE_TTL:-24h}" "$@" \

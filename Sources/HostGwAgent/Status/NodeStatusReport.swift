@@ -15,6 +15,19 @@ struct NodeStatusReport: Codable, Sendable {
         var lastRenewal: Date?
         var renewalFailures: Int
         var lastError: String?
+        /// This machine's holder id (`<state-dir>/holder-id`, machine id), as recorded in the lease.
+        var holder: String?
+        /// Repairs of the own key since start, by kind (recreated, restored, yielded).
+        var repairs: [String: Int]?
+        var lastRepair: RepairReport?
+        /// Other machines holding a lease under this node's name.
+        var nameClashes: [String]?
+    }
+
+    struct RepairReport: Codable, Sendable {
+        var time: Date
+        var kind: String
+        var found: String
     }
 
     struct StoreReport: Codable, Sendable {
@@ -99,6 +112,10 @@ func renderStatus(_ r: NodeStatusReport, now: Date = Date()) -> String {
         }
         if l.renewalFailures > 0 { line += "  RENEWAL FAILING x\(l.renewalFailures): \(l.lastError ?? "")" }
         out.append(line)
+        if let last = l.lastRepair {
+            let counts = (l.repairs ?? [:]).filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            out.append("           own key \(last.kind) \(humanSpan(now.timeIntervalSince(last.time))) ago (found: \(last.found)); totals \(counts.joined(separator: " "))")
+        }
     } else {
         out.append("lease      none held by this node")
     }
