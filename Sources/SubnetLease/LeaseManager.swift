@@ -236,6 +236,7 @@ public actor LeaseManager {
         if [state.subnet, state.ipv6Subnet].compactMap({ $0 }).contains(where: used.contains) { return nil }
         let key = options.keys.key(subnet: state.subnet, ipv6Subnet: state.ipv6Subnet)
         guard let entry = try await store.create(key: key, value: value, ttl: options.ttl) else { return nil }
+        guard try await yieldToOlderClaim(entry) == nil else { return nil }
         logger.info("acquired the remembered subnet again", metadata: ["subnet": "\(entry.key)"])
         let lease = Lease(subnet: state.subnet, ipv6Subnet: state.ipv6Subnet, attributes: desiredAttributes, expiration: entry.expiration)
         try writeState(lease)
@@ -256,6 +257,13 @@ public actor LeaseManager {
             }
             let key = options.keys.key(subnet: chosen[.v4], ipv6Subnet: chosen[.v6])
             if let entry = try await store.create(key: key, value: value, ttl: options.ttl) {
+                if let clash = try await yieldToOlderClaim(entry) {
+                    // Gave way to an older claim on one of the subnets: pick again without it.
+                    used = usedSubnets(try await store.range(prefix: options.keys.subnets))
+                    for s in chosen.values { used.insert(s) }
+                    for s in ClaimCheck.subnets(of: clash.key, prefix: options.keys.subnets) ?? [] { used.insert(s) }
+                    continue
+                }
                 let lease = Lease(subnet: chosen[.v4], ipv6Subnet: chosen[.v6], attributes: desiredAttributes, expiration: entry.expiration)
                 logger.info("acquired a new subnet", metadata: ["subnet": "\(lease.key)"])
                 try writeState(lease)
@@ -266,6 +274,16 @@ public actor LeaseManager {
             used = usedSubnets(try await store.range(prefix: options.keys.subnets))
             for s in chosen.values { used.insert(s) }
         }
+    }
+
+    /// Checks a claim just written against every other key (`ClaimCheck`). Returns the older key
+    /// it clashed with after deleting the claim, or nil when the claim stands.
+    private func yieldToOlderClaim(_ entry: StoreEntry) async throws -> StoreEntry? {
+        let listing = try await store.range(prefix: options.keys.subnets)
+        guard let older = ClaimCheck.olderClash(claim: entry, entries: listing.entries, prefix: options.keys.subnets) else { return nil }
+        logger.info("an older lease holds a subnet of this claim; giving way", metadata: ["claim": "\(entry.key)", "older": "\(older.key)"])
+        _ = try await store.compareAndDelete(entry)
+        return older
     }
 
     private func freeSubnet(family: IPFamily, used: Set<IPPrefix>, using generator: inout SystemRandomNumberGenerator) -> IPPrefix? {

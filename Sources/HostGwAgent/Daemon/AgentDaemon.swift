@@ -257,7 +257,8 @@ struct AgentDaemon: Service {
             lease: lease,
             store: .init(
                 backend: storeSettings.summary, reachable: h.storeReachable, unreachableSince: h.storeUnreachableSince,
-                lastError: h.storeLastError, invalidEntries: await state.invalidEntries),
+                lastError: h.storeLastError, invalidEntries: await state.invalidEntries, watchMember: store.watchStatus.member,
+                watchLastHeard: store.watchStatus.lastHeard),
             ready: h.ready, healthProblems: healthProblems(h, policy: policy, now: Date()), routeSync: sync, notes: notes)
     }
 

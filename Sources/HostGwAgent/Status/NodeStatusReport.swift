@@ -36,6 +36,10 @@ struct NodeStatusReport: Codable, Sendable {
         var unreachableSince: Date?
         var lastError: String?
         var invalidEntries: Int?
+        /// The etcd member (or embedded file) the lease watch reads from, and when it last heard
+        /// from it (a message, or an answered idle check); absent when the agent is not running.
+        var watchMember: String?
+        var watchLastHeard: Date?
     }
 
     var generatedAt: Date
@@ -124,6 +128,11 @@ func renderStatus(_ r: NodeStatusReport, now: Date = Date()) -> String {
     if let e = r.store.lastError, !r.store.reachable { store += ": \(e)" }
     if let n = r.store.invalidEntries, n > 0 { store += "  (\(n) invalid entries skipped)" }
     out.append(store)
+    if let member = r.store.watchMember {
+        var watch = "watch      on \(member)"
+        if let heard = r.store.watchLastHeard { watch += ", last heard \(humanSpan(now.timeIntervalSince(heard))) ago" }
+        out.append(watch)
+    }
     let rs = r.routeSync
     var routes = "routes     \(rs.routesInstalled) installed"
     let ok = rs.peers.filter { $0.state == .ok }.count
