@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Prometheus scrapes and fires: Debian's Prometheus with the shipped alert rules scrapes both
+# agents; node 1's agent runs observe-only, one of its routes is deleted, and the drift alert
+# (HostgwPeerRoutesUnrepaired) goes pending then firing in Prometheus' own /api/v1/alerts, for
+# node 1 only; after the route is put back by hand it resolves, with the series still scraped.
+source "$(dirname "$0")/common.sh"
+e2e_lab
+N=2
+ALERT=HostgwPeerRoutesUnrepaired
+e2e_cluster $N
+wait_routes_equal 1 $N
+ns=$(lab_node_ns 1)
+
+# Observe-only from here on: stop leaves the routes in place.
+lab_agent_stop 1
+lab_agent_start 1 --observe-only
+lab_wait_ready 1
+wait_routes_equal 1 $N 5
+check "node 1 restarted in observe-only mode with its routes in place"
+
+lab_prometheus_up $N 1s
+targets_up_is() { [ "$(lab_prom_targets_up)" = "$1" ]; }
+lab_wait_for 30 targets_up_is $N ||
+  fail "Prometheus does not scrape both agents: $(lab_prom_api /api/v1/targets | jq -c '[.data.activeTargets[] | {instance: .labels.instance, health, lastError}]')"
+check "Prometheus scrapes both agents through the forwarders"
+
+# alert_state INSTANCE: the state of $ALERT for that instance in /api/v1/alerts ("" when absent).
+alert_state() {
+  lab_prom_api /api/v1/alerts |
+    jq -r --arg a "$ALERT" --arg i "$1" '[.data.alerts[] | select(.labels.alertname == $a and .labels.instance == $i) | .state][0] // ""'
+}
+alert_is() { [ "$(alert_state "$1")" = "$2" ]; }
+# prom_value QUERY: the value of a one-series instant query ("" when it has no result).
+prom_value() {
+  lab_prom_api "/api/v1/query?query=$(jq -rn --arg q "$1" '$q | @uri')" | jq -r '.data.result[0].value[1] // ""'
+}
+prom_value_is() { [ "$(prom_value "$1")" = "$2" ]; }
+
+[ -z "$(alert_state node1)" ] || fail "$ALERT is $(alert_state node1) before any drift"
+
+s2=$(node_subnet 2)
+gw2=$(lab_node_ip 2)
+ip -n "$ns" route del "$s2"
+lab_wait_for 10 prom_value_is 'hostgw_peers{instance="node1",state="missing"}' 1 ||
+  fail "Prometheus does not see node 1's missing peer: '$(prom_value 'hostgw_peers{instance="node1",state="missing"}')'"
+ip -n "$ns" route show "$s2" | grep -q . && fail "observe-only agent repaired $s2"
+check "route $s2 deleted; the observe-only agent leaves it missing and Prometheus sees hostgw_peers{state=missing} 1"
+
+lab_wait_for 30 alert_is node1 pending || fail "$ALERT not pending for node1: '$(alert_state node1)'"
+check "$ALERT pending for node1"
+# The rule's `for: 2m` (four resync periods of unrepaired drift), plus scrape and evaluation.
+lab_wait_for 200 alert_is node1 firing || fail "$ALERT not firing for node1 within 200 s: '$(alert_state node1)'"
+lab_prom_api /api/v1/alerts | jq -e --arg a "$ALERT" '[.data.alerts[] | select(.labels.alertname == $a and .labels.instance == "node1")][0]
+    | .labels.severity == "critical" and .labels.state == "missing" and (.annotations.summary | startswith("1 peer route(s) missing on node1"))' >/dev/null ||
+  fail "the firing alert has the wrong labels or summary: $(lab_prom_api /api/v1/alerts | jq -c '.data.alerts')"
+[ -z "$(alert_state node2)" ] || fail "$ALERT is $(alert_state node2) for node2, whose routes are intact"
+check "$ALERT firing for node1 (severity critical, state missing), not for node2"
+
+# Repair by hand (the agent is observe-only): the exact route hostgw wants.
+ip -n "$ns" route add "$s2" via "$gw2" dev eth0 proto 77
+wait_routes_equal 1 $N 5
+lab_wait_for 30 alert_is node1 "" ||
+  fail "$ALERT still $(alert_state node1) after the repair"
+# Resolved by the data, not by a lost target: the series is scraped and says 0.
+prom_value_is 'hostgw_peers{instance="node1",state="missing"}' 0 ||
+  fail "after the repair Prometheus has hostgw_peers{state=missing} '$(prom_value 'hostgw_peers{instance="node1",state="missing"}')', want 0"
+prom_value_is 'up{instance="node1"}' 1 || fail "node 1's target is not up"
+check "route restored by hand: $ALERT resolved, hostgw_peers{state=missing} 0 for node1"
+echo PASS
