@@ -15,12 +15,16 @@ struct RouteSyncMetrics {
     private let routesInstalled: Gauge
     private let reconcileDuration: Timer
     private let lastFullSync: Gauge
+    private let deletionsHeld: Gauge
+    private let deletionHolds: Counter
 
     init(factory: any MetricsFactory) {
         self.factory = factory
         routesInstalled = Gauge(label: "hostgw_routes_installed", factory: factory)
         reconcileDuration = Timer(label: "hostgw_reconcile_duration_seconds", factory: factory)
         lastFullSync = Gauge(label: "hostgw_last_full_sync_timestamp_seconds", factory: factory)
+        deletionsHeld = Gauge(label: "hostgw_route_deletions_held", factory: factory)
+        deletionHolds = Counter(label: "hostgw_route_deletion_holds_total", factory: factory)
         for kind in DriftKind.allCases {
             driftCounters[kind] = Counter(label: "hostgw_drift_events_total", dimensions: [("kind", kind.rawValue)], factory: factory)
         }
@@ -60,6 +64,12 @@ struct RouteSyncMetrics {
             adoptedCounters[routeProtocol] = counter
         }
         counter.increment()
+    }
+
+    /// A mass deletion started a hold (`started`), and how many deletions are held now.
+    func deletionHold(held: Int, started: Bool) {
+        if started { deletionHolds.increment() }
+        deletionsHeld.record(held)
     }
 
     mutating func netlinkError(_ errno: Errno) {

@@ -6,6 +6,8 @@
 #
 # Topology (node network 10.77.0.0/24, pod network 10.244.0.0/16):
 #   $LAB-sw     the switch: bridge br0; the etcd store listens here on 10.77.0.2
+#   $LAB-mK     etcd member K of the 3-member store (LAB_STORE=etcd3): eth0 10.77.0.(K+1)/24 on
+#               switch port mK, so `lab_etcd_port down mK` makes it go dark (no TCP reset)
 #   $LAB-nI     node I: eth0 10.77.0.(10+I)/24, forwarding on, `hostgw run` inside
 #   $LAB-nIpJ   pod J on node I: eth0 from the CNI bridge plugin on the node's cni0
 #   $LAB-ext    an external host: eth0 10.77.0.100/24, no lease, routes from hostgw
@@ -27,8 +29,8 @@ LAB_EXT_IP=10.77.0.100
 LAB_CNI_PATH=${LAB_CNI_PATH:-/usr/lib/cni}
 LAB_FAMILIES=${LAB_FAMILIES:-v4}
 LAB_NODE_NET6=fd00:77:
-LAB_POD_NET6=fd10:244::/56
-LAB_SUBNET_LEN6=64
+LAB_POD_NET6=${LAB_POD_NET6:-fd10:244::/56}
+LAB_SUBNET_LEN6=${LAB_SUBNET_LEN6:-64}
 LAB_STORE_IP6=fd00:77::2
 LAB_ROUTER_IP6=fd00:77::1
 LAB_EXT_IP6=fd00:77::100
@@ -153,10 +155,13 @@ lab_store_flags() {
   esac
 }
 
-# lab_etcd_member NAME IP CLUSTER: one etcd member in the switch namespace, listening on IP.
+# lab_etcd_member NAME IP CLUSTER: one etcd member in its own namespace $LAB-NAME, wired to
+# switch port NAME with address IP.
 lab_etcd_member() {
   local name=$1 ip=$2 cluster=$3
-  ip netns exec "$LAB-sw" etcd --name "$name" --data-dir "$LAB_DIR/etcd-$name" \
+  ip netns add "$LAB-$name"
+  lab_wire "$LAB-$name" "$name" "$ip/24"
+  ip netns exec "$LAB-$name" etcd --name "$name" --data-dir "$LAB_DIR/etcd-$name" \
     --listen-client-urls "http://$ip:2379" --advertise-client-urls "http://$ip:2379" \
     --listen-peer-urls "http://$ip:2380" --initial-advertise-peer-urls "http://$ip:2380" \
     --initial-cluster "$cluster" --initial-cluster-state new \
@@ -168,13 +173,56 @@ lab_etcd_member() {
 lab_etcd_leader() {
   local i
   for i in 1 2 3; do
-    if ip netns exec "$LAB-sw" etcdctl --endpoints "http://10.77.0.$((i + 1)):2379" endpoint status -w json 2>/dev/null |
+    if ip netns exec "$LAB-m$i" etcdctl --endpoints "http://10.77.0.$((i + 1)):2379" endpoint status -w json 2>/dev/null |
       jq -e '.[0].Status.leader == .[0].Status.header.member_id' >/dev/null 2>&1; then
       echo "m$i"
       return 0
     fi
   done
   return 1
+}
+
+# lab_etcd_port up|down NAME: the switch port of etcd member NAME (m1..m3). Down, the member is
+# dark: no TCP reset reaches anyone, as after a power loss or a dead switch port.
+lab_etcd_port() {
+  ip -n "$LAB-sw" link set "$2" "$1"
+}
+
+# lab_etcd_member_of URL: the member name (m1..m3) of a lab etcd3 client URL.
+lab_etcd_member_of() {
+  local ip=${1#http://}
+  ip=${ip%:*}
+  echo "m$((${ip##*.} - 1))"
+}
+
+# lab_etcdctl ARGS...: etcdctl against the lab's single etcd (LAB_STORE=etcd), from the switch.
+lab_etcdctl() {
+  ip netns exec "$LAB-sw" env ETCDCTL_API=3 etcdctl --endpoints "http://127.0.0.1:2379" "$@"
+}
+
+# lab_etcd_single_start DATA_DIR: the single etcd of LAB_STORE=etcd, in the switch namespace.
+lab_etcd_single_start() {
+  ip netns exec "$LAB-sw" etcd --name lab --data-dir "$1" \
+    --listen-client-urls "http://$LAB_STORE_IP:2379,http://127.0.0.1:2379" \
+    --advertise-client-urls "http://$LAB_STORE_IP:2379" \
+    --listen-peer-urls "http://127.0.0.1:2380" --initial-advertise-peer-urls "http://127.0.0.1:2380" \
+    --initial-cluster "lab=http://127.0.0.1:2380" >>"$LAB_DIR/etcd.log" 2>&1 &
+  echo "$! etcd" >>"$LAB_DIR/pids"
+  local n
+  for n in $(seq 1 100); do
+    lab_etcdctl endpoint health >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  lab_fail "etcd did not become healthy; see $LAB_DIR/etcd.log"
+}
+
+# lab_etcd_single_stop: stops the single etcd (and waits for it).
+lab_etcd_single_stop() {
+  local pid
+  for pid in $(awk '$2 == "etcd" {print $1}' "$LAB_DIR/pids"); do
+    kill -TERM "$pid" 2>/dev/null || true
+    lab_wait_for 10 sh -c "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null || true
+  done
 }
 
 lab_store_up() {
@@ -184,24 +232,12 @@ lab_store_up() {
       ;;
     etcd)
       lab_say "store: starting etcd in $LAB-sw on $LAB_STORE_IP:2379"
-      ip netns exec "$LAB-sw" etcd --name lab --data-dir "$LAB_DIR/etcd" \
-        --listen-client-urls "http://$LAB_STORE_IP:2379,http://127.0.0.1:2379" \
-        --advertise-client-urls "http://$LAB_STORE_IP:2379" \
-        --listen-peer-urls "http://127.0.0.1:2380" --initial-advertise-peer-urls "http://127.0.0.1:2380" \
-        --initial-cluster "lab=http://127.0.0.1:2380" >"$LAB_DIR/etcd.log" 2>&1 &
-      echo "$! etcd" >>"$LAB_DIR/pids"
-      local n
-      for n in $(seq 1 100); do
-        ip netns exec "$LAB-sw" etcdctl --endpoints "http://127.0.0.1:2379" endpoint health >/dev/null 2>&1 && break
-        sleep 0.1
-      done
-      ip netns exec "$LAB-sw" etcdctl --endpoints "http://127.0.0.1:2379" endpoint health >/dev/null 2>&1 ||
-        lab_fail "etcd did not become healthy; see $LAB_DIR/etcd.log"
+      lab_etcd_single_start "$LAB_DIR/etcd"
       ;;
     etcd3)
-      lab_say "store: starting a 3-member etcd cluster in $LAB-sw on 10.77.0.2-4"
-      ip -n "$LAB-sw" addr add 10.77.0.3/24 dev br0
-      ip -n "$LAB-sw" addr add 10.77.0.4/24 dev br0
+      lab_say "store: starting a 3-member etcd cluster, members in $LAB-m1..m3 on 10.77.0.2-4"
+      # The members own 10.77.0.2-4; the switch keeps no address of its own.
+      ip -n "$LAB-sw" addr del "$LAB_STORE_IP/24" dev br0
       local cluster="m1=http://10.77.0.2:2380,m2=http://10.77.0.3:2380,m3=http://10.77.0.4:2380" n
       lab_etcd_member m1 10.77.0.2 "$cluster"
       lab_etcd_member m2 10.77.0.3 "$cluster"
@@ -225,7 +261,8 @@ lab_hostgw_in() {
   ip netns exec "$ns" "$HOSTGW" "$cmd" "$@" $(lab_store_flags)
 }
 
-# lab_agent_start I [EXTRA FLAGS...]: `hostgw run` for node I in the background.
+# lab_agent_start I [EXTRA FLAGS...]: `hostgw run` for node I in the background (named nodeI,
+# or $LAB_NODE_NAME: two machines sharing one name).
 lab_agent_start() {
   local i=$1 ns
   shift
@@ -235,7 +272,7 @@ lab_agent_start() {
   local iface=()
   [ -z "${LAB_AGENT_IFACE-eth0}" ] || iface=(--iface "${LAB_AGENT_IFACE-eth0}")
   ip netns exec "$ns" "$HOSTGW" run $(lab_store_flags) \
-    --node-name "node$i" "${iface[@]}" \
+    --node-name "${LAB_NODE_NAME:-node$i}" "${iface[@]}" \
     --subnet-file "$LAB_DIR/n$i/subnet.env" --cni-conflist "$LAB_DIR/n$i/10-hostgw.conflist" \
     --state-dir "$LAB_DIR/n$i/state" --listen 127.0.0.1:9447 \
     --resync-period "${LAB_RESYNC:-30s}" --lease-ttl "${LAB_LEASE_TTL:-24h}" "$@" \

@@ -82,5 +82,5 @@ func withStore(_ s: StoreSettings, _ body: (any SubnetStore) async throws -> Voi
 }
 
 func closeStore(_ store: any SubnetStore) async {
-    if let etcd = store as? EtcdStore { try? await etcd.shutdown() }
+    try? await store.shutdown()
 }

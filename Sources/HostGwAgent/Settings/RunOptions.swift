@@ -69,6 +69,9 @@ struct SyncOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How long the store may be unreachable before /healthz fails. Default 60s.", valueName: "duration"))
     var healthGrace: String?
 
+    @Option(help: ArgumentHelp("When one snapshot would delete more than half of the peer routes (at least two), keep them this long while the nodes re-claim their leases. Default 10s.", valueName: "duration"))
+    var deletionGrace: String?
+
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical. Default info.", valueName: "level"))
     var logLevel: String?
 
@@ -103,6 +106,7 @@ struct RunSettings: Sendable {
     var adoptProtocols: Set<RouteProtocol>
     var table: UInt32
     var healthGrace: Duration
+    var deletionGrace: Duration
     var logLevel: Logger.Level
     var logFormat: LogFormat
 
@@ -139,6 +143,7 @@ struct RunSettings: Sendable {
         adoptProtocols = try r.adoptProtocols(flag: o.adoptProtocol.isEmpty ? nil : o.adoptProtocol.joined(separator: ","), own: routeProtocol)
         table = try r.table(flag: sync.table)
         healthGrace = try r.duration("health-grace", flag: sync.healthGrace, default: .seconds(60))
+        deletionGrace = try r.duration("deletion-grace", flag: sync.deletionGrace, default: .seconds(10))
         logLevel = try r.parsed("log-level", flag: sync.logLevel, default: .info, rule: "must be one of trace, debug, info, notice, warning, error, critical") { Logger.Level(rawValue: $0.lowercased()) }
         logFormat = try r.parsed("log-format", flag: sync.logFormat, default: .text, rule: "must be text or json") { LogFormat(rawValue: $0.lowercased()) }
     }

@@ -41,7 +41,7 @@ struct SettingsResolver: Sendable {
         "etcd-keyfile", "etcd-username", "etcd-password", "etcd-timeout", "node-name", "iface",
         "iface-regex", "iface-can-reach", "public-ip", "subnet-file", "cni-conflist", "state-dir",
         "listen", "observe-only", "lease-ttl", "resync-period", "mtu", "protocol", "adopt-protocol", "table",
-        "health-grace", "log-level", "log-format",
+        "health-grace", "deletion-grace", "log-level", "log-format",
     ]
 
     init(configPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
