@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # An IPv6-only network (EnableIPv4 false): the agents get no --iface and must find eth0 from
-# the IPv6 default route, although each node also has a management interface mgmt0 holding the
-# IPv4 default route (the way to pick the wrong interface). Every node then routes every peer's
+# the IPv6 default route, although each node also has a management interface mgmt0 with a global
+# IPv6 address of its own and the IPv4 default route (the ways to pick the wrong interface). Every node then routes every peer's
 # IPv6 subnet via its IPv6 address, installs no IPv4 route, and pods reach each other over IPv6.
 source "$(dirname "$0")/common.sh"
 export LAB_FAMILIES=v6 LAB_AGENT_IFACE=
@@ -13,6 +13,7 @@ for i in $(seq 1 $N); do
   lab_node_mgmt_add "$i"
 done
 ip -n "$(lab_node_ns 1)" -4 route show default | grep -q 'dev mgmt0' || fail "the lab gave node 1 no IPv4 default route on mgmt0"
+ip -n "$(lab_node_ns 1)" -6 addr show dev mgmt0 scope global | grep -q inet6 || fail "the lab gave node 1's mgmt0 no global IPv6 address"
 e2e_agents_up $N
 for i in $(seq 1 $N); do
   [ "$(ip netns exec "$(lab_node_ns "$i")" curl -fsS 127.0.0.1:9447/status | jq -r .interface)" = eth0 ] ||
@@ -23,7 +24,7 @@ check "every agent picked eth0 (the IPv6 default route's interface) without --if
 lab_hostgw_in "$(lab_node_ns 1)" leases --json >"$LAB_DIR/leases.json"
 for i in $(seq 1 $N); do
   jq -e --arg n "node$i" --arg ip "$(lab_node_ip6 "$i")" \
-    '[.. | objects | select(.nodeName? == $n)][0] | (.publicIPv6 == $ip) and (.publicIP == null)' "$LAB_DIR/leases.json" >/dev/null ||
+    '[.leases[] | select(.node == $n)] | length == 1 and (.[0].publicIPv6 == $ip) and (.[0] | has("publicIP") | not)' "$LAB_DIR/leases.json" >/dev/null ||
     fail "node $i's lease does not carry only its IPv6 address: $(jq -c . "$LAB_DIR/leases.json")"
 done
 check "each lease carries the node's IPv6 address and no IPv4 one"

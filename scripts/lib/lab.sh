@@ -110,13 +110,15 @@ lab_node_add() {
   mkdir -p "$LAB_DIR/n$i"
 }
 
-# lab_node_mgmt_add I: a second interface mgmt0 on node I, 192.168.77.(10+I)/24, carrying an
-# IPv4 default route: a management network that is not the way to the other nodes' pods.
+# lab_node_mgmt_add I: a second interface mgmt0 on node I, 192.168.77.(10+I)/24 (and, with IPv6,
+# fd00:78::(10+I)/64), carrying an IPv4 default route: a management network that is not the way
+# to the other nodes' pods. Only the IPv6 default route tells the two interfaces apart.
 lab_node_mgmt_add() {
   local i=$1 ns
   ns=$(lab_node_ns "$i")
   ip -n "$ns" link add mgmt0 type veth peer name mgmt1
   ip -n "$ns" addr add "192.168.77.$((10 + i))/24" dev mgmt0
+  ! lab_has_v6 || ip -n "$ns" addr add "fd00:78::$((10 + i))/64" dev mgmt0 nodad
   ip -n "$ns" link set mgmt1 up
   ip -n "$ns" link set mgmt0 up
   ip -n "$ns" route add default via 192.168.77.1 dev mgmt0 onlink
@@ -342,7 +344,8 @@ lab_pod_ip6() { cat "$LAB_DIR/n$1/pod-$2.ip6"; }
 # namespace can reach. The lab runs one Prometheus (Debian's) in the switch namespace, and in
 # each node namespace a socat forwarder from the node's address, port $LAB_METRICS_PORT, to the
 # agent's 127.0.0.1:9447: the lab's stand-in for a Prometheus agent on every node. The rules
-# are the shipped packaging/prometheus/hostgw-alerts.yml, unmodified.
+# are the shipped packaging/prometheus/hostgw-alerts.yml, unmodified, unless LAB_PROM_RULES
+# names another file (the monitoring drill shortens one `for:`).
 
 # lab_metrics_forward I: node I's agent metrics on $(lab_node_ip I):$LAB_METRICS_PORT.
 lab_metrics_forward() {
