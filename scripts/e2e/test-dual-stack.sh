@@ -10,7 +10,7 @@ N=3
 e2e_cluster $N
 for i in $(seq 1 $N); do
   wait_routes_equal "$i" $N
-  wait_routes6_equal "$i" $N
+  wait_routes_equal -6 "$i" $N
 done
 check "each node routes every peer's IPv4 and IPv6 subnet via its address of that family"
 for i in $(seq 1 $N); do
@@ -20,10 +20,10 @@ done
 for i in $(seq 1 $N); do
   lab_pod_add "$i" 1
   [ -n "$(lab_pod_ip "$i" 1)" ] && [ -n "$(lab_pod_ip6 "$i" 1)" ] || fail "pod on node $i lacks an address of each family"
-  subnet6=$(node_subnet6 "$i")
+  subnet6=$(node_subnet -6 "$i")
   [[ $(lab_pod_ip6 "$i" 1) == "${subnet6%::/*}:"* ]] || fail "pod IPv6 $(lab_pod_ip6 "$i" 1) is outside node $i's $subnet6"
   lab_echo_start "$(lab_pod_ns "$i" 1)"
-  lab_echo6_start "$(lab_pod_ns "$i" 1)"
+  lab_echo_start -6 "$(lab_pod_ns "$i" 1)"
 done
 check "every pod has one IPv4 and one IPv6 address from its node's subnets"
 
@@ -32,7 +32,7 @@ for si in $(seq 1 $N); do for di in $(seq 1 $N); do
   from=$(lab_pod_ns "$si" 1)
   ip netns exec "$from" ping -6 -c1 -W2 -q "$(lab_pod_ip6 "$di" 1)" >/dev/null ||
     fail "pod n${si}p1 cannot ping n${di}p1 over IPv6 ($(lab_pod_ip6 "$di" 1))"
-  seen=$(lab_echo6_ask "$from" "$(lab_pod_ip6 "$di" 1)" || true)
+  seen=$(lab_echo_ask -6 "$from" "$(lab_pod_ip6 "$di" 1)" || true)
   [ "$seen" = "$(lab_pod_ip6 "$si" 1)" ] ||
     fail "IPv6 n${si}p1 -> n${di}p1: server saw '${seen:-nothing}', expected $(lab_pod_ip6 "$si" 1)"
   seen=$(lab_echo_ask "$from" "$(lab_pod_ip "$di" 1)" || true)
@@ -47,7 +47,7 @@ ip netns exec "$LAB-ext" "$HOSTGW_BIN" routes --for-external --format ip-batch -
 [ "$(grep -c '^route replace fd10:244:' "$LAB_DIR/ext.batch")" = $N ] || fail "want $N IPv6 routes: $(cat "$LAB_DIR/ext.batch")"
 ip -n "$LAB-ext" -batch "$LAB_DIR/ext.batch" || fail "ip -batch refused the output"
 for i in $(seq 1 $N); do
-  seen=$(lab_echo6_ask "$LAB-ext" "$(lab_pod_ip6 "$i" 1)" || true)
+  seen=$(lab_echo_ask -6 "$LAB-ext" "$(lab_pod_ip6 "$i" 1)" || true)
   [ "$seen" = "$LAB_EXT_IP6" ] || fail "pod on node $i saw '${seen:-nothing}' over IPv6, expected $LAB_EXT_IP6"
   seen=$(lab_echo_ask "$LAB-ext" "$(lab_pod_ip "$i" 1)" || true)
   [ "$seen" = "$LAB_EXT_IP" ] || fail "pod on node $i saw '${seen:-nothing}' over IPv4, expected $LAB_EXT_IP"

@@ -30,7 +30,7 @@ done
 check "each lease carries the node's IPv6 address and no IPv4 one"
 
 for i in $(seq 1 $N); do
-  wait_routes6_equal "$i" $N
+  wait_routes_equal -6 "$i" $N
   [ -z "$(hostgw_routes "$i")" ] || fail "node $i has IPv4 hostgw routes on an IPv6-only network: $(hostgw_routes "$i")"
   ! grep -q '^FLANNEL_SUBNET=' "$LAB_DIR/n$i/subnet.env" || fail "node $i subnet.env has an IPv4 subnet"
 done
@@ -39,11 +39,11 @@ check "each node routes every peer's IPv6 subnet via its IPv6 address, and nothi
 for i in $(seq 1 $N); do
   lab_pod_add "$i" 1
   [ -z "$(lab_pod_ip "$i" 1)" ] || fail "pod on node $i got an IPv4 address on an IPv6-only network"
-  lab_echo6_start "$(lab_pod_ns "$i" 1)"
+  lab_echo_start -6 "$(lab_pod_ns "$i" 1)"
 done
 for si in $(seq 1 $N); do for di in $(seq 1 $N); do
   [ "$si" = "$di" ] && continue
-  seen=$(lab_echo6_ask "$(lab_pod_ns "$si" 1)" "$(lab_pod_ip6 "$di" 1)" || true)
+  seen=$(lab_echo_ask -6 "$(lab_pod_ns "$si" 1)" "$(lab_pod_ip6 "$di" 1)" || true)
   [ "$seen" = "$(lab_pod_ip6 "$si" 1)" ] ||
     fail "n${si}p1 -> n${di}p1 over IPv6: server saw '${seen:-nothing}', expected $(lab_pod_ip6 "$si" 1)"
 done; done

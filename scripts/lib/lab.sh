@@ -390,30 +390,29 @@ lab_prom_targets_up() {
   lab_prom_api /api/v1/targets | jq '[.data.activeTargets[] | select(.health == "up")] | length'
 }
 
-# lab_echo_start NS PORT: a TCP server in NS that answers each connection with the peer's address.
+# lab_echo_start [-4|-6] NS [PORT]: a TCP server in NS that answers each connection with the
+# peer's address; IPv4 on port 7777 by default, IPv6 (-6) on 7778, so both can run in one pod.
 lab_echo_start() {
-  local ns=$1 port=${2:-7777}
-  ip netns exec "$ns" socat "TCP-LISTEN:$port,fork,reuseaddr" SYSTEM:'echo $SOCAT_PEERADDR' >/dev/null 2>&1 &
-  echo "$! echo-$ns" >>"$LAB_DIR/pids"
-  lab_wait_for 5 ip netns exec "$ns" sh -c "ss -ltn | grep -q :$port"
+  local fam=-4
+  case $1 in -4 | -6) fam=$1; shift ;; esac
+  local ns=$1 listen=TCP4-LISTEN opts="" port
+  [ "$fam" = -4 ] || { listen=TCP6-LISTEN; opts=,ipv6only=1; }
+  port=${2:-$([ "$fam" = -4 ] && echo 7777 || echo 7778)}
+  ip netns exec "$ns" socat "$listen:$port,fork,reuseaddr$opts" SYSTEM:'echo $SOCAT_PEERADDR' >/dev/null 2>&1 &
+  echo "$! echo$fam-$ns" >>"$LAB_DIR/pids"
+  lab_wait_for 5 ip netns exec "$ns" sh -c "ss $fam -ltnH | grep -q :$port"
 }
 
-# lab_echo_ask FROM_NS ADDR [PORT]: prints the source address the server in ADDR saw.
+# lab_echo_ask [-4|-6] FROM_NS ADDR [PORT]: the source address the server at ADDR saw. socat
+# reports an IPv6 peer in full ([fd00:0000:...:0005]): that answer is compressed back to the usual
+# form, so it compares equal to the addresses the lab hands out.
 lab_echo_ask() {
-  ip netns exec "$1" socat -T2 - "TCP:$2:${3:-7777},connect-timeout=2" </dev/null 2>/dev/null
-}
-
-# lab_echo6_start NS [PORT] / lab_echo6_ask FROM_NS ADDR6 [PORT]: the same over IPv6 (port 7778).
-lab_echo6_start() {
-  local ns=$1 port=${2:-7778}
-  ip netns exec "$ns" socat "TCP6-LISTEN:$port,fork,reuseaddr,ipv6only=1" SYSTEM:'echo $SOCAT_PEERADDR' >/dev/null 2>&1 &
-  echo "$! echo6-$ns" >>"$LAB_DIR/pids"
-  lab_wait_for 5 ip netns exec "$ns" sh -c "ss -6ltn | grep -q :$port"
-}
-# socat reports an IPv6 peer in full ([fd00:0000:...:0005]): the answer is compressed back to the
-# usual form, so it compares equal to the addresses the lab hands out.
-lab_echo6_ask() {
-  local seen
+  local fam=-4 seen
+  case $1 in -4 | -6) fam=$1; shift ;; esac
+  if [ "$fam" = -4 ]; then
+    ip netns exec "$1" socat -T2 - "TCP4:$2:${3:-7777},connect-timeout=2" </dev/null 2>/dev/null
+    return
+  fi
   seen=$(ip netns exec "$1" socat -T2 - "TCP6:[$2]:${3:-7778},connect-timeout=2" </dev/null 2>/dev/null | tr -d '[]')
   [ -n "$seen" ] && lab_ip6_compress "$seen"
 }
