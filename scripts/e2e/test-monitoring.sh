@@ -59,6 +59,11 @@ lab_wait_for 10 prom_value_is 'hostgw_peers{instance="node1",state="missing"}' 1
   fail "Prometheus does not see node 1's missing peer: '$(prom_value 'hostgw_peers{instance="node1",state="missing"}')'"
 ip -n "$ns" route show "$s2" | grep -q . && fail "observe-only agent repaired $s2"
 check "route $s2 deleted; the observe-only agent leaves it missing and Prometheus sees hostgw_peers{state=missing} 1"
+# The node's own check says so too (never OK while a peer route is missing).
+rc=0
+out=$(lab_hostgw_in "$ns" check --node-name node1) || rc=$?
+[ "$rc" != 0 ] && [[ $out == *"$s2 missing"* ]] || fail "hostgw check exits $rc while $s2 is missing: $out"
+check "hostgw check on node 1 exits $rc (not OK) naming $s2 missing"
 
 lab_wait_for 30 alert_is node1 pending || fail "$ALERT not pending for node1: '$(alert_state node1)'"
 check "$ALERT pending for node1"
@@ -79,5 +84,7 @@ lab_wait_for 30 alert_is node1 "" ||
 prom_value_is 'hostgw_peers{instance="node1",state="missing"}' 0 ||
   fail "after the repair Prometheus has hostgw_peers{state=missing} '$(prom_value 'hostgw_peers{instance="node1",state="missing"}')', want 0"
 prom_value_is 'up{instance="node1"}' 1 || fail "node 1's target is not up"
-check "route restored by hand: $ALERT resolved, hostgw_peers{state=missing} 0 for node1"
+lab_hostgw_in "$ns" check --node-name node1 --drift-warning 0 >/dev/null ||
+  fail "hostgw check is not OK after the repair: $(lab_hostgw_in "$ns" check --node-name node1 --drift-warning 0)"
+check "route restored by hand: $ALERT resolved, hostgw_peers{state=missing} 0 for node1, hostgw check OK"
 echo PASS
