@@ -9,7 +9,10 @@ import Synchronization
 public final class NetlinkClient: Sendable {
     private let worker: Worker
 
+    private let namespace: String?
+
     public init(namespace: String? = nil) throws {
+        self.namespace = namespace
         worker = try Worker(namespace: namespace)
     }
 
@@ -31,6 +34,18 @@ public final class NetlinkClient: Sendable {
 
     public func addresses(family: IPFamily? = nil) async throws -> [InterfaceAddress] {
         try await worker.run { (socket) throws(NetlinkError) in try socket.addresses(family: family) }
+    }
+
+    /// NETCONF entries of `family` (forwarding, rp_filter for `all`, `default`, each interface).
+    public func netconf(family: IPFamily) async throws -> [NetconfEntry] {
+        try await worker.run { (socket) throws(NetlinkError) in try socket.netconf(family: family) }
+    }
+
+    /// nftables chains, read over a NETLINK_NETFILTER socket opened for this one read on the
+    /// client's thread (in the client's namespace) and closed after it.
+    public func filterChains() async throws -> [FilterChain] {
+        let namespace = namespace
+        return try await worker.run { (_) throws(NetlinkError) in try NetfilterSocket(namespace: namespace).chains() }
     }
 
     /// Stops the thread and closes the socket once the calls already queued have run. Calls made

@@ -10,7 +10,34 @@ import Glibc
 import Musl
 #endif
 
-/// Route (IPv4/IPv6), link and address notifications of one namespace as an `AsyncSequence`.
+/// Which multicast groups a monitor joins.
+public struct MonitorGroups: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE.
+    public static let routes = MonitorGroups(rawValue: 1)
+    /// RTNLGRP_LINK.
+    public static let links = MonitorGroups(rawValue: 2)
+    /// RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR.
+    public static let addresses = MonitorGroups(rawValue: 4)
+    /// RTNLGRP_IPV4_NETCONF, RTNLGRP_IPV6_NETCONF: forwarding and rp_filter changes.
+    public static let netconf = MonitorGroups(rawValue: 8)
+    /// What the reconciler follows.
+    public static let routing: MonitorGroups = [.routes, .links, .addresses]
+
+    var groups: [rtnetlink_groups] {
+        var g: [rtnetlink_groups] = []
+        if contains(.links) { g.append(RTNLGRP_LINK) }
+        if contains(.addresses) { g += [RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR] }
+        if contains(.routes) { g += [RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE] }
+        if contains(.netconf) { g += [RTNLGRP_IPV4_NETCONF, RTNLGRP_IPV6_NETCONF] }
+        return g
+    }
+}
+
+/// Route (IPv4/IPv6), link, address and (when asked) NETCONF notifications of one namespace as an
+/// `AsyncSequence`.
 ///
 /// A dedicated thread does the blocking receive (poll on the socket and a wake-up pipe, so
 /// `stop()` is prompt) and yields into an `AsyncStream`. One consumer iterates it; the sequence
@@ -27,13 +54,13 @@ public final class NetlinkMonitor: AsyncSequence, Sendable {
 
     /// - Parameter receiveBufferSize: the socket's receive buffer (SO_RCVBUFFORCE, falling back to
     ///   SO_RCVBUF); what the kernel can queue before notifications are lost.
-    public convenience init(namespace: String? = nil, receiveBufferSize: Int = 4 << 20) throws {
-        try self.init(namespace: namespace, receiveBufferSize: receiveBufferSize, held: false)
+    public convenience init(namespace: String? = nil, groups: MonitorGroups = .routing, receiveBufferSize: Int = 4 << 20) throws {
+        try self.init(namespace: namespace, groups: groups, receiveBufferSize: receiveBufferSize, held: false)
     }
 
     /// `held`: the receiving thread waits for `release()` before it reads anything, so a test can
     /// fill the socket buffer deterministically.
-    init(namespace: String?, receiveBufferSize: Int, held: Bool) throws {
+    init(namespace: String?, groups: MonitorGroups = .routing, receiveBufferSize: Int, held: Bool) throws {
         let fd = try SocketIO.openRouteSocket(namespace: namespace)
         var pipeFDs: [Int32] = [-1, -1]
         guard pipe(&pipeFDs) == 0 else {
@@ -42,7 +69,7 @@ public final class NetlinkMonitor: AsyncSequence, Sendable {
             throw NetlinkError(kind: .system, errno: e, request: "pipe for the monitor")
         }
         let core = Core(fd: fd, wakeRead: pipeFDs[0], wakeWrite: pipeFDs[1], held: held)
-        try core.subscribe(receiveBufferSize: receiveBufferSize)
+        try core.subscribe(groups.groups, receiveBufferSize: receiveBufferSize)
         let (stream, continuation) = AsyncStream.makeStream(
             of: NetlinkEvent.self, bufferingPolicy: .bufferingOldest(Self.bufferedEvents))
         self.stream = stream
@@ -90,7 +117,7 @@ public final class NetlinkMonitor: AsyncSequence, Sendable {
             close(wakeWrite)
         }
 
-        func subscribe(receiveBufferSize: Int) throws(NetlinkError) {
+        func subscribe(_ groups: [rtnetlink_groups], receiveBufferSize: Int) throws(NetlinkError) {
             var local = sockaddr_nl()
             local.nl_family = sa_family_t(AF_NETLINK)
             let bound = withUnsafePointer(to: &local) {
@@ -99,7 +126,6 @@ public final class NetlinkMonitor: AsyncSequence, Sendable {
                 }
             }
             guard bound == 0 else { throw NetlinkError(kind: .system, errno: .current, request: "bind monitor socket") }
-            let groups = [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_ROUTE]
             for group in groups {
                 var g = Int32(group.rawValue)
                 guard setsockopt(fd, Int32(SOL_NETLINK), NETLINK_ADD_MEMBERSHIP, &g, socklen_t(MemoryLayout<Int32>.size)) == 0 else {

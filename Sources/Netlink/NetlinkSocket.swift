@@ -30,8 +30,14 @@ public final class NetlinkSocket {
     /// - Parameter namespace: nil for the calling thread's namespace; otherwise a name under
     ///   /run/netns or an absolute path. The socket is created on a short-lived thread that
     ///   enters the namespace, so the calling thread never changes namespace.
-    public init(namespace: String? = nil) throws(NetlinkError) {
-        let fd = try SocketIO.openRouteSocket(namespace: namespace)
+    public convenience init(namespace: String? = nil) throws(NetlinkError) {
+        try self.init(namespace: namespace, netlinkProtocol: NETLINK_ROUTE)
+    }
+
+    /// A socket of another netlink family (NETLINK_NETFILTER for `NetfilterSocket`), with the same
+    /// request, ack and dump machinery.
+    init(namespace: String?, netlinkProtocol: Int32) throws(NetlinkError) {
+        let fd = try SocketIO.openSocket(namespace: namespace, netlinkProtocol: netlinkProtocol)
         guard let handle = mnl_socket_fdopen(fd) else {
             let e = Errno.current
             close(fd)
@@ -103,6 +109,16 @@ public final class NetlinkSocket {
             header.type == Wire.newAddress ? try ReplyDecoder.address(payload) : nil
         }
         return all.filter { family == nil || $0.address.family == family }
+    }
+
+    /// Every NETCONF entry of `family`: `all`, `default` and one per interface.
+    public func netconf(family: IPFamily) throws(NetlinkError) -> [NetconfEntry] {
+        let all: [NetconfEntry] = try dump("dump \(family.rawValue) netconf", { (seq) throws(NetlinkError) in
+            try RequestEncoder.dumpNetconf(family: family, seq: seq)
+        }) { (header, payload) throws(NetlinkError) in
+            header.type == Wire.newNetconf ? try ReplyDecoder.netconf(payload) : nil
+        }
+        return all.filter { $0.family == family }
     }
 
     public func add(_ route: Route) throws(NetlinkError) { try single(RouteChange(.add, route)) }
@@ -226,7 +242,7 @@ public final class NetlinkSocket {
 
     /// Runs a dump to NLMSG_DONE and keeps what `decode` returns. A dump the kernel marks
     /// NLM_F_DUMP_INTR (the table changed underneath) is run again from the start.
-    private func dump<T>(
+    func dump<T>(
         _ what: String, _ request: (UInt32) throws(NetlinkError) -> [UInt8],
         _ decode: (MessageHeader, UnsafeRawBufferPointer) throws(NetlinkError) -> T?
     ) throws(NetlinkError) -> [T] {

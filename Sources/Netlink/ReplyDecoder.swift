@@ -81,6 +81,7 @@ enum ReplyDecoder {
         case route(Route?)
         case link(Link)
         case address(InterfaceAddress?)
+        case netconf(NetconfEntry?)
         case other(UInt16)
     }
 
@@ -91,6 +92,7 @@ enum ReplyDecoder {
         case Wire.newRoute, Wire.delRoute: .route(try route(payload))
         case Wire.newLink, Wire.delLink: .link(try link(payload))
         case Wire.newAddress, Wire.delAddress: .address(try address(payload))
+        case Wire.newNetconf: .netconf(try netconf(payload))
         default: .other(header.type)
         }
     }
@@ -233,6 +235,71 @@ enum ReplyDecoder {
             scope: RouteScope(rawValue: ifa.ifa_scope))
     }
 
+    // MARK: - NETCONF and nftables
+
+    /// RTM_NEWNETCONF: `struct netconfmsg { u8 family; }` (padded to 4), then NETCONFA_*; nil for
+    /// families other than IPv4/IPv6 (MPLS has a netconf too).
+    static func netconf(_ payload: UnsafeRawBufferPointer) throws(NetlinkError) -> NetconfEntry? {
+        guard payload.count >= 1 else { throw malformed("netconf message without netconfmsg") }
+        guard let family = Wire.family(payload[0]) else { return nil }
+        let start = Wire.align(1)
+        var index: Int32?
+        var forwarding: Bool?
+        var rpFilter: UInt32?
+        if payload.count > start {
+            try forEachAttribute(in: UnsafeRawBufferPointer(rebasing: payload[start...])) { (attr) throws(NetlinkError) in
+                switch attr.type {
+                case Wire.netconfaIfindex: index = Int32(bitPattern: try attr.u32())
+                case Wire.netconfaForwarding: forwarding = try attr.u32() != 0
+                case Wire.netconfaRpFilter: rpFilter = try attr.u32()
+                default: break
+                }
+            }
+        }
+        let scope: NetconfEntry.Scope
+        switch index {
+        case Wire.netconfIfindexAll?: scope = .all
+        case Wire.netconfIfindexDefault?: scope = .default
+        case let i? where i > 0: scope = .interface(UInt32(i))
+        default: throw malformed("netconf message without a valid NETCONFA_IFINDEX (\(index.map(String.init) ?? "none"))")
+        }
+        return NetconfEntry(family: family, scope: scope, forwarding: forwarding, rpFilter: rpFilter)
+    }
+
+    /// NFT_MSG_NEWCHAIN: `struct nfgenmsg` (family, version, res_id), then NFTA_CHAIN_*. nftables
+    /// numbers are big-endian on the wire.
+    static func filterChain(_ payload: UnsafeRawBufferPointer) throws(NetlinkError) -> FilterChain {
+        guard payload.count >= Wire.nfgenmsgSize else {
+            throw malformed("nftables chain message of \(payload.count) bytes, nfgenmsg needs \(Wire.nfgenmsgSize)")
+        }
+        let family = FilterFamily(payload[0])
+        var table: String?
+        var name: String?
+        var hook: UInt32?
+        var priority: Int32?
+        var policy: FilterVerdict?
+        var type: String?
+        try forEachAttribute(in: UnsafeRawBufferPointer(rebasing: payload[Wire.nfgenmsgSize...])) { (attr) throws(NetlinkError) in
+            switch attr.type {
+            case Wire.nftaChainTable: table = try attr.string()
+            case Wire.nftaChainName: name = try attr.string()
+            case Wire.nftaChainPolicy: policy = FilterVerdict(UInt32(bigEndian: try attr.u32()))
+            case Wire.nftaChainType: type = try attr.string()
+            case Wire.nftaChainHook:
+                try forEachAttribute(in: attr.payload) { (inner) throws(NetlinkError) in
+                    switch inner.type {
+                    case Wire.nftaHookHooknum: hook = UInt32(bigEndian: try inner.u32())
+                    case Wire.nftaHookPriority: priority = Int32(bitPattern: UInt32(bigEndian: try inner.u32()))
+                    default: break
+                    }
+                }
+            default: break
+            }
+        }
+        guard let table, let name else { throw malformed("nftables chain without NFTA_CHAIN_TABLE/NFTA_CHAIN_NAME") }
+        return FilterChain(family: family, table: table, name: name, hook: hook, priority: priority, policy: policy, type: type)
+    }
+
     // MARK: - Events
 
     static func event(_ header: MessageHeader, _ payload: UnsafeRawBufferPointer) throws(NetlinkError) -> NetlinkEvent? {
@@ -243,6 +310,7 @@ enum ReplyDecoder {
         case Wire.delLink: return .linkRemoved(try link(payload))
         case Wire.newAddress: return try address(payload).map(NetlinkEvent.addressAdded)
         case Wire.delAddress: return try address(payload).map(NetlinkEvent.addressRemoved)
+        case Wire.newNetconf: return try netconf(payload).map(NetlinkEvent.netconfChanged)
         case Wire.overrun: return .overrun
         default: return nil
         }

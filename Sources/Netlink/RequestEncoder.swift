@@ -137,6 +137,18 @@ enum RequestEncoder {
         return try dump(type: Wire.getAddress, seq: seq, fixed: header)
     }
 
+    /// RTM_GETNETCONF dump of one family: `struct netconfmsg` (one byte, padded to 4), no
+    /// attributes (the kernel's strict check refuses any).
+    static func dumpNetconf(family: IPFamily, seq: UInt32) throws(NetlinkError) -> [UInt8] {
+        try dump(type: Wire.getNetconf, seq: seq, fixed: Wire.family(family))
+    }
+
+    /// NFT_MSG_GETCHAIN dump of every family (NFPROTO_UNSPEC): `struct nfgenmsg` with version
+    /// NFNETLINK_V0 and res_id 0.
+    static func dumpFilterChains(seq: UInt32) throws(NetlinkError) -> [UInt8] {
+        try dump(type: Wire.nftables(Wire.nftMsgGetChain), seq: seq, fixed: UInt32(0))
+    }
+
     private static func dump<Fixed: BitwiseCopyable>(
         type: UInt16, seq: UInt32, fixed: Fixed, extraAttrSize: Int = 0,
         attributes: (UnsafeMutablePointer<nlmsghdr>, Int) -> Bool = { _, _ in true }

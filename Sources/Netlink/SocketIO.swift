@@ -31,6 +31,12 @@ enum SocketIO {
     /// namespace it was created in, so only its creation needs the namespace: that happens on a
     /// short-lived thread of its own, and the calling thread never changes namespace.
     static func openRouteSocket(namespace: String?) throws(NetlinkError) -> Int32 {
+        try openSocket(namespace: namespace, netlinkProtocol: NETLINK_ROUTE)
+    }
+
+    /// A netlink socket of `netlinkProtocol` (NETLINK_ROUTE, NETLINK_NETFILTER) inside `namespace`.
+    static func openSocket(namespace: String?, netlinkProtocol: Int32) throws(NetlinkError) -> Int32 {
+        let createSocket = { () throws(NetlinkError) -> Int32 in try Self.createSocket(netlinkProtocol) }
         guard let namespace else { return try createSocket() }
         let path = namespacePath(namespace)
         let outcome = ThreadRunner.runOnFreshThread { () -> Result<Int32, NetlinkError> in
@@ -50,9 +56,11 @@ enum SocketIO {
         return try outcome.get()
     }
 
-    private static func createSocket() throws(NetlinkError) -> Int32 {
-        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), NETLINK_ROUTE)
-        guard fd >= 0 else { throw NetlinkError(kind: .system, errno: .current, request: "socket(AF_NETLINK)") }
+    private static func createSocket(_ netlinkProtocol: Int32) throws(NetlinkError) -> Int32 {
+        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), netlinkProtocol)
+        guard fd >= 0 else {
+            throw NetlinkError(kind: .system, errno: .current, request: "socket(AF_NETLINK, protocol \(netlinkProtocol))")
+        }
         return fd
     }
 

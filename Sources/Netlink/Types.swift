@@ -237,6 +237,142 @@ public enum NetlinkEvent: Sendable, Hashable {
     case linkRemoved(Link)
     case addressAdded(InterfaceAddress)
     case addressRemoved(InterfaceAddress)
+    /// A NETCONF notification (only from a monitor that joined `.netconf`).
+    case netconfChanged(NetconfEntry)
     /// The receive buffer overflowed (ENOBUFS): events were lost. Re-dump and re-diff.
     case overrun
+}
+
+/// One per-family device configuration as NETCONF reports it (RTM_NEWNETCONF): the
+/// `net.ipv4.conf.<scope>.*` / `net.ipv6.conf.<scope>.*` values hostgw reads. A notification
+/// carries only the attribute that changed, so absent values are nil, never a default.
+public struct NetconfEntry: Sendable, Hashable, CustomStringConvertible {
+    public enum Scope: Sendable, Hashable, CustomStringConvertible {
+        /// `conf/all` (for IPv4 this is also `net.ipv4.ip_forward`).
+        case all
+        /// `conf/default`: what new interfaces start with.
+        case `default`
+        /// One interface, by index.
+        case interface(UInt32)
+
+        public var description: String {
+            switch self {
+            case .all: "all"
+            case .default: "default"
+            case .interface(let index): "#\(index)"
+            }
+        }
+    }
+
+    public var family: IPFamily
+    public var scope: Scope
+    /// NETCONFA_FORWARDING.
+    public var forwarding: Bool?
+    /// NETCONFA_RP_FILTER (IPv4 only): 0 off, 1 strict, 2 loose.
+    public var rpFilter: UInt32?
+
+    public init(family: IPFamily, scope: Scope, forwarding: Bool? = nil, rpFilter: UInt32? = nil) {
+        self.family = family
+        self.scope = scope
+        self.forwarding = forwarding
+        self.rpFilter = rpFilter
+    }
+
+    public var description: String {
+        var s = "\(family.rawValue) conf \(scope)"
+        if let forwarding { s += " forwarding \(forwarding ? 1 : 0)" }
+        if let rpFilter { s += " rp_filter \(rpFilter)" }
+        return s
+    }
+}
+
+/// An nftables address family (NFPROTO_*), named as `nft` names it.
+public enum FilterFamily: Sendable, Hashable, CustomStringConvertible {
+    case inet, ip, arp, netdev, bridge, ip6
+    case other(UInt8)
+
+    init(_ raw: UInt8) {
+        switch raw {
+        case 1: self = .inet
+        case 2: self = .ip
+        case 3: self = .arp
+        case 5: self = .netdev
+        case 7: self = .bridge
+        case 10: self = .ip6
+        default: self = .other(raw)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .inet: "inet"
+        case .ip: "ip"
+        case .arp: "arp"
+        case .netdev: "netdev"
+        case .bridge: "bridge"
+        case .ip6: "ip6"
+        case .other(let raw): "family\(raw)"
+        }
+    }
+}
+
+/// A base chain's policy (NF_DROP 0, NF_ACCEPT 1).
+public enum FilterVerdict: Sendable, Hashable, CustomStringConvertible {
+    case drop, accept
+    case other(UInt32)
+
+    init(_ raw: UInt32) {
+        switch raw {
+        case 0: self = .drop
+        case 1: self = .accept
+        default: self = .other(raw)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .drop: "drop"
+        case .accept: "accept"
+        case .other(let raw): "verdict \(raw)"
+        }
+    }
+}
+
+/// One nftables chain (NFT_MSG_NEWCHAIN). A base chain has a hook and a policy; a regular chain
+/// (a jump target) has neither. iptables-nft's chains are nftables chains too (`ip filter FORWARD`).
+public struct FilterChain: Sendable, Hashable, CustomStringConvertible {
+    /// NF_INET_FORWARD: the hook routed (forwarded) packets pass, for families ip, ip6 and inet.
+    public static let forwardHook: UInt32 = 2
+
+    public var family: FilterFamily
+    public var table: String
+    public var name: String
+    /// NFTA_HOOK_HOOKNUM; nil for a regular chain.
+    public var hook: UInt32?
+    public var priority: Int32?
+    /// NFTA_CHAIN_POLICY; nil for a regular chain.
+    public var policy: FilterVerdict?
+    /// NFTA_CHAIN_TYPE (`filter`, `nat`, `route`).
+    public var type: String?
+
+    public init(
+        family: FilterFamily, table: String, name: String, hook: UInt32? = nil, priority: Int32? = nil,
+        policy: FilterVerdict? = nil, type: String? = nil
+    ) {
+        self.family = family
+        self.table = table
+        self.name = name
+        self.hook = hook
+        self.priority = priority
+        self.policy = policy
+        self.type = type
+    }
+
+    public var description: String {
+        var s = "\(family) \(table)/\(name)"
+        if let hook { s += " hook \(hook)" }
+        if let priority { s += " priority \(priority)" }
+        if let policy { s += " policy \(policy)" }
+        return s
+    }
 }

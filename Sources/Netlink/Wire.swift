@@ -53,6 +53,33 @@ enum Wire {
     static let iffUp: UInt32 = 0x1
     static let iffLowerUp: UInt32 = 0x10000
 
+    // NETCONF (linux/netconf.h: its attribute enum is anonymous, so the values are spelled here).
+    static let newNetconf = UInt16(RTM_NEWNETCONF)
+    static let getNetconf = UInt16(RTM_GETNETCONF)
+    static let netconfaIfindex: UInt16 = 1
+    static let netconfaForwarding: UInt16 = 2
+    static let netconfaRpFilter: UInt16 = 3
+    static let netconfIfindexAll: Int32 = -1
+    static let netconfIfindexDefault: Int32 = -2
+
+    // nfnetlink / nf_tables (linux/netfilter/nfnetlink.h, nf_tables.h, netfilter.h; fixed UAPI
+    // values, spelled here so the shim need not pull in the netfilter headers).
+    static let netlinkNetfilter: Int32 = 12  // NETLINK_NETFILTER
+    static let nfnlSubsysNftables: UInt16 = 10  // NFNL_SUBSYS_NFTABLES
+    static let nftMsgNewChain: UInt16 = 3  // NFT_MSG_NEWCHAIN
+    static let nftMsgGetChain: UInt16 = 4  // NFT_MSG_GETCHAIN
+    static let nftaChainTable: UInt16 = 1
+    static let nftaChainName: UInt16 = 3
+    static let nftaChainHook: UInt16 = 4
+    static let nftaChainPolicy: UInt16 = 5
+    static let nftaChainType: UInt16 = 7
+    static let nftaHookHooknum: UInt16 = 1
+    static let nftaHookPriority: UInt16 = 2
+    /// An nfnetlink message type: subsystem in the high byte, message in the low byte.
+    static func nftables(_ message: UInt16) -> UInt16 { nfnlSubsysNftables << 8 | message }
+    /// struct nfgenmsg { u8 family; u8 version; __be16 res_id; }
+    static let nfgenmsgSize = 4
+
     // Extended ack.
     static let errAttrMsg = UInt16(NLMSGERR_ATTR_MSG.rawValue)
 

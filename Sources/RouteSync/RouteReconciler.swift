@@ -126,6 +126,8 @@ public actor RouteReconciler {
             trigger(.kernelEvent)
         case .linkChanged, .linkRemoved, .addressAdded, .addressRemoved:
             trigger(.kernelEvent)
+        case .netconfChanged:
+            return  // forwarding settings are the datapath watcher's, not the routes'
         case .overrun:
             logger.info("netlink notifications lost (ENOBUFS), resyncing the whole table")
             trigger(.overrun)

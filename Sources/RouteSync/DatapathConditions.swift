@@ -1,0 +1,205 @@
+// Datapath preconditions: raw facts about this node (forwarding settings from NETCONF, nftables
+// base chains from nfnetlink, whether iptables-legacy tables exist) -> named conditions with a
+// severity. Pure: the watcher gathers the facts, the agent presents the findings. hostgw never
+// changes a sysctl or a filter rule; each finding names the command an operator runs instead.
+public import NetAddress
+public import Netlink
+
+/// Something on this node that stops (or may stop) pod traffic while every route is right.
+public enum DatapathCondition: String, CaseIterable, Codable, Sendable, Hashable {
+    /// net.ipv4.ip_forward (conf/all/forwarding) is 0.
+    case ipv4ForwardingOff = "ipv4-forwarding-off"
+    /// net.ipv4.conf.<node interface>.forwarding is 0 (IPv4 forwards per input interface).
+    case ipv4InterfaceForwardingOff = "ipv4-interface-forwarding-off"
+    /// net.ipv6.conf.all.forwarding is 0 (the network has IPv6).
+    case ipv6ForwardingOff = "ipv6-forwarding-off"
+    /// net.ipv6.conf.<node interface>.forwarding is 0 while all is 1.
+    case ipv6InterfaceForwardingOff = "ipv6-interface-forwarding-off"
+    /// The forwarding settings could not be read (or the interface has none): unknown, not "on".
+    case forwardingUnknown = "forwarding-unknown"
+    /// An nftables base chain on the forward hook (ip/ip6/inet) has policy drop.
+    case forwardPolicyDrop = "forward-policy-drop"
+    /// nftables could not be read over nfnetlink: the forward path's filter is unknown.
+    case filterUnreadable = "filter-unreadable"
+    /// iptables-legacy tables exist; their rules are invisible to nfnetlink.
+    case legacyIptables = "iptables-legacy"
+}
+
+public enum DatapathSeverity: String, Codable, Sendable, Hashable, Comparable {
+    case warning, critical
+
+    public static func < (a: Self, b: Self) -> Bool { a == .warning && b == .critical }
+}
+
+/// One condition found, with the line an operator reads and the command that fixes it.
+public struct DatapathFinding: Codable, Sendable, Hashable, CustomStringConvertible {
+    public var condition: DatapathCondition
+    public var severity: DatapathSeverity
+    public var detail: String
+    public var fix: String
+
+    public init(_ condition: DatapathCondition, _ severity: DatapathSeverity, detail: String, fix: String) {
+        self.condition = condition
+        self.severity = severity
+        self.detail = detail
+        self.fix = fix
+    }
+
+    /// `ipv4-forwarding-off: IPv4 forwarding is off ...; fix: sysctl -w ...`
+    public var description: String { "\(condition.rawValue): \(detail); fix: \(fix)" }
+}
+
+/// What the watcher read, as read. Nil / failure means "could not be read", never "fine".
+public struct DatapathFacts: Sendable, Hashable {
+    /// The pod network per family this node forwards for (only enabled families).
+    public var podNetworks: [IPFamily: IPPrefix]
+    /// The node interface (toward the other nodes).
+    public var interfaceIndex: UInt32
+    public var interfaceName: String
+    /// NETCONF entries per family, or why they could not be read.
+    public var netconf: [IPFamily: Result<[NetconfEntry], ReadFailure>]
+    /// nftables chains, or why they could not be read.
+    public var chains: Result<[FilterChain], ReadFailure>
+    /// Tables named in /proc/net/ip_tables_names and ip6_tables_names (iptables-legacy), nil when
+    /// unreadable. Empty: legacy iptables is not in use in this namespace.
+    public var legacyTables: [String]?
+
+    public struct ReadFailure: Error, Sendable, Hashable, CustomStringConvertible {
+        public var message: String
+        /// The errno, when the failure was the kernel's or a syscall's.
+        public var errno: Errno?
+        public init(_ message: String, errno: Errno? = nil) {
+            self.message = message
+            self.errno = errno
+        }
+        public var description: String { message }
+    }
+
+    public init(
+        podNetworks: [IPFamily: IPPrefix], interfaceIndex: UInt32, interfaceName: String,
+        netconf: [IPFamily: Result<[NetconfEntry], ReadFailure>], chains: Result<[FilterChain], ReadFailure>,
+        legacyTables: [String]?
+    ) {
+        self.podNetworks = podNetworks
+        self.interfaceIndex = interfaceIndex
+        self.interfaceName = interfaceName
+        self.netconf = netconf
+        self.chains = chains
+        self.legacyTables = legacyTables
+    }
+
+    /// Base chains on the forward hook of a family that carries this network's traffic.
+    public var forwardChains: [FilterChain] {
+        guard case .success(let chains) = self.chains else { return [] }
+        return chains.filter { chain in
+            guard chain.hook == FilterChain.forwardHook else { return false }
+            switch chain.family {
+            case .inet: return true
+            case .ip: return podNetworks[.v4] != nil
+            case .ip6: return podNetworks[.v6] != nil
+            default: return false
+            }
+        }
+    }
+}
+
+public enum DatapathConditions {
+    /// The findings for `facts`, most severe first, one per condition at most.
+    public static func evaluate(_ facts: DatapathFacts) -> [DatapathFinding] {
+        var findings: [DatapathFinding] = []
+        let iface = facts.interfaceName
+        var unknown: [String] = []
+        for family in [IPFamily.v4, .v6] where facts.podNetworks[family] != nil {
+            let v = family == .v4 ? "ipv4" : "ipv6"
+            let label = family == .v4 ? "IPv4" : "IPv6"
+            switch facts.netconf[family] {
+            case .failure(let e)?:
+                unknown.append("\(label): \(e)")
+                continue
+            case nil:
+                unknown.append("\(label): not read yet")
+                continue
+            case .success(let entries)?:
+                let all = entries.first { $0.scope == .all }?.forwarding
+                let dev = entries.first { $0.scope == .interface(facts.interfaceIndex) }?.forwarding
+                let globalName = family == .v4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding"
+                let devName = "net.\(v).conf.\(iface).forwarding"
+                if all == false {
+                    // Writing the global value sets every interface too, so it is the one fix.
+                    findings.append(DatapathFinding(
+                        family == .v4 ? .ipv4ForwardingOff : .ipv6ForwardingOff, .critical,
+                        detail: "\(label) forwarding is off (\(globalName) = 0): this node forwards no pod traffic",
+                        fix: "sysctl -w \(globalName)=1, and keep it in /etc/sysctl.d/"))
+                } else if dev == false {
+                    // IPv4 decides per input interface: traffic from other nodes arrives on this
+                    // one and is dropped. IPv6 forwards by the global switch; the interface value
+                    // only makes it behave as a host there (accepting router advertisements).
+                    findings.append(DatapathFinding(
+                        family == .v4 ? .ipv4InterfaceForwardingOff : .ipv6InterfaceForwardingOff,
+                        family == .v4 ? .critical : .warning,
+                        detail: family == .v4
+                            ? "IPv4 forwarding is off on \(iface) (\(devName) = 0): pod traffic arriving from other nodes is not forwarded"
+                            : "IPv6 forwarding is off on \(iface) (\(devName) = 0) while on globally: the node acts as a host there",
+                        fix: "sysctl -w \(devName)=1"))
+                } else if all == nil || dev == nil {
+                    unknown.append("\(label): no \(all == nil ? "conf/all" : "conf/\(iface)") entry")
+                }
+            }
+        }
+        if !unknown.isEmpty {
+            findings.append(DatapathFinding(
+                .forwardingUnknown, .warning,
+                detail: "cannot tell whether this node forwards (\(unknown.joined(separator: "; ")))",
+                fix: "check with sysctl net.ipv4.ip_forward net.ipv4.conf.\(iface).forwarding net.ipv6.conf.all.forwarding"))
+        }
+
+        switch facts.chains {
+        case .failure(let e):
+            findings.append(DatapathFinding(
+                .filterUnreadable, .warning,
+                detail: "cannot read nftables over nfnetlink (\(e)): whether the forward path drops pod traffic is unknown",
+                fix: "run hostgw with CAP_NET_ADMIN; inspect with nft list chains and iptables -S FORWARD"))
+        case .success:
+            let dropping = facts.forwardChains.filter { $0.policy == .drop }
+            if !dropping.isEmpty {
+                let networks = facts.podNetworks.sorted { $0.key.rawValue < $1.key.rawValue }.map(\.value.description)
+                let names = dropping.map { "\($0.family) \($0.table)/\($0.name)" }
+                findings.append(DatapathFinding(
+                    .forwardPolicyDrop, .warning,
+                    detail: "policy drop on forward hook chain \(names.joined(separator: ", ")); make sure pod traffic (network \(networks.joined(separator: ", "))) is accepted",
+                    fix: dropFix(dropping, networks: facts.podNetworks)))
+            }
+        }
+
+        if let legacy = facts.legacyTables, !legacy.isEmpty {
+            findings.append(DatapathFinding(
+                .legacyIptables, .warning,
+                detail: "iptables-legacy tables in use (\(legacy.joined(separator: ", "))): hostgw cannot read their FORWARD policy or rules",
+                fix: "check with iptables-legacy -S FORWARD (and ip6tables-legacy); move to iptables-nft so hostgw can see the policy"))
+        }
+        return findings.sorted { $0.severity > $1.severity }
+    }
+
+    /// The command for the first dropping chain: iptables-nft's own chain gets `iptables -P` or an
+    /// accept rule; a native nft chain gets an accept rule for the pod network.
+    static func dropFix(_ chains: [FilterChain], networks: [IPFamily: IPPrefix]) -> String {
+        var fixes: [String] = []
+        for chain in chains {
+            if chain.table == "filter", chain.name == "FORWARD", chain.family == .ip || chain.family == .ip6 {
+                let tool = chain.family == .ip ? "iptables" : "ip6tables"
+                let net = networks[chain.family == .ip ? .v4 : .v6].map(\.description) ?? "<pod network>"
+                fixes.append("\(tool) -A FORWARD -s \(net) -j ACCEPT && \(tool) -A FORWARD -d \(net) -j ACCEPT (or \(tool) -P FORWARD ACCEPT)")
+            } else {
+                let carried = networks.filter { family, _ in
+                    chain.family == .inet || (chain.family == .ip) == (family == .v4)
+                }
+                let rules = carried.sorted { $0.key.rawValue < $1.key.rawValue }.map { family, net in
+                    let ip = family == .v4 ? "ip" : "ip6"
+                    return "nft add rule \(chain.family) \(chain.table) \(chain.name) \(ip) saddr \(net) accept; nft add rule \(chain.family) \(chain.table) \(chain.name) \(ip) daddr \(net) accept"
+                }
+                fixes.append(rules.joined(separator: "; "))
+            }
+        }
+        return fixes.joined(separator: "; ")
+    }
+}

@@ -1,0 +1,235 @@
+// Follows this node's datapath preconditions: NETCONF forwarding settings live (a dump at start,
+// then notifications; a re-dump after lost events and every `netconfPeriod` as a safety net),
+// nftables chains and iptables-legacy tables every `filterPeriod`. Each change of the findings is
+// logged, counted in `hostgw_datapath_condition{condition}` (0/1) and handed to `onChange`.
+// Reads only: it never writes a sysctl or a filter rule.
+public import Foundation
+public import Logging
+public import Metrics
+public import NetAddress
+public import Netlink
+
+/// Where the watcher reads the kernel (the agent: NetlinkClient plus /proc/net; tests: a fake).
+public protocol DatapathAccess: Sendable {
+    func netconf(family: IPFamily) async throws -> [NetconfEntry]
+    func filterChains() async throws -> [FilterChain]
+    /// Table names of iptables-legacy (ip_tables_names, ip6_tables_names); nil when unreadable.
+    func legacyTables() async -> [String]?
+}
+
+/// What `hostgw status` shows about the datapath: what was read and what it means.
+public struct DatapathReport: Codable, Sendable, Hashable {
+    public struct Forwarding: Codable, Sendable, Hashable {
+        public var family: IPFamily
+        /// `all` or the interface name.
+        public var scope: String
+        /// nil: not known (not read, or no entry).
+        public var enabled: Bool?
+    }
+
+    public struct Chain: Codable, Sendable, Hashable {
+        public var family: String
+        public var table: String
+        public var chain: String
+        public var policy: String?
+        public var priority: Int32?
+    }
+
+    public var checkedAt: Date?
+    public var forwarding: [Forwarding]
+    /// Base chains on the forward hook of the families this network uses.
+    public var forwardChains: [Chain]
+    /// Why nftables could not be read, when it could not.
+    public var filterError: String?
+    /// iptables-legacy tables present (nil: unknown).
+    public var legacyTables: [String]?
+    public var conditions: [DatapathFinding]
+    /// What hostgw does not judge, said plainly.
+    public var limits: [String]
+}
+
+public actor DatapathWatcher {
+    public struct Config: Sendable {
+        public var podNetworks: [IPFamily: IPPrefix]
+        public var interfaceIndex: UInt32
+        public var interfaceName: String
+        public var filterPeriod: Duration
+        public var netconfPeriod: Duration
+
+        public init(
+            podNetworks: [IPFamily: IPPrefix], interfaceIndex: UInt32, interfaceName: String,
+            filterPeriod: Duration = .seconds(2), netconfPeriod: Duration = .seconds(30)
+        ) {
+            self.podNetworks = podNetworks
+            self.interfaceIndex = interfaceIndex
+            self.interfaceName = interfaceName
+            self.filterPeriod = filterPeriod
+            self.netconfPeriod = netconfPeriod
+        }
+    }
+
+    public static let limits = [
+        "rules inside forward chains are not judged: a drop policy is reported even when rules accept pod traffic",
+        "iptables-legacy rules cannot be read over nfnetlink; only their presence is reported",
+    ]
+
+    private let config: Config
+    private let access: any DatapathAccess
+    private let clock: any Clock<Duration>
+    private let logger: Logger
+    private let onChange: @Sendable ([DatapathFinding]) async -> Void
+    private var gauges: [DatapathCondition: Gauge] = [:]
+
+    private var netconf: [IPFamily: Result<[NetconfEntry], DatapathFacts.ReadFailure>] = [:]
+    private var chains: Result<[FilterChain], DatapathFacts.ReadFailure> = .failure(.init("not read yet"))
+    private var legacy: [String]?
+    private var checkedAt: Date?
+    public private(set) var findings: [DatapathFinding] = []
+
+    public init(
+        config: Config, access: any DatapathAccess, clock: any Clock<Duration> = ContinuousClock(),
+        metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger,
+        onChange: @escaping @Sendable ([DatapathFinding]) async -> Void = { _ in }
+    ) {
+        self.config = config
+        self.access = access
+        self.clock = clock
+        self.logger = logger
+        self.onChange = onChange
+        for condition in DatapathCondition.allCases {
+            let gauge = Gauge(label: "hostgw_datapath_condition", dimensions: [("condition", condition.rawValue)], factory: metrics)
+            gauge.record(0)
+            gauges[condition] = gauge
+        }
+    }
+
+    public var facts: DatapathFacts {
+        DatapathFacts(
+            podNetworks: config.podNetworks, interfaceIndex: config.interfaceIndex, interfaceName: config.interfaceName,
+            netconf: netconf, chains: chains, legacyTables: legacy)
+    }
+
+    /// Reads everything once and publishes the findings (start, and tests).
+    public func refresh() async {
+        await readNetconf()
+        await readFilter()
+        await publish()
+    }
+
+    /// Follows `events` (a monitor that joined `.netconf`) and re-reads periodically until
+    /// cancelled or the events end.
+    public func run<Events: AsyncSequence & Sendable>(events: Events) async where Events.Element == NetlinkEvent {
+        await refresh()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    for try await event in events { await self.handle(event) }
+                } catch {}
+            }
+            group.addTask {
+                var sinceNetconf = Duration.zero
+                while !Task.isCancelled {
+                    do { try await self.clock.sleep(for: self.config.filterPeriod) } catch { return }
+                    sinceNetconf += self.config.filterPeriod
+                    if sinceNetconf >= self.config.netconfPeriod {
+                        sinceNetconf = .zero
+                        await self.readNetconf()
+                    }
+                    await self.readFilter()
+                    await self.publish()
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// One notification: a NETCONF change is merged (it carries only what changed); lost events
+    /// mean a re-dump.
+    public func handle(_ event: NetlinkEvent) async {
+        switch event {
+        case .netconfChanged(let entry):
+            guard case .success(var entries)? = netconf[entry.family] else {
+                await readNetconf()
+                await publish()
+                return
+            }
+            if let i = entries.firstIndex(where: { $0.scope == entry.scope }) {
+                if let f = entry.forwarding { entries[i].forwarding = f }
+                if let r = entry.rpFilter { entries[i].rpFilter = r }
+            } else {
+                entries.append(entry)
+            }
+            netconf[entry.family] = .success(entries)
+            await publish()
+        case .overrun:
+            await readNetconf()
+            await publish()
+        default:
+            return
+        }
+    }
+
+    public func report() -> DatapathReport {
+        var forwarding: [DatapathReport.Forwarding] = []
+        for family in [IPFamily.v4, .v6] where config.podNetworks[family] != nil {
+            let entries = (try? netconf[family]?.get()) ?? []
+            forwarding.append(.init(family: family, scope: "all", enabled: entries.first { $0.scope == .all }?.forwarding))
+            forwarding.append(.init(
+                family: family, scope: config.interfaceName,
+                enabled: entries.first { $0.scope == .interface(config.interfaceIndex) }?.forwarding))
+        }
+        var filterError: String?
+        if case .failure(let e) = chains { filterError = e.message }
+        return DatapathReport(
+            checkedAt: checkedAt, forwarding: forwarding,
+            forwardChains: facts.forwardChains.map {
+                .init(family: $0.family.description, table: $0.table, chain: $0.name, policy: $0.policy?.description, priority: $0.priority)
+            },
+            filterError: filterError, legacyTables: legacy, conditions: findings, limits: Self.limits)
+    }
+
+    private func readNetconf() async {
+        for family in config.podNetworks.keys {
+            do {
+                netconf[family] = .success(try await access.netconf(family: family))
+            } catch {
+                netconf[family] = .failure(Self.failure(error))
+            }
+        }
+    }
+
+    private func readFilter() async {
+        do {
+            chains = .success(try await access.filterChains())
+        } catch let e as NetlinkError where e.errno == .EPROTONOSUPPORT {
+            // No nfnetlink in this kernel: there are no nftables rules to drop anything.
+            chains = .success([])
+        } catch {
+            chains = .failure(Self.failure(error))
+        }
+        legacy = await access.legacyTables()
+        checkedAt = Date()
+    }
+
+    private func publish() async {
+        let now = DatapathConditions.evaluate(facts)
+        guard now != findings else { return }
+        let before = Set(findings.map(\.condition))
+        let after = Set(now.map(\.condition))
+        for f in now where !before.contains(f.condition) {
+            logger.warning("datapath condition", metadata: ["condition": "\(f.condition.rawValue)", "severity": "\(f.severity.rawValue)", "detail": "\(f.detail)", "fix": "\(f.fix)"])
+        }
+        for c in before.subtracting(after) {
+            logger.notice("datapath condition cleared", metadata: ["condition": "\(c.rawValue)"])
+        }
+        findings = now
+        for (condition, gauge) in gauges { gauge.record(after.contains(condition) ? 1 : 0) }
+        await onChange(now)
+    }
+
+    private static func failure(_ error: any Error) -> DatapathFacts.ReadFailure {
+        if let e = error as? NetlinkError { return .init("\(e)", errno: e.errno) }
+        return .init("\(error)")
+    }
+}
