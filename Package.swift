@@ -186,6 +186,7 @@ let package = Package(
             dependencies: [
                 "NetAddress",
                 "HostGwAgent",
+                "RouteSync",
                 "SubnetLease",
                 "Netlink",
             ],

@@ -46,6 +46,19 @@ public struct DatapathReport: Codable, Sendable, Hashable {
     public var conditions: [DatapathFinding]
     /// What hostgw does not judge, said plainly.
     public var limits: [String]
+
+    public init(
+        checkedAt: Date?, forwarding: [Forwarding], forwardChains: [Chain], filterError: String?, legacyTables: [String]?,
+        conditions: [DatapathFinding], limits: [String]
+    ) {
+        self.checkedAt = checkedAt
+        self.forwarding = forwarding
+        self.forwardChains = forwardChains
+        self.filterError = filterError
+        self.legacyTables = legacyTables
+        self.conditions = conditions
+        self.limits = limits
+    }
 }
 
 public actor DatapathWatcher {

@@ -29,11 +29,13 @@ actor DaemonState {
     var interface: SelectedInterface?
     var leaseManager: LeaseManager?
     var reconciler: RouteReconciler?
+    var datapath: DatapathWatcher?
     var invalidEntries = 0
 
     func set(interface: SelectedInterface) { self.interface = interface }
     func set(leaseManager: LeaseManager) { self.leaseManager = leaseManager }
     func set(reconciler: RouteReconciler) { self.reconciler = reconciler }
+    func set(datapath: DatapathWatcher) { self.datapath = datapath }
     func set(invalidEntries: Int) { self.invalidEntries = invalidEntries }
 }
 
@@ -91,12 +93,26 @@ struct AgentDaemon: Service {
         await state.set(reconciler: reconciler)
         let monitor = try NetlinkMonitor()
         let watcher = LeaseWatcher(store: store, config: config, keys: keys, logger: logger)
+        // A node forwards pod traffic: its forwarding settings and forward-path filter are watched.
+        var found: (watcher: DatapathWatcher, events: NetlinkMonitor)?
+        if role == .node, let iface = await state.interface {
+            let health = health
+            let w = DatapathWatcher(
+                config: .init(podNetworks: syncConfig.podNetworks, interfaceIndex: iface.link.index, interfaceName: iface.link.name),
+                access: KernelDatapath(netlink: netlink), logger: logger,
+                onChange: { findings in await health.datapath(findings) })
+            await state.set(datapath: w)
+            found = (w, try NetlinkMonitor(groups: .netconf))
+        }
+        let datapath = found
         notifier.status("syncing routes")
 
         try await withTaskCancellationHandler {
-            try await runLoops(manager: manager, reconciler: reconciler, monitor: monitor, watcher: watcher, syncConfig: syncConfig)
+            try await runLoops(
+                manager: manager, reconciler: reconciler, monitor: monitor, watcher: watcher, datapath: datapath, syncConfig: syncConfig)
         } onCancel: {
             monitor.stop()
+            datapath?.events.stop()
         }
     }
 
@@ -104,7 +120,7 @@ struct AgentDaemon: Service {
     /// The first loop to end (a lost lease, a failure, cancellation) ends them all.
     private func runLoops(
         manager: LeaseManager?, reconciler: RouteReconciler, monitor: NetlinkMonitor, watcher: LeaseWatcher,
-        syncConfig: RouteSyncConfig
+        datapath: (watcher: DatapathWatcher, events: NetlinkMonitor)?, syncConfig: RouteSyncConfig
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             if let manager {
@@ -136,6 +152,15 @@ struct AgentDaemon: Service {
                 }
             }
             group.addTask { try await reconciler.consume(events: monitor) }
+            if let datapath {
+                group.addTask {
+                    await datapath.watcher.run(events: datapath.events)
+                    // The watcher only ends when cancelled or its notifications fail: the agent
+                    // must not go on blind to forwarding.
+                    try Task.checkCancellation()
+                    throw DaemonExit(code: ExitStatus.software, message: "the datapath watcher stopped: NETCONF notifications failed")
+                }
+            }
             group.addTask { await reconciler.run() }
             group.addTask { await watchProgress(reconciler) }
             group.addTask {
@@ -147,6 +172,7 @@ struct AgentDaemon: Service {
             }
             defer {
                 monitor.stop()
+                datapath?.events.stop()
                 Task { await reconciler.stop() }
             }
             try await group.next()
@@ -266,7 +292,8 @@ struct AgentDaemon: Service {
                 backend: storeSettings.summary, reachable: h.storeReachable, unreachableSince: h.storeUnreachableSince,
                 lastError: h.storeLastError, invalidEntries: await state.invalidEntries, watchMember: store.watchStatus.member,
                 watchLastHeard: store.watchStatus.lastHeard),
-            ready: h.ready, healthProblems: healthProblems(h, policy: policy, now: Date()).map(\.description), routeSync: sync, notes: notes)
+            ready: h.ready, healthProblems: healthProblems(h, policy: policy, now: Date()).map(\.description), routeSync: sync, notes: notes,
+            datapath: await state.datapath?.report())
     }
 
     private func recordLease(_ manager: LeaseManager) async {

@@ -1,9 +1,11 @@
 // What /healthz, /status, `hostgw check` and the systemd watchdog decide from. Unlike flanneld's
 // constant 200, health fails when the agent cannot do its job: the reconcile loop is stuck, the
 // store has been unreachable past the grace period, the lease watch has been failing past the
-// grace period (the agent is deaf to its peers even though the store answers), or the lease is
-// about to expire without renewal.
+// grace period (the agent is deaf to its peers even though the store answers), the lease is
+// about to expire without renewal, or a critical datapath condition holds (forwarding off: the
+// node cannot forward pod traffic, whatever its routes say).
 import Foundation
+import RouteSync
 import SubnetLease
 
 struct HealthPolicy: Sendable {
@@ -33,6 +35,8 @@ struct HealthSnapshot: Sendable {
     /// The last sign of start-up progress (an attempt at a step, a step done), or, while the agent
     /// waits with backoff, the end of that wait: it is not overdue before then.
     var lastProgress: Date?
+    /// The datapath watcher's current findings (forwarding, forward-path filter).
+    var datapath: [DatapathFinding] = []
 }
 
 /// One reason the agent is unhealthy. Callers switch on the case (the watchdog does); the
@@ -50,6 +54,8 @@ enum HealthProblem: Sendable, Hashable, CustomStringConvertible {
     case leaseWatchFailing(seconds: Int, grace: Int, failures: Int, error: String?)
     /// The lease expires in `seconds` and renewal failed `failures` times.
     case leaseExpiring(seconds: Int, failures: Int)
+    /// A critical datapath condition: pod traffic cannot pass this node (forwarding off).
+    case datapath(DatapathFinding)
 
     var description: String {
         switch self {
@@ -66,6 +72,8 @@ enum HealthProblem: Sendable, Hashable, CustomStringConvertible {
                 + "peer lease changes are not seen, routes are kept as last seen"
         case .leaseExpiring(let seconds, let failures):
             "lease expires in \(seconds)s and renewal failed \(failures) time(s)"
+        case .datapath(let finding):
+            finding.description
         }
     }
 }
@@ -94,6 +102,9 @@ func healthProblems(_ s: HealthSnapshot, policy: HealthPolicy, now: Date) -> [He
     if let exp = s.leaseExpiration, s.leaseRenewalFailures > 0, exp.timeIntervalSince(now) < policy.leaseExpiryMargin.seconds {
         problems.append(.leaseExpiring(seconds: Int(exp.timeIntervalSince(now)), failures: s.leaseRenewalFailures))
     }
+    // Never healthy while the node cannot forward; warnings (a drop policy that rules may still
+    // open, an unreadable filter) stay out of health and go to `hostgw check` as WARNING.
+    problems += s.datapath.filter { $0.severity == .critical }.map(HealthProblem.datapath)
     return problems
 }
 
@@ -110,7 +121,8 @@ func watchdogShouldPing(_ s: HealthSnapshot, policy: HealthPolicy, now: Date) ->
             // Waiting is progress while attempts keep coming; a start-up that hangs in one step
             // (no attempt for `stuckAfter`) is stuck.
             guard let progress = s.lastProgress, now.timeIntervalSince(progress) <= policy.stuckAfter.seconds else { return false }
-        case .storeUnreachable, .leaseWatchFailing, .leaseExpiring:
+        case .storeUnreachable, .leaseWatchFailing, .leaseExpiring, .datapath:
+            // A restart fixes none of these (the datapath is the host's settings).
             continue
         }
     }
@@ -137,6 +149,8 @@ actor AgentHealth {
     }
 
     func leaseFeed(_ feed: LeaseFeedHealth) { snapshot.leaseFeed = feed }
+
+    func datapath(_ findings: [DatapathFinding]) { snapshot.datapath = findings }
 
     func store(reachable: Bool, error: String? = nil, at date: Date = Date()) {
         if reachable {

@@ -71,6 +71,11 @@ func evaluateCheck(_ r: NodeStatusReport, _ t: CheckThresholds, now: Date) -> Ch
         raise(.warning, "\(hold.subnets.count) peer route(s) kept after their leases vanished at once, until \(isoTime(hold.until))")
     }
     for clash in r.lease?.nameClashes ?? [] { raise(.warning, "another machine holds a lease under this node's name: \(clash)") }
+    // Critical datapath conditions are health problems (raised above, once); the warnings are
+    // the check's alone.
+    for finding in r.datapath?.conditions ?? [] where finding.severity == .warning || !r.agentRunning {
+        raise(finding.severity == .critical ? .critical : .warning, finding.description)
+    }
 
     let bad = r.badPeers
     if t.badPeersCritical > 0, bad.count >= t.badPeersCritical {

@@ -56,8 +56,11 @@ struct NodeStatusReport: Codable, Sendable {
     /// Why /healthz fails, one line each; empty when healthy.
     var healthProblems: [String]
     var routeSync: RouteSyncStatus
-    /// Things an operator should know that fit nowhere else (forwarding disabled, observe-only...).
+    /// Things an operator should know that fit nowhere else (observe-only, a deletion hold...).
     var notes: [String]
+    /// Forwarding settings, forward-path filter chains and the conditions found in them; absent
+    /// when the agent is not running or has no interface yet (and for external-sync).
+    var datapath: DatapathReport? = nil
 }
 
 extension NodeStatusReport {
@@ -141,6 +144,7 @@ func renderStatus(_ r: NodeStatusReport, now: Date = Date()) -> String {
     if rs.observeOnly { routes += "  OBSERVE-ONLY (drift reported, not repaired)" }
     out.append(routes)
     for p in r.healthProblems { out.append("health     UNHEALTHY: \(p)") }
+    if let d = r.datapath { out.append(contentsOf: renderDatapath(d)) }
     for n in r.notes { out.append("note       \(n)") }
     out.append("")
 
@@ -164,6 +168,34 @@ func renderStatus(_ r: NodeStatusReport, now: Date = Date()) -> String {
             }))
     }
     return out.joined(separator: "\n") + "\n"
+}
+
+/// The `datapath` lines: what was read, then one line per condition with its fix.
+func renderDatapath(_ d: DatapathReport) -> [String] {
+    var out: [String] = []
+    let fwd = d.forwarding.map { f in
+        "\(f.family == .v4 ? "ipv4" : "ipv6") \(f.scope) \(f.enabled.map { $0 ? "on" : "OFF" } ?? "unknown")"
+    }
+    out.append("datapath   forwarding \(fwd.joined(separator: ", "))")
+    var filter: String
+    if let e = d.filterError {
+        filter = "nftables UNREADABLE: \(e)"
+    } else if d.forwardChains.isEmpty {
+        filter = "nftables: no forward-hook chain"
+    } else {
+        filter = "nftables forward-hook chains " + d.forwardChains.map { "\($0.family) \($0.table)/\($0.chain) policy \($0.policy ?? "-")" }.joined(separator: ", ")
+    }
+    switch d.legacyTables {
+    case nil: filter += "; iptables-legacy: unknown"
+    case let t? where t.isEmpty: filter += "; iptables-legacy: not in use"
+    case let t?: filter += "; iptables-legacy IN USE (\(t.joined(separator: ", ")), not readable)"
+    }
+    out.append("           \(filter)")
+    for c in d.conditions {
+        out.append("           \(c.severity.rawValue.uppercased()) \(c.condition.rawValue): \(c.detail)")
+        out.append("             fix: \(c.fix)")
+    }
+    return out
 }
 
 /// Left-aligned columns, two spaces apart; the last column is not padded.
