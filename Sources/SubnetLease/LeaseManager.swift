@@ -530,7 +530,7 @@ public actor LeaseManager {
 
     // MARK: release
 
-    /// Gives the lease up (`hostgw leave`): deletes the key, drops its TTL, forgets `lease.json`.
+    /// Gives the held lease up: deletes the key, drops its TTL, forgets `lease.json`.
     /// A reservation is left in place. Returns true when a key was deleted.
     @discardableResult
     public func release() async throws -> Bool {
@@ -539,11 +539,28 @@ public actor LeaseManager {
             held = nil
             heldLease = nil
         }
+        return try await release(lease, entry: entry)
+    }
+
+    /// Gives up `lease`, found by a reader rather than acquired (`hostgw leave`, with the agent
+    /// stopped): the same steps as `release()`. Returns false for a reservation (left in place)
+    /// and for a key that is already gone.
+    @discardableResult
+    public func release(_ lease: Lease) async throws -> Bool {
+        guard let entry = try await store.get(key: options.keys.key(for: lease)) else {
+            try? FileManager.default.removeItem(atPath: options.stateFile)
+            return false
+        }
+        return try await release(lease, entry: entry)
+    }
+
+    private func release(_ lease: Lease, entry: StoreEntry) async throws -> Bool {
         try? FileManager.default.removeItem(atPath: options.stateFile)
         if lease.isReservation {
             logger.info("leaving a reservation in place", metadata: ["key": "\(entry.key)"])
             return false
         }
+        // Renewed since it was read (same incarnation, newer modRevision): still ours to delete.
         var deleted = try await store.compareAndDelete(entry)
         if !deleted, let current = try await store.get(key: entry.key), current.createRevision == entry.createRevision {
             deleted = try await store.compareAndDelete(current)
