@@ -36,6 +36,8 @@ public struct LeaseOptions: Sendable, Hashable {
     public var stateDirectory: String
     public var retryInitial: Duration
     public var retryMax: Duration
+    /// The retry schedule of renewals and own-key repairs.
+    public var retry: Backoff { Backoff(initial: retryInitial, maximum: retryMax) }
 
     public init(
         keys: LeaseKeys = LeaseKeys(), ttl: Duration = .seconds(24 * 3600), renewInterval: Duration? = nil,
@@ -380,8 +382,7 @@ public actor LeaseManager {
                     status.lastError = lost.description
                     throw lost
                 }
-                let backoff = options.retryInitial * (1 << min(status.consecutiveFailures - 1, 16))
-                delay = min(backoff, options.retryMax)
+                delay = options.retry.delay(afterFailures: status.consecutiveFailures)
                 logger.warning(
                     "lease renewal failed, retrying",
                     metadata: ["key": "\(held?.key ?? "")", "failures": "\(status.consecutiveFailures)", "retry_in": "\(delay)", "error": "\(error)"])
@@ -414,7 +415,7 @@ public actor LeaseManager {
     public func runFollowing() async throws {
         guard held != nil else { throw LeaseError.notAcquired }
         for await _ in wakeups {
-            var failures = 0
+            var backoff = options.retry
             while true {
                 do {
                     _ = try await repairUntilSettled(attempts: 5)
@@ -424,8 +425,7 @@ public actor LeaseManager {
                 } catch is CancellationError {
                     throw CancellationError()
                 } catch {
-                    failures += 1
-                    let delay = min(options.retryInitial * (1 << min(failures - 1, 16)), options.retryMax)
+                    let delay = backoff.fail()
                     logger.warning(
                         "repairing this node's lease failed, retrying",
                         metadata: ["key": "\(held?.key ?? "")", "retry_in": "\(delay)", "error": "\(error)"])
