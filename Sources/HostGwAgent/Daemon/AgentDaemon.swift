@@ -312,8 +312,7 @@ struct AgentDaemon: Service {
     private func retrying<T: Sendable>(
         _ what: String, maxDelay: Duration = .seconds(10), _ body: () async throws -> T
     ) async throws -> T {
-        var delay: Duration = .milliseconds(200)
-        var attempt = 0
+        var backoff = Backoff(initial: .milliseconds(200), maximum: maxDelay)
         while true {
             await health.progress(waitingFor: what)
             do {
@@ -321,7 +320,8 @@ struct AgentDaemon: Service {
                 await health.progress(waitingFor: nil)
                 return value
             } catch {
-                attempt += 1
+                let delay = backoff.fail()
+                let attempt = backoff.failures
                 logger.warning("cannot \(what); retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)", "retryIn": "\(delay)"])
                 notifier.status("cannot \(what) (attempt \(attempt)): \(error)")
                 await health.progress(waitingFor: what, at: Date().addingTimeInterval(delay.seconds))
@@ -330,7 +330,6 @@ struct AgentDaemon: Service {
                     notifier.extendTimeout(by: delay + Self.startAttemptAllowance)
                 }
                 try await Task.sleep(for: delay)
-                delay = min(delay * 2, maxDelay)
             }
         }
     }
