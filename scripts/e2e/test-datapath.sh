@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Datapath preconditions on the broken node itself (issue 13): IP forwarding turned off, iptables-nft's
+# `iptables -P FORWARD DROP`, and a native nft forward chain with policy drop, each on node 1. Each
+# is named within 5 s in `hostgw check` (exit code and text), `hostgw status --json` and
+# hostgw_datapath_condition, forwarding off also fails /healthz; each clears within 5 s of the
+# repair; node 1's routes stay exactly as they were throughout (no change sent, no drift).
+source "$(dirname "$0")/common.sh"
+e2e_lab
+N=2
+e2e_cluster $N
+wait_routes_equal 1 $N
+ns=$(lab_node_ns 1)
+net=10.244.0.0/16
+
+cond() { metric 1 "hostgw_datapath_condition{condition=\"$1\"}" | awk '{print $1 + 0}'; }
+cond_is() { [ "$(cond "$1")" = "$2" ]; }
+# check_is RC TEXT: `hostgw check` on node 1 exits RC and its line contains TEXT.
+check_is() {
+  local rc=0 out
+  out=$(lab_hostgw_in "$ns" check --node-name node1) || rc=$?
+  [ "$rc" = "$1" ] && [[ $out == *"$2"* ]]
+}
+check_line() { lab_hostgw_in "$ns" check --node-name node1 || true; }
+status_has() {
+  lab_hostgw_in "$ns" status --node-name node1 --json |
+    jq -e --arg c "$1" --arg s "$2" '[.datapath.conditions[] | select(.condition == $c and .severity == $s)] | length == 1' >/dev/null
+}
+status_clear() { lab_hostgw_in "$ns" status --node-name node1 --json | jq -e '.datapath.conditions == []' >/dev/null; }
+healthz() { ip netns exec "$ns" curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9447/healthz; }
+healthz_is() { [ "$(healthz)" = "$1" ]; }
+
+routes_before=$(hostgw_routes 1)
+changes_before=$(metric_sum 1 hostgw_route_changes_total)
+# routes_kept: node 1's routes are the ones it had, no change was sent and no drift counted.
+routes_kept() {
+  [ "$(hostgw_routes 1)" = "$routes_before" ] || fail "node 1's routes changed: $(hostgw_routes 1 | tr '\n' ';') (were $(echo "$routes_before" | tr '\n' ';'))"
+  [ "$(metric_sum 1 hostgw_route_changes_total)" = "$changes_before" ] || fail "node 1 sent route changes: $(metric_sum 1 hostgw_route_changes_total), was $changes_before"
+  [ "$(metric_sum 1 hostgw_drift_events_total)" = 0 ] || fail "node 1 counted drift: $(metric_sum 1 hostgw_drift_events_total)"
+}
+
+check_is 0 "HOSTGW OK" || fail "hostgw check is not OK on a healthy node: $(check_line)"
+status_clear || fail "status shows datapath conditions on a healthy node: $(lab_hostgw_in "$ns" status --node-name node1 --json | jq -c .datapath)"
+lab_hostgw_in "$ns" status --node-name node1 | grep -q '^datapath   forwarding ipv4 all on, ipv4 eth0 on$' ||
+  fail "status does not show forwarding on: $(lab_hostgw_in "$ns" status --node-name node1 | grep -A1 datapath)"
+for c in ipv4-forwarding-off ipv4-interface-forwarding-off forward-policy-drop filter-unreadable forwarding-unknown iptables-legacy; do
+  cond_is "$c" 0 || fail "hostgw_datapath_condition{condition=$c} is '$(cond "$c")' on a healthy node"
+done
+check "healthy node: check OK, no datapath condition, every hostgw_datapath_condition series 0"
+
+# --- 1. IP forwarding off -----------------------------------------------------------------------
+ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=0
+lab_wait_for 5 cond_is ipv4-forwarding-off 1 || fail "ipv4-forwarding-off not in the metric within 5 s: '$(cond ipv4-forwarding-off)'"
+lab_wait_for 5 check_is 2 "ipv4-forwarding-off: IPv4 forwarding is off (net.ipv4.ip_forward = 0)" ||
+  fail "hostgw check is not CRITICAL naming ipv4-forwarding-off: $(check_line)"
+[[ $(check_line) == *"fix: sysctl -w net.ipv4.ip_forward=1"* ]] || fail "the check line does not name the fix: $(check_line)"
+status_has ipv4-forwarding-off critical || fail "status --json lacks ipv4-forwarding-off: $(lab_hostgw_in "$ns" status --node-name node1 --json | jq -c .datapath)"
+healthz_is 503 || fail "/healthz answers $(healthz) while forwarding is off"
+routes_kept
+check "net.ipv4.ip_forward=0: within 5 s check CRITICAL ipv4-forwarding-off (fix named), status JSON and metric 1, /healthz 503, routes kept"
+ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
+lab_wait_for 5 cond_is ipv4-forwarding-off 0 || fail "ipv4-forwarding-off still '$(cond ipv4-forwarding-off)' 5 s after the repair"
+lab_wait_for 5 check_is 0 "HOSTGW OK" || fail "hostgw check not OK 5 s after the repair: $(check_line)"
+healthz_is 200 || fail "/healthz answers $(healthz) after the repair"
+routes_kept
+check "net.ipv4.ip_forward=1 again: cleared within 5 s (metric 0, check OK, /healthz 200), routes kept"
+
+# Only the node interface: IPv4 forwards by the input interface.
+ip netns exec "$ns" sysctl -qw net.ipv4.conf.eth0.forwarding=0
+lab_wait_for 5 check_is 2 "ipv4-interface-forwarding-off: IPv4 forwarding is off on eth0" ||
+  fail "hostgw check is not CRITICAL naming ipv4-interface-forwarding-off: $(check_line)"
+cond_is ipv4-interface-forwarding-off 1 || fail "ipv4-interface-forwarding-off is '$(cond ipv4-interface-forwarding-off)'"
+ip netns exec "$ns" sysctl -qw net.ipv4.conf.eth0.forwarding=1
+lab_wait_for 5 check_is 0 "HOSTGW OK" || fail "hostgw check not OK 5 s after eth0 forwarding is back: $(check_line)"
+routes_kept
+check "net.ipv4.conf.eth0.forwarding=0: CRITICAL ipv4-interface-forwarding-off within 5 s, cleared within 5 s of the repair"
+
+# --- 2. iptables -P FORWARD DROP (iptables-nft) -------------------------------------------------
+ip netns exec "$ns" iptables -P FORWARD DROP
+want="forward-policy-drop: policy drop on forward hook chain ip filter/FORWARD; make sure pod traffic (network $net) is accepted"
+lab_wait_for 5 check_is 1 "$want" || fail "hostgw check is not WARNING naming the FORWARD policy: $(check_line)"
+cond_is forward-policy-drop 1 || fail "forward-policy-drop is '$(cond forward-policy-drop)'"
+status_has forward-policy-drop warning || fail "status --json lacks forward-policy-drop"
+lab_hostgw_in "$ns" status --node-name node1 | grep -q 'nftables forward-hook chains ip filter/FORWARD policy drop' ||
+  fail "status text does not show the chain: $(lab_hostgw_in "$ns" status --node-name node1 | grep -A4 datapath)"
+healthz_is 200 || fail "/healthz answers $(healthz) for a warning"
+routes_kept
+check "iptables -P FORWARD DROP: within 5 s check WARNING '$want', status and metric, /healthz still 200, routes kept"
+ip netns exec "$ns" iptables -P FORWARD ACCEPT
+lab_wait_for 5 check_is 0 "HOSTGW OK" || fail "hostgw check not OK 5 s after iptables -P FORWARD ACCEPT: $(check_line)"
+cond_is forward-policy-drop 0 || fail "forward-policy-drop still '$(cond forward-policy-drop)'"
+check "iptables -P FORWARD ACCEPT: cleared within 5 s"
+
+# --- 3. a native nft forward chain with policy drop ---------------------------------------------
+ip netns exec "$ns" nft "add table inet hgwdrill"
+ip netns exec "$ns" nft "add chain inet hgwdrill forward { type filter hook forward priority 0 ; policy drop ; }"
+lab_wait_for 5 check_is 1 "policy drop on forward hook chain inet hgwdrill/forward" ||
+  fail "hostgw check is not WARNING naming inet hgwdrill/forward: $(check_line)"
+[[ $(check_line) == *"nft add rule inet hgwdrill forward ip saddr $net accept"* ]] || fail "the check line does not name the nft fix: $(check_line)"
+cond_is forward-policy-drop 1 || fail "forward-policy-drop is '$(cond forward-policy-drop)'"
+routes_kept
+check "nft chain inet hgwdrill/forward policy drop: WARNING within 5 s with the nft accept rule as the fix"
+ip netns exec "$ns" nft "delete table inet hgwdrill"
+lab_wait_for 5 check_is 0 "HOSTGW OK" || fail "hostgw check not OK 5 s after the table is deleted: $(check_line)"
+lab_wait_for 5 cond_is forward-policy-drop 0 || fail "forward-policy-drop still '$(cond forward-policy-drop)'"
+status_clear || fail "status still shows conditions: $(lab_hostgw_in "$ns" status --node-name node1 --json | jq -c .datapath.conditions)"
+routes_kept
+check "nft table deleted: cleared within 5 s; node 1's routes never changed (no route change, no drift)"
+echo PASS
