@@ -8,8 +8,10 @@ struct CheckCommand: AsyncParsableCommand {
         discussion: """
             Prints one line, `HOSTGW <STATE> - <summary> | <perfdata>`, and exits 0 OK, 1 WARNING, \
             2 CRITICAL or 3 UNKNOWN. CRITICAL: the agent is not running, the store is unreachable, the \
-            agent is unhealthy, no lease, or the lease expires within --lease-critical. WARNING: drift \
-            events within --window, peers not ok, or the lease expires within --lease-warning.
+            agent is unhealthy (IP forwarding off included), no lease, or the lease expires within \
+            --lease-critical. WARNING: drift events within --window, peers not ok, the lease expires \
+            within --lease-warning, or a datapath warning (a forward-hook chain with policy drop, \
+            nftables or forwarding unreadable, iptables-legacy in use).
             """)
 
     @OptionGroup var storeOptions: StoreOptions
