@@ -233,7 +233,7 @@ public actor RouteReconciler {
             observeOnly: config.observeOnly, peers: peers, routesInstalled: memory.routes.count, recentDrift: drift,
             driftCounts: Dictionary(uniqueKeysWithValues: DriftKind.allCases.map { ($0, driftCounts[$0] ?? 0) }),
             peerCounts: peerCounts, lastFullSync: lastFullSync,
-            lastPassDurationSeconds: lastPassDuration.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 },
+            lastPassDurationSeconds: lastPassDuration.map(\.seconds),
             lastPassError: lastPassError, passes: passes, deletionHold: holdStatus())
     }
 

@@ -3,6 +3,7 @@
 import NetAddress
 import Metrics
 import Netlink
+import SubnetLease
 
 /// Metric handles, created once per label set. Owned by the reconciler actor.
 struct RouteSyncMetrics {
@@ -45,8 +46,7 @@ struct RouteSyncMetrics {
     func installed(_ count: Int) { routesInstalled.record(count) }
 
     func passDuration(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        reconcileDuration.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        reconcileDuration.recordNanoseconds(duration.nanoseconds)
     }
 
     func fullSync(at secondsSince1970: Double) { lastFullSync.record(secondsSince1970) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SubnetLease
 import NetAddress
 import Netlink
 import Testing

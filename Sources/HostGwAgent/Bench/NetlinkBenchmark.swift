@@ -3,6 +3,7 @@
 // C reference (the practical kernel limit). Absolute numbers drift on shared machines; the
 // ratios are the result.
 import Foundation
+import SubnetLease
 import NetAddress
 import Netlink
 
@@ -209,13 +210,6 @@ struct BenchError: Error, CustomStringConvertible {
     var message: String
     init(_ message: String) { self.message = message }
     var description: String { message }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) / 1e18
-    }
 }
 
 /// `ip -batch` input files, one line per route, in a private temporary directory.

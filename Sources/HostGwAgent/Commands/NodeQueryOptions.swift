@@ -7,20 +7,9 @@ import Netlink
 /// where its agent listens, and how its routes are marked. Same names, environment variables and
 /// config-file keys as `hostgw run`.
 struct NodeQueryOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The node to report on. Default: the hostname.", valueName: "name"))
-    var nodeName: String?
-
-    @Option(help: ArgumentHelp("Where the agent's HTTP listener is. Default 127.0.0.1:9447.", valueName: "host:port"))
-    var listen: String?
-
-    @Option(help: ArgumentHelp("Route protocol of hostgw's routes. Default 77.", valueName: "number"))
-    var `protocol`: String?
-
-    @Option(help: ArgumentHelp("Routing table of peer routes. Default 254 (main).", valueName: "id"))
-    var table: String?
-
-    @Option(help: ArgumentHelp("The agent's state directory (for leave). Default /var/lib/hostgw.", valueName: "dir"))
-    var stateDir: String?
+    @OptionGroup var agent: AgentAddressOptions
+    @OptionGroup var routes: RouteMarkOptions
+    @OptionGroup var state: StateDirOptions
 }
 
 struct NodeQuery: Sendable {
@@ -32,11 +21,10 @@ struct NodeQuery: Sendable {
     var stateDir: String
 
     init(_ o: NodeQueryOptions, _ r: SettingsResolver) throws {
-        nodeName = r.string("node-name", flag: o.nodeName, default: ProcessInfo.processInfo.hostName)
-        (listenHost, listenPort) = try r.listen(flag: o.listen)
-        routeProtocol = try r.routeProtocol(flag: o.protocol)
-        table = try r.table(flag: o.table)
-        stateDir = r.string("state-dir", flag: o.stateDir, default: "/var/lib/hostgw")
+        nodeName = o.agent.resolvedNodeName(r)
+        (listenHost, listenPort) = try o.agent.resolvedListen(r)
+        (routeProtocol, table) = try o.routes.resolved(r)
+        stateDir = o.state.resolved(r)
     }
 
     var statusURL: String {

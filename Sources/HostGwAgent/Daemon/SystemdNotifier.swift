@@ -6,6 +6,7 @@ import Glibc
 import Musl
 #endif
 import Foundation
+import SubnetLease
 
 struct SystemdNotifier: Sendable {
     let socketPath: String?
@@ -32,8 +33,7 @@ struct SystemdNotifier: Sendable {
     /// Extends the start (or stop) timeout systemd applies to `duration` from now
     /// (EXTEND_TIMEOUT_USEC, systemd 236+): an agent waiting for its store is not hung.
     func extendTimeout(by duration: Duration) {
-        let usec = max(duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000, 1)
-        send("EXTEND_TIMEOUT_USEC=\(usec)")
+        send("EXTEND_TIMEOUT_USEC=\(max(duration.microseconds, 1))")
     }
 
     /// Sends one notification. Failures are ignored on purpose: systemd being away must never stop

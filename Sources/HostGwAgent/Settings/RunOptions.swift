@@ -28,8 +28,7 @@ struct NodeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Also write a CNI conflist (bridge + host-local, ipMasq false) for the leased subnet here.", valueName: "path"))
     var cniConflist: String?
 
-    @Option(help: ArgumentHelp("Persistent state (remembered subnet). Default /var/lib/hostgw.", valueName: "dir"))
-    var stateDir: String?
+    @OptionGroup var state: StateDirOptions
 
     @Option(name: .customLong("lease-ttl"), help: ArgumentHelp("Lease time to live. Default 24h.", valueName: "duration"))
     var leaseTTL: String?
@@ -48,11 +47,7 @@ struct NodeOptions: ParsableArguments {
 /// Flags shared by `hostgw run` and `hostgw external-sync`: how routes are kept and how the
 /// process reports.
 struct SyncOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("This host's name (in its lease and in status). Default: the hostname.", valueName: "name"))
-    var nodeName: String?
-
-    @Option(help: ArgumentHelp("Loopback address for /healthz, /readyz, /metrics, /status. Default 127.0.0.1:9447.", valueName: "host:port"))
-    var listen: String?
+    @OptionGroup var agent: AgentAddressOptions
 
     @Flag(help: "Report drift but change no route.")
     var observeOnly = false
@@ -60,11 +55,7 @@ struct SyncOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Full resync period, a safety net behind the event triggers. Default 30s.", valueName: "duration"))
     var resyncPeriod: String?
 
-    @Option(help: ArgumentHelp("rtm_protocol marking hostgw's routes (5-255). Default 77 (`hostgw` in rt_protos.d).", valueName: "number"))
-    var `protocol`: String?
-
-    @Option(help: ArgumentHelp("Routing table for peer routes. Default 254 (main).", valueName: "id"))
-    var table: String?
+    @OptionGroup var routes: RouteMarkOptions
 
     @Option(help: ArgumentHelp("How long the store may be unreachable, or the lease watch failing, before /healthz fails. Default 60s.", valueName: "duration"))
     var healthGrace: String?
@@ -113,7 +104,7 @@ struct RunSettings: Sendable {
     /// `node` is nil for `external-sync`, which leases nothing: its fields take their defaults.
     init(_ sync: SyncOptions, _ node: NodeOptions?, _ r: SettingsResolver) throws {
         let o = try node ?? NodeOptions.parse([])
-        nodeName = r.string("node-name", flag: sync.nodeName, default: ProcessInfo.processInfo.hostName)
+        nodeName = sync.agent.resolvedNodeName(r)
         if let v = r.lookup("iface", flag: o.iface) {
             interface = IPAddress(v.value).map(InterfaceChoice.address) ?? .named(v.value)
         } else if let v = r.lookup("iface-regex", flag: o.ifaceRegex) {
@@ -130,8 +121,8 @@ struct RunSettings: Sendable {
         publicIPv6 = try r.parsedOptional("public-ipv6", flag: o.publicIPv6, rule: "must be an IPv6 address") { IPv6Address($0) }
         subnetFile = r.string("subnet-file", flag: o.subnetFile, default: "/run/flannel/subnet.env")
         cniConflist = r.string("cni-conflist", flag: o.cniConflist)
-        stateDir = r.string("state-dir", flag: o.stateDir, default: "/var/lib/hostgw")
-        (listenHost, listenPort) = try r.listen(flag: sync.listen)
+        stateDir = o.state.resolved(r)
+        (listenHost, listenPort) = try sync.agent.resolvedListen(r)
         observeOnly = try r.bool("observe-only", flag: sync.observeOnly)
         leaseTTL = try r.duration("lease-ttl", flag: o.leaseTTL, default: .seconds(24 * 3600))
         if leaseTTL < .seconds(10), let v = r.lookup("lease-ttl", flag: o.leaseTTL) {
@@ -139,9 +130,8 @@ struct RunSettings: Sendable {
         }
         resyncPeriod = try r.duration("resync-period", flag: sync.resyncPeriod, default: .seconds(30))
         mtu = try r.parsedOptional("mtu", flag: o.mtu, rule: "must be a whole number from 576 to 65535") { UInt32($0).flatMap { (576...65535).contains($0) ? $0 : nil } }
-        routeProtocol = try r.routeProtocol(flag: sync.protocol)
+        (routeProtocol, table) = try sync.routes.resolved(r)
         adoptProtocols = try r.adoptProtocols(flag: o.adoptProtocol.isEmpty ? nil : o.adoptProtocol.joined(separator: ","), own: routeProtocol)
-        table = try r.table(flag: sync.table)
         healthGrace = try r.duration("health-grace", flag: sync.healthGrace, default: .seconds(60))
         deletionGrace = try r.duration("deletion-grace", flag: sync.deletionGrace, default: .seconds(10))
         logLevel = try r.parsed("log-level", flag: sync.logLevel, default: .info, rule: "must be one of trace, debug, info, notice, warning, error, critical") { Logger.Level(rawValue: $0.lowercased()) }

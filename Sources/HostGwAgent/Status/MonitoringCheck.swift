@@ -3,6 +3,7 @@
 // `HOSTGW STATE - summary | perfdata`.
 import NetAddress
 import Foundation
+import SubnetLease
 import RouteSync
 
 enum CheckState: Int32, Comparable {

@@ -2,6 +2,7 @@
 // store's health, every peer and its route state, recent drift. The JSON field names are an
 // interface for scripts: add fields, never rename one.
 import Foundation
+import SubnetLease
 import NetAddress
 import Netlink
 import RouteSync
