@@ -20,9 +20,10 @@ public final class EmbeddedStore: SubnetStore {
     private let eventRetention: Int64
 
     /// Opens (creating if needed) the database file. `now` is the wall clock used for TTLs: tests
-    /// inject one to expire keys without waiting.
+    /// inject one to expire keys without waiting. `readOnly` (the commands that only look) opens
+    /// an existing file without writing to it and creates nothing: no file is `.missing`.
     public init(
-        path: String, logger: Logger, pollInterval: Duration = .milliseconds(150), eventRetention: Int64 = 10_000,
+        path: String, readOnly: Bool = false, logger: Logger, pollInterval: Duration = .milliseconds(150), eventRetention: Int64 = 10_000,
         busyTimeout: TimeInterval = 10, metricsFactory: any MetricsFactory = MetricsSystem.factory,
         now: @escaping @Sendable () -> Date = { Date() }
     ) throws(StoreError) {
@@ -40,6 +41,17 @@ public final class EmbeddedStore: SubnetStore {
         // memory flat however many leases the file holds; the page cache of the OS still has the file.
         config.maximumReaderCount = 2
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -512") }
+        if readOnly {
+            guard FileManager.default.fileExists(atPath: path) else { throw StoreError.missing(path: path) }
+            config.readonly = true
+            do {
+                pool = try DatabasePool(path: path, configuration: config)
+            } catch {
+                throw StoreError.database(path: path, message: "open (read-only) failed: \(error)")
+            }
+            metrics.setReachable(true)
+            return
+        }
         do {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty {

@@ -659,3 +659,38 @@ private struct WatchStreamLine: Decodable {
     var result: Result?
     var error: GatewayError?
 }
+
+// MARK: fuzzing entry point (Tests/Fuzz/FuzzEtcdWire; moves with the wire types when they leave this file)
+
+extension EtcdStore {
+    /// Decodes `bytes` the way the store reads etcd's JSON gateway, with no connection: as every
+    /// reply type, and as a watch stream (split at newlines, each line a `WatchStreamLine` whose
+    /// events become entries). Returns the number of entries decoded; never traps.
+    static func decodeWireForFuzzing(_ bytes: Data) -> Int {
+        let d = JSONDecoder()
+        var entries = 0
+        func count(_ kvs: [KeyValue]?) { for kv in kvs ?? [] where (try? kv.entry()) != nil { entries += 1 } }
+        if let r = try? d.decode(RangeResponse.self, from: bytes) { count(r.kvs); _ = r.header?.rev }
+        if let r = try? d.decode(PutResponse.self, from: bytes) { count(r.prev_kv.map { [$0] }) }
+        if let r = try? d.decode(TxnResponse.self, from: bytes) { for op in r.responses ?? [] { count(op.response_range?.kvs) } }
+        if let r = try? d.decode(LeaseGrantResponse.self, from: bytes) { _ = r.ID.flatMap { Int64($0) }; _ = r.TTL.flatMap { Int64($0) } }
+        if let r = try? d.decode(TimeToLiveResponse.self, from: bytes) { _ = r.TTL.flatMap { Int64($0) } }
+        if let r = try? d.decode(KeepAliveStreamLine.self, from: bytes) { _ = r.result?.TTL.flatMap { Int64($0) } }
+        _ = try? d.decode(GatewayError.self, from: bytes)
+        _ = try? d.decode(AuthResponse.self, from: bytes)
+        _ = try? d.decode(StatusResponse.self, from: bytes)
+        for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            guard let decoded = try? d.decode(WatchStreamLine.self, from: Data(line)), let result = decoded.result else { continue }
+            _ = result.compact_revision.flatMap { Int64($0) }
+            for event in result.events ?? [] {
+                guard let kv = event.kv else { continue }
+                if event.type == "DELETE" {
+                    if (try? kv.decodedKey()) != nil { entries += 1 }
+                } else if (try? kv.entry()) != nil {
+                    entries += 1
+                }
+            }
+        }
+        return entries
+    }
+}

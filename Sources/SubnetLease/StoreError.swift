@@ -25,6 +25,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case protocolViolation(endpoint: String, operation: String, message: String)
     /// The embedded database failed.
     case database(path: String, message: String)
+    /// A read-only command found no embedded store at the path (and created none).
+    case missing(path: String)
 
     public var description: String {
         switch self {
@@ -48,6 +50,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             "store protocol error: \(operation) on \(endpoint): \(message); check that the endpoint is an etcd v3 server"
         case .database(let path, let message):
             "embedded store \(path): \(message); check the file's permissions and free disk space"
+        case .missing(let path):
+            "no store at \(path) (nothing was created): is the agent running with another --store-path, or not started yet?"
         }
     }
 }

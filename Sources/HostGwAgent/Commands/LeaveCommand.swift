@@ -37,7 +37,7 @@ struct LeaveCommand: AsyncParsableCommand {
         print("deleted \(ours.count - failed.count) hostgw route(s) (protocol \(q.routeProtocol.rawValue), table \(q.table))")
         for f in failed { FileHandle.standardError.write(Data("hostgw: could not delete \(f)\n".utf8)) }
 
-        try await withStore(s) { store in
+        try await withStore(s, access: .readWrite) { store in
             let keys = LeaseKeys(prefix: s.prefix)
             let config = try await store.getConfig(keys: keys)
             let snap = try await store.listLeases(config: config, keys: keys)

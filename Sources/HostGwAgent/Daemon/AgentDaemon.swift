@@ -174,15 +174,8 @@ struct AgentDaemon: Service {
         let info = PodNetworkInfo(
             network: config.network, subnet: lease.subnet, ipv6Network: config.ipv6Network, ipv6Subnet: lease.ipv6Subnet,
             mtu: settings.mtu ?? chosen.link.mtu)
-        func write(_ path: String, _ text: () throws -> String) throws {
-            do {
-                try writeFileAtomically(try text(), to: path)
-            } catch {
-                throw DaemonExit(code: ExitStatus.software, message: "cannot write \(path): \(error)")
-            }
-        }
-        try write(settings.subnetFile) { renderSubnetEnv(info) }
-        if let path = settings.cniConflist { try write(path) { try renderCNIConflist(info) } }
+        try writeNodeFile(settings.subnetFile, setting: "subnet-file", renderSubnetEnv(info))
+        if let path = settings.cniConflist { try writeNodeFile(path, setting: "cni-conflist", try renderCNIConflist(info)) }
 
         return (manager, lease)
     }
