@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test func aBadJSONConfigFileDoesNotQuoteIt() {
-        let json = Data(#"{"etcd-password": "\#(Self.secret)", }"#.utf8)
+        let json = Data(#"{"etcd-password": "\#(Self.secret)" "x"}"#.utf8)
         #expect { try SettingsFile.parse(json, path: "c.json") } throws: { !"\($0)".contains(Self.secret) }
     }
 
