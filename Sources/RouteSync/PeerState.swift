@@ -1,7 +1,7 @@
 // The words status, metrics and logs use for a peer's route and for drift. The raw strings are
 // an interface (dashboards, alerts, `hostgw status` scripts): never rename one.
 public import NetAddress
-public import Netlink
+import Netlink
 
 /// Where one peer's route (one lease, one address family) stands.
 public enum PeerState: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {

@@ -1,8 +1,25 @@
 // The reconcile decision: (desired, actual) -> the fewest changes that make hostgw's routes equal
 // to the desired ones. Pure. Only routes carrying hostgw's marker are ever changed; another
-// owner's route that overlaps a desired subnet is a conflict and blocks that route.
+// owner's route that overlaps a desired subnet is a conflict and blocks that route, unless the
+// operator named its protocol for adoption and it is the desired route in every field but the
+// protocol (flanneld's routes on a node moving to hostgw): that one is replaced in place.
 public import NetAddress
 public import Netlink
+
+/// A foreign route hostgw takes over: one replace turns `foreign` into `desired` in place (the
+/// kernel selects the route to replace by table, destination, tos and metric, not by protocol),
+/// so the destination is never without a route.
+public struct RouteAdoption: Sendable, Hashable, CustomStringConvertible {
+    public var desired: Route
+    public var foreign: Route
+
+    public init(desired: Route, foreign: Route) {
+        self.desired = desired
+        self.foreign = foreign
+    }
+
+    public var description: String { "\(desired.destination) adopted from protocol \(foreign.protocol)" }
+}
 
 /// A desired route blocked by routes of another owner.
 public struct RouteConflict: Sendable, Hashable, CustomStringConvertible {
@@ -25,10 +42,13 @@ public struct RoutePlan: Sendable, Hashable {
     /// Deletes first (they free prefixes), then replaces, then adds; each group by destination.
     public var changes: [RouteChange]
     public var conflicts: [RouteConflict]
+    /// Foreign routes whose replace is in `changes` (each as `RouteChange(.replace, desired)`).
+    public var adoptions: [RouteAdoption]
 
-    public init(changes: [RouteChange] = [], conflicts: [RouteConflict] = []) {
+    public init(changes: [RouteChange] = [], conflicts: [RouteConflict] = [], adoptions: [RouteAdoption] = []) {
         self.changes = changes
         self.conflicts = conflicts
+        self.adoptions = adoptions
     }
 
     public var isEmpty: Bool { changes.isEmpty }
@@ -66,8 +86,12 @@ public struct RoutePlan: Sendable, Hashable {
 ///   - podNetworks: a foreign route strictly inside a pod network that contains a desired
 ///     subnet is a conflict too (ours would shadow part of it); routes covering a whole pod
 ///     network or more (default, aggregates) are what peer routes are meant to refine.
+///   - adopt: foreign protocols hostgw may take routes over from (`--adopt-protocol boot`). A
+///     foreign route of one of them that is the only route blocking a desired one and equals it
+///     in every field but the protocol is adopted; any other foreign route stays a conflict.
 public func plan(
-    desired: [Route], actual: [Route], protocol routeProtocol: RouteProtocol, podNetworks: [IPPrefix] = []
+    desired: [Route], actual: [Route], protocol routeProtocol: RouteProtocol, podNetworks: [IPPrefix] = [],
+    adopt: Set<RouteProtocol> = []
 ) -> RoutePlan {
     let ours = actual.filter { $0.protocol == routeProtocol }
     let foreign = actual.filter { $0.protocol != routeProtocol }
@@ -80,6 +104,7 @@ public func plan(
     var replaces: [RouteChange] = []
     var adds: [RouteChange] = []
     var conflicts: [RouteConflict] = []
+    var adoptions: [RouteAdoption] = []
     var handled: Set<IPPrefix> = []
 
     for want in desired {
@@ -87,6 +112,14 @@ public func plan(
         let existing = oursByDestination[want.destination] ?? []
         let blocking = overlapping.routes(overlapping: want.destination)
             .filter { isConflicting(foreign: $0.destination, with: want.destination, podNetworks: podNetworks) }
+        if blocking.count == 1, let foreign = blocking.first, isAdoptable(foreign, as: want, adopt: adopt) {
+            adoptions.append(RouteAdoption(desired: want, foreign: foreign))
+            replaces.append(RouteChange(.replace, want))
+            // A route of ours at that prefix is a stray beside the foreign one (another metric, or an
+            // appended alias): it goes, and the destination keeps the foreign route until the replace.
+            deletes += existing.map { RouteChange(.delete, $0) }
+            continue
+        }
         if !blocking.isEmpty {
             conflicts.append(RouteConflict(desired: want, foreign: blocking))
             // Ours at that prefix would shadow or be shadowed by another owner's route: remove it.
@@ -113,7 +146,17 @@ public func plan(
     }
     return RoutePlan(
         changes: deletes.sorted(by: byDestination) + replaces.sorted(by: byDestination) + adds.sorted(by: byDestination),
-        conflicts: conflicts.sorted { $0.desired.destination < $1.desired.destination })
+        conflicts: conflicts.sorted { $0.desired.destination < $1.desired.destination },
+        adoptions: adoptions.sorted { $0.desired.destination < $1.desired.destination })
+}
+
+/// True when `foreign` carries an adoptable protocol and is `want` in every other field, so
+/// replacing it changes the owner and nothing about where traffic goes.
+func isAdoptable(_ foreign: Route, as want: Route, adopt: Set<RouteProtocol>) -> Bool {
+    guard adopt.contains(foreign.protocol), foreign.protocol != want.protocol else { return false }
+    var relabelled = foreign
+    relabelled.protocol = want.protocol
+    return routeMatches(relabelled, want)
 }
 
 /// Foreign routes looked up by the desired subnet they could overlap, so a pass costs

@@ -55,6 +55,10 @@ public actor RouteReconciler {
     private var lastPassError: String?
     private var passes = 0
     private var lastReport: PassReport?
+    private var hold: MassDeletionHold
+    private var holdTimer: Task<Void, Never>?
+    /// The last snapshot as the store had it (`leases` adds the held ones).
+    private var storeLeases: [Lease] = []
 
     private var inFlight: Task<Void, Never>?
     private var queued: ReconcileTrigger?
@@ -81,6 +85,7 @@ public actor RouteReconciler {
         self.metrics = RouteSyncMetrics(factory: metricsFactory ?? MetricsSystem.factory)
         pacer = PassPacer(clock: clock)
         driftLog = DriftLogSummary(clock: clock)
+        self.hold = MassDeletionHold(grace: config.deletionGrace, clock: clock)
     }
 
     // MARK: Inputs
@@ -88,8 +93,10 @@ public actor RouteReconciler {
     /// A new lease snapshot (every lease in the store, this node's included) and this node's own
     /// subnets. Triggers a pass.
     public func update(leases: [Lease], localSubnets: [IPPrefix]) {
-        self.leases = leases
+        storeLeases = leases
         config.localSubnets = localSubnets
+        let leases = admit(leases)
+        self.leases = leases
         // Peers not yet through a pass show as pending, the others keep their last state.
         let preview = DesiredRoutes(leases: validLeases(leases), config: config, links: lastLinks, addresses: lastAddresses)
         let previous = Dictionary(peers.map { ($0.subnet, $0) }, uniquingKeysWith: { a, _ in a })
@@ -166,6 +173,7 @@ public actor RouteReconciler {
         stopped = true
         queued = nil
         ticker?.cancel()
+        holdTimer?.cancel()
     }
 
     /// Runs a pass now (or joins the one in flight and the one it queues) and returns the report
@@ -219,7 +227,51 @@ public actor RouteReconciler {
             driftCounts: Dictionary(uniqueKeysWithValues: DriftKind.allCases.map { ($0.rawValue, driftCounts[$0] ?? 0) }),
             peerCounts: peerCounts, lastFullSync: lastFullSync,
             lastPassDurationSeconds: lastPassDuration.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 },
-            lastPassError: lastPassError, passes: passes)
+            lastPassError: lastPassError, passes: passes, deletionHold: holdStatus())
+    }
+
+    // MARK: Mass-deletion hold
+
+    /// The snapshot's leases plus the peers whose deletion `hold` keeps back; logs each hold once
+    /// and wakes a pass when it runs out.
+    private func admit(_ leases: [Lease]) -> [Lease] {
+        let decision = hold.admit(leases, localSubnets: config.localSubnets)
+        switch decision.event {
+        case .started(let held, let peers)?:
+            logger.warning(
+                "\(held) of \(peers) peer leases vanished at once; keeping their routes while the nodes re-claim them",
+                metadata: ["held": "\(held)", "grace": "\(hold.grace)"])
+        case .expired(let removed)?:
+            logger.warning("mass-deletion hold ran out; removing the routes of leases still gone", metadata: ["removed": "\(removed)"])
+        case .resolved?:
+            logger.notice("every held peer lease is back; mass-deletion hold ended")
+        case nil:
+            break
+        }
+        metrics.deletionHold(held: hold.status?.held.count ?? 0, started: decision.event?.isStart ?? false)
+        holdTimer?.cancel()
+        if let wait = hold.remaining {
+            let clock = self.clock
+            holdTimer = Task { [weak self] in
+                do { try await clock.sleep(for: wait) } catch { return }
+                await self?.holdDue()
+            }
+        }
+        return decision.leases
+    }
+
+    private func holdDue() {
+        leases = admit(storeLeases)
+        trigger(.leases)
+    }
+
+    private func holdStatus() -> DeletionHoldStatus? {
+        guard let s = hold.status else { return nil }
+        let time = now()
+        return DeletionHoldStatus(
+            subnets: s.held.flatMap { [$0.subnet, $0.ipv6Subnet].compactMap { $0 } },
+            since: time.addingTimeInterval(-Double(s.since.components.seconds)),
+            until: time.addingTimeInterval(Double(s.until.components.seconds)))
     }
 
     // MARK: Passes
@@ -284,7 +336,7 @@ public actor RouteReconciler {
         let desired = DesiredRoutes(leases: validLeases(leases), config: config, links: links, addresses: addresses)
         let routePlan = plan(
             desired: desired.routes, actual: actual, protocol: config.routeProtocol,
-            podNetworks: Array(config.podNetworks.values))
+            podNetworks: Array(config.podNetworks.values), adopt: config.adoptProtocols)
         let findings = memory.classify(desired: desired, actual: actual, plan: routePlan, protocol: config.routeProtocol)
 
         var results: [Result<Void, NetlinkError>] = []
@@ -302,10 +354,20 @@ public actor RouteReconciler {
                 results = routePlan.changes.map { _ in .failure(failure) }
             }
         }
+        let adoptions = Dictionary(routePlan.adoptions.map { ($0.desired.destination, $0) }, uniquingKeysWith: { a, _ in a })
         for (change, result) in zip(routePlan.changes, results) {
             switch result {
             case .success:
                 metrics.changed(change.kind)
+                if change.kind == .replace, let adoption = adoptions[change.route.destination] {
+                    metrics.adopted(from: adoption.foreign.protocol)
+                    logger.info(
+                        "route adopted",
+                        metadata: [
+                            "subnet": "\(change.route.destination)", "from": "\(render(adoption.foreign, links))",
+                            "route": "\(render(change.route, links))",
+                        ])
+                }
                 logger.debug("route changed", metadata: ["op": "\(change.kind.rawValue)", "route": "\(render(change.route, links))"])
             case .failure(let error):
                 if !batchFailed { metrics.netlinkError(error.errno) }
@@ -433,7 +495,10 @@ public actor RouteReconciler {
             let change = plan.changes[index]
             let current = actual.first { $0.protocol == config.routeProtocol && $0.destination == peer.subnet }
             let unfixed: PeerState = change.kind == .add ? .missing : .changed
-            let found = current.map { "the kernel has \(render($0, links))" } ?? "no route in the kernel"
+            let adopting = change.kind == .replace ? plan.adoptions.first(where: { $0.desired.destination == peer.subnet }) : nil
+            let found =
+                adopting.map { "the kernel has \(render($0.foreign, links)), to be adopted" }
+                ?? current.map { "the kernel has \(render($0, links))" } ?? "no route in the kernel"
             guard index < results.count else {
                 peer.state = unfixed
                 peer.reason = "observe-only: \(found), not repaired"

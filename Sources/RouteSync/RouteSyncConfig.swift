@@ -24,6 +24,12 @@ public struct RouteSyncConfig: Sendable, Hashable {
     public var driftHistoryLimit: Int
     /// Requests per netlink batch.
     public var batchSize: Int
+    /// Foreign protocols whose routes hostgw takes over when they equal the desired route in all
+    /// but the protocol (`--adopt-protocol boot` for flanneld's). Empty: adopt nothing.
+    public var adoptProtocols: Set<RouteProtocol>
+    /// How long deletions wait when a snapshot would remove more than half of the peer routes
+    /// at once (`MassDeletionHold`): a little longer than a node takes to re-claim its lease.
+    public var deletionGrace: Duration
 
     public init(
         podNetworks: [IPFamily: IPPrefix],
@@ -34,7 +40,9 @@ public struct RouteSyncConfig: Sendable, Hashable {
         observeOnly: Bool = false,
         localSubnets: [IPPrefix] = [],
         driftHistoryLimit: Int = 100,
-        batchSize: Int = 256
+        batchSize: Int = 256,
+        adoptProtocols: Set<RouteProtocol> = [],
+        deletionGrace: Duration = .seconds(10)
     ) {
         self.podNetworks = podNetworks
         self.subnetLengths = subnetLengths
@@ -45,6 +53,8 @@ public struct RouteSyncConfig: Sendable, Hashable {
         self.localSubnets = localSubnets
         self.driftHistoryLimit = driftHistoryLimit
         self.batchSize = batchSize
+        self.adoptProtocols = adoptProtocols
+        self.deletionGrace = deletionGrace
     }
 
     /// The families routed, IPv4 first.
@@ -56,12 +66,15 @@ extension RouteSyncConfig {
     /// The agent and `hostgw status` both build their config here, so both judge routes alike.
     public init(
         network: NetworkConfig, routeProtocol: RouteProtocol = .hostgw, table: UInt32 = RouteTableID.main,
-        resyncPeriod: Duration = .seconds(30), observeOnly: Bool = false, localSubnets: [IPPrefix] = []
+        resyncPeriod: Duration = .seconds(30), observeOnly: Bool = false, localSubnets: [IPPrefix] = [],
+        adoptProtocols: Set<RouteProtocol> = [],
+        deletionGrace: Duration = .seconds(10)
     ) {
         self.init(
             podNetworks: Dictionary(uniqueKeysWithValues: IPFamily.allCases.compactMap { f in network.network(for: f).map { (f, $0) } }),
             subnetLengths: Dictionary(uniqueKeysWithValues: IPFamily.allCases.map { ($0, network.subnetLength(for: $0)) }),
             routeProtocol: routeProtocol, table: table, resyncPeriod: resyncPeriod, observeOnly: observeOnly,
-            localSubnets: localSubnets)
+            localSubnets: localSubnets, adoptProtocols: adoptProtocols,
+            deletionGrace: deletionGrace)
     }
 }

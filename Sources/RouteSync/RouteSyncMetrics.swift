@@ -11,15 +11,20 @@ struct RouteSyncMetrics {
     private var peerGauges: [PeerState: Gauge] = [:]
     private var errnoCounters: [String: Counter] = [:]
     private var changeCounters: [RouteChange.Kind: Counter] = [:]
+    private var adoptedCounters: [RouteProtocol: Counter] = [:]
     private let routesInstalled: Gauge
     private let reconcileDuration: Timer
     private let lastFullSync: Gauge
+    private let deletionsHeld: Gauge
+    private let deletionHolds: Counter
 
     init(factory: any MetricsFactory) {
         self.factory = factory
         routesInstalled = Gauge(label: "hostgw_routes_installed", factory: factory)
         reconcileDuration = Timer(label: "hostgw_reconcile_duration_seconds", factory: factory)
         lastFullSync = Gauge(label: "hostgw_last_full_sync_timestamp_seconds", factory: factory)
+        deletionsHeld = Gauge(label: "hostgw_route_deletions_held", factory: factory)
+        deletionHolds = Counter(label: "hostgw_route_deletion_holds_total", factory: factory)
         for kind in DriftKind.allCases {
             driftCounters[kind] = Counter(label: "hostgw_drift_events_total", dimensions: [("kind", kind.rawValue)], factory: factory)
         }
@@ -47,6 +52,25 @@ struct RouteSyncMetrics {
     func fullSync(at secondsSince1970: Double) { lastFullSync.record(secondsSince1970) }
 
     func changed(_ op: RouteChange.Kind) { changeCounters[op]?.increment() }
+
+    /// A foreign route replaced by hostgw's, labelled with the protocol it had.
+    mutating func adopted(from routeProtocol: RouteProtocol) {
+        let counter: Counter
+        if let existing = adoptedCounters[routeProtocol] {
+            counter = existing
+        } else {
+            counter = Counter(
+                label: "hostgw_routes_adopted_total", dimensions: [("protocol", routeProtocol.description)], factory: factory)
+            adoptedCounters[routeProtocol] = counter
+        }
+        counter.increment()
+    }
+
+    /// A mass deletion started a hold (`started`), and how many deletions are held now.
+    func deletionHold(held: Int, started: Bool) {
+        if started { deletionHolds.increment() }
+        deletionsHeld.record(held)
+    }
 
     mutating func netlinkError(_ errno: Errno) {
         let counter: Counter

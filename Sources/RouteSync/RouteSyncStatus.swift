@@ -1,6 +1,7 @@
 // The snapshot `hostgw status` and the loopback status endpoint print. A value: taking one never
 // blocks a reconcile pass for longer than a copy.
 public import Foundation
+public import NetAddress
 
 public struct RouteSyncStatus: Sendable, Hashable, Codable {
     public var observeOnly: Bool
@@ -22,11 +23,13 @@ public struct RouteSyncStatus: Sendable, Hashable, Codable {
     public var lastPassError: String?
     /// Passes run since start.
     public var passes: Int
+    /// Route deletions held after a mass deletion of leases (`MassDeletionHold`); nil when none.
+    public var deletionHold: DeletionHoldStatus?
 
     public init(
         observeOnly: Bool, peers: [PeerStatus], routesInstalled: Int, recentDrift: [DriftEvent],
         driftCounts: [String: Int], peerCounts: [String: Int], lastFullSync: Date?, lastPassDurationSeconds: Double?,
-        lastPassError: String?, passes: Int
+        lastPassError: String?, passes: Int, deletionHold: DeletionHoldStatus? = nil
     ) {
         self.observeOnly = observeOnly
         self.peers = peers
@@ -38,5 +41,21 @@ public struct RouteSyncStatus: Sendable, Hashable, Codable {
         self.lastPassDurationSeconds = lastPassDurationSeconds
         self.lastPassError = lastPassError
         self.passes = passes
+        self.deletionHold = deletionHold
+    }
+}
+
+/// Peer routes kept although their leases vanished from the store in a mass deletion.
+public struct DeletionHoldStatus: Sendable, Hashable, Codable {
+    /// The subnets whose routes are kept.
+    public var subnets: [IPPrefix]
+    public var since: Date
+    /// When the routes still without a lease are deleted.
+    public var until: Date
+
+    public init(subnets: [IPPrefix], since: Date, until: Date) {
+        self.subnets = subnets
+        self.since = since
+        self.until = until
     }
 }

@@ -3,32 +3,109 @@
 // by every write, an event log to watch from a revision, and TTL keys that expire. Every write
 // runs in a BEGIN IMMEDIATE transaction so claims from several processes serialise on the file
 // lock; WAL mode lets watchers poll while others write.
+//
+// Expiry times are absolute wall-clock times (the file outlives processes and reboots), but a
+// step of the wall clock must not expire a lease that is renewed on time: `StoreClock` pairs the
+// wall clock with the boot clock, and when their difference jumps (a step, not the passage of
+// time) every expiry moves by the step before anything is purged.
 public import Foundation
 import GRDB
 public import Logging
 public import Metrics
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The embedded store's sense of time: the wall clock, a clock that no wall-clock step moves
+/// (CLOCK_BOOTTIME, shared by every process on the host), and which boot the latter counts from.
+public struct StoreClock: Sendable {
+    public var wall: @Sendable () -> Date
+    /// Seconds since boot; only differences within one `bootID` mean anything.
+    public var sinceBoot: @Sendable () -> Double
+    public var bootID: @Sendable () -> String
+
+    public init(wall: @escaping @Sendable () -> Date, sinceBoot: @escaping @Sendable () -> Double, bootID: @escaping @Sendable () -> String) {
+        self.wall = wall
+        self.sinceBoot = sinceBoot
+        self.bootID = bootID
+    }
+
+    public static let system = StoreClock(
+        wall: { Date() },
+        sinceBoot: {
+            var ts = timespec()
+            clock_gettime(CLOCK_BOOTTIME, &ts)
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+        },
+        bootID: { StoreClock.systemBootID })
+
+    private static let systemBootID: String =
+        (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        ?? "unknown"
+
+    /// Time that is only the wall clock `now` (tests that move time by hand): never a step.
+    public static func following(_ now: @escaping @Sendable () -> Date) -> StoreClock {
+        StoreClock(wall: now, sinceBoot: { now().timeIntervalSince1970 }, bootID: { "wall-only" })
+    }
+
+    /// How far the wall clock may move against the boot clock before it counts as a step (NTP
+    /// slews by far less between two writes).
+    static let stepTolerance: Double = 1
+}
+
+/// What the store's time says about the wall clock since the offset was last recorded.
+enum ClockReading: Sendable, Hashable {
+    /// The wall clock moved with the boot clock (or no reference is known).
+    case steady
+    /// The wall clock stepped by `seconds` (positive: forward) against the boot clock.
+    case stepped(seconds: Double)
+    /// Another boot (or the first use): the wall clock is the only reference.
+    case newBoot
+
+    /// `recorded` is the (boot id, wall − boot offset) the file last recorded.
+    static func judge(recorded: (bootID: String, offset: Double)?, bootID: String, offset: Double) -> ClockReading {
+        guard let recorded, recorded.bootID == bootID else { return .newBoot }
+        let step = offset - recorded.offset
+        return abs(step) > StoreClock.stepTolerance ? .stepped(seconds: step) : .steady
+    }
+}
 
 public final class EmbeddedStore: SubnetStore {
     public let path: String
     public var name: String { "sqlite \(path)" }
     private let pool: DatabasePool
-    private let now: @Sendable () -> Date
+    private let clock: StoreClock
+    private let lastPoll = Mutex<Date?>(nil)
     private let pollInterval: Duration
     private let logger: Logger
     private let metrics: StoreMetrics
     /// Events kept for watchers that fall behind; older ones are compacted away.
     private let eventRetention: Int64
 
-    /// Opens (creating if needed) the database file. `now` is the wall clock used for TTLs: tests
-    /// inject one to expire keys without waiting. `readOnly` (the commands that only look) opens
-    /// an existing file without writing to it and creates nothing: no file is `.missing`.
+    /// Opens the store with a wall clock `now` that tests move by hand (no step detection).
+    public convenience init(
+        path: String, readOnly: Bool = false, logger: Logger, pollInterval: Duration = .milliseconds(150), eventRetention: Int64 = 10_000,
+        busyTimeout: TimeInterval = 10, metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        now: @escaping @Sendable () -> Date
+    ) throws(StoreError) {
+        try self.init(
+            path: path, readOnly: readOnly, logger: logger, pollInterval: pollInterval, eventRetention: eventRetention, busyTimeout: busyTimeout,
+            metricsFactory: metricsFactory, clock: .following(now))
+    }
+
+    /// Opens (creating if needed) the database file. `clock` is the time used for TTLs: tests
+    /// inject one to expire keys without waiting, or to step the wall clock. `readOnly` (the
+    /// commands that only look) opens an existing file without writing to it and creates nothing:
+    /// no file is `.missing`.
     public init(
         path: String, readOnly: Bool = false, logger: Logger, pollInterval: Duration = .milliseconds(150), eventRetention: Int64 = 10_000,
         busyTimeout: TimeInterval = 10, metricsFactory: any MetricsFactory = MetricsSystem.factory,
-        now: @escaping @Sendable () -> Date = { Date() }
+        clock: StoreClock = .system
     ) throws(StoreError) {
         self.path = path
-        self.now = now
+        self.clock = clock
         self.pollInterval = pollInterval
         self.logger = logger
         self.eventRetention = eventRetention
@@ -84,6 +161,14 @@ public final class EmbeddedStore: SubnetStore {
             ttl_ms INTEGER,
             expires_at REAL);
         CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at) WHERE expires_at IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS store_id (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            value INTEGER NOT NULL);
+        INSERT OR IGNORE INTO store_id (id, value) VALUES (1, abs(random()));
+        CREATE TABLE IF NOT EXISTS clock (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            boot_id TEXT NOT NULL,
+            offset REAL NOT NULL);
         CREATE TABLE IF NOT EXISTS events (
             revision INTEGER PRIMARY KEY,
             key TEXT NOT NULL,
@@ -97,8 +182,8 @@ public final class EmbeddedStore: SubnetStore {
     // MARK: SubnetStore
 
     public func range(prefix: String) async throws -> RangeResult {
-        let t = now().timeIntervalSince1970
-        return try await read("range") { db in
+        try await read("range") { db in
+            let t = try self.readTime(db)
             let revision = try Int64.fetchOne(db, sql: "SELECT revision FROM meta") ?? 1
             // A cursor, not fetchAll: each row becomes a StoreEntry as it is read, so thousands of
             // leases are never held twice (GRDB rows and entries) at the agent's startup peak.
@@ -106,21 +191,21 @@ public final class EmbeddedStore: SubnetStore {
                 db,
                 sql: "SELECT * FROM kv WHERE substr(key, 1, ?) = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key",
                 arguments: [prefix.unicodeScalars.count, prefix, t])
-            return RangeResult(entries: try Array(rows.map(Self.entry)), revision: revision)
+            return RangeResult(entries: try Array(rows.map(Self.entry)), revision: revision, clusterID: try Self.storeID(db))
         }
     }
 
     public func get(key: String) async throws -> StoreEntry? {
-        let t = now().timeIntervalSince1970
-        return try await read("get") { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)", arguments: [key, t])
+        try await read("get") { db in
+            let t = try self.readTime(db)
+            return try Row.fetchOne(db, sql: "SELECT * FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)", arguments: [key, t])
                 .map(Self.entry)
         }
     }
 
     public func put(key: String, value: Data) async throws -> StoreEntry {
-        let t = now().timeIntervalSince1970
-        return try await write("put") { db in
+        try await write("put") { db in
+            let t = try self.writeTime(db)
             let revision = try Self.purgeAndBump(db, now: t)
             let existing = try Row.fetchOne(db, sql: "SELECT create_revision FROM kv WHERE key = ?", arguments: [key])
             let created: Int64 = existing?["create_revision"] ?? revision
@@ -134,9 +219,9 @@ public final class EmbeddedStore: SubnetStore {
     }
 
     public func create(key: String, value: Data, ttl: Duration?) async throws -> StoreEntry? {
-        let t = now().timeIntervalSince1970
         let ttlMS = ttl.map { Self.milliseconds($0) }
         return try await write("create") { db in
+            let t = try self.writeTime(db)
             _ = try Self.purgeExpired(db, now: t)
             if try Int.fetchOne(db, sql: "SELECT 1 FROM kv WHERE key = ?", arguments: [key]) != nil { return nil }
             let revision = try Self.bump(db)
@@ -153,9 +238,8 @@ public final class EmbeddedStore: SubnetStore {
     }
 
     public func compareAndSwap(_ entry: StoreEntry, value: Data) async throws -> StoreEntry? {
-        let t = now().timeIntervalSince1970
-        return try await write("compareAndSwap") { db in
-            _ = try Self.purgeExpired(db, now: t)
+        try await write("compareAndSwap") { db in
+            _ = try Self.purgeExpired(db, now: try self.writeTime(db))
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM kv WHERE key = ? AND mod_revision = ?", arguments: [entry.key, entry.modRevision])
             else { return nil }
             let revision = try Self.bump(db)
@@ -169,8 +253,8 @@ public final class EmbeddedStore: SubnetStore {
     }
 
     public func refresh(_ entry: StoreEntry, ttl: Duration) async throws -> StoreEntry? {
-        let t = now().timeIntervalSince1970
-        return try await write("refresh") { db in
+        try await write("refresh") { db in
+            let t = try self.writeTime(db)
             _ = try Self.purgeExpired(db, now: t)
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM kv WHERE key = ? AND create_revision = ?", arguments: [entry.key, entry.createRevision])
             else { return nil }
@@ -183,9 +267,8 @@ public final class EmbeddedStore: SubnetStore {
     }
 
     public func compareAndDelete(_ entry: StoreEntry) async throws -> Bool {
-        let t = now().timeIntervalSince1970
-        return try await write("compareAndDelete") { db in
-            _ = try Self.purgeExpired(db, now: t)
+        try await write("compareAndDelete") { db in
+            _ = try Self.purgeExpired(db, now: try self.writeTime(db))
             guard try Int.fetchOne(db, sql: "SELECT 1 FROM kv WHERE key = ? AND mod_revision = ?", arguments: [entry.key, entry.modRevision]) != nil
             else { return false }
             let revision = try Self.bump(db)
@@ -195,14 +278,17 @@ public final class EmbeddedStore: SubnetStore {
         }
     }
 
+    /// Polls the file. Every poll yields: the changes since the last one, or a progress batch at
+    /// the file's revision (which, below what was delivered, tells the watcher that the file
+    /// went backwards: an older copy replaced it).
     public func watch(prefix: String, fromRevision: Int64) -> AsyncThrowingStream<WatchBatch, any Error> {
         makeWatchStream { [self] yield in
             var next = fromRevision
             while !Task.isCancelled {
-                if let batch = try await poll(prefix: prefix, from: next) {
-                    if !batch.events.isEmpty { yield(batch) }
-                    next = batch.revision + 1
-                }
+                let batch = try await poll(prefix: prefix, from: next)
+                lastPoll.withLock { $0 = clock.wall() }
+                yield(batch)
+                if batch.revision >= next { next = batch.revision + 1 }
                 try await Task.sleep(for: pollInterval)
             }
         }
@@ -212,24 +298,38 @@ public final class EmbeddedStore: SubnetStore {
         _ = try await read("health") { db in try Int64.fetchOne(db, sql: "SELECT revision FROM meta") }
     }
 
+    public var watchStatus: WatchStatus {
+        let heard = lastPoll.withLock { $0 }
+        return WatchStatus(member: heard == nil ? nil : path, connectedSince: nil, lastHeard: heard)
+    }
+
+    /// Nothing to release early: the connections close when the store is released.
+    public func shutdown() async throws {}
+
     // MARK: internals
 
     /// One cheap poll: the meta row; expired keys are purged here too, so watchers see TTL
     /// expiry as deletes even when nobody else writes.
-    private func poll(prefix: String, from next: Int64) async throws -> WatchBatch? {
-        let t = now().timeIntervalSince1970
-        let (revision, compacted, earliest) = try await read("watch") { db -> (Int64, Int64, Double?) in
+    private func poll(prefix: String, from next: Int64) async throws -> WatchBatch {
+        let (revision, compacted, earliest, t, id, reading) = try await read("watch") { db -> (Int64, Int64, Double?, Double, UInt64, ClockReading) in
             let row = try Row.fetchOne(db, sql: "SELECT revision, compacted, (SELECT MIN(expires_at) FROM kv) AS earliest FROM meta")
             let revision: Int64 = row?["revision"] ?? 1
             let compacted: Int64 = row?["compacted"] ?? 0
             let earliest: Double? = row?["earliest"]
-            return (revision, compacted, earliest)
+            return (revision, compacted, earliest, try self.readTime(db), try Self.storeID(db), try self.clockReading(db).reading)
         }
         if next <= compacted { throw StoreError.compacted(requested: next, compactRevision: compacted + 1) }
-        if let earliest, earliest <= t {
-            _ = try await write("purge") { db in try Self.purgeExpired(db, now: t) }
+        // A wall-clock step is recorded (expiries moved) by a write, so consumers see expiry
+        // times on the new wall clock.
+        if case .stepped = reading {
+            _ = try await write("clock") { db in try self.writeTime(db) }
         }
-        guard revision >= next || earliest.map({ $0 <= t }) == true else { return nil }
+        if let earliest, earliest <= t {
+            _ = try await write("purge") { db in try Self.purgeExpired(db, now: try self.writeTime(db)) }
+        }
+        guard revision >= next || earliest.map({ $0 <= t }) == true else {
+            return WatchBatch(revision: revision, events: [], progress: true, clusterID: id)
+        }
         return try await read("watch") { db in
             let meta = try Row.fetchOne(db, sql: "SELECT revision, compacted FROM meta")
             let head: Int64 = meta?["revision"] ?? 1
@@ -249,8 +349,51 @@ public final class EmbeddedStore: SubnetStore {
                         key: row["key"], value: row["value"], createRevision: created, modRevision: row["revision"],
                         ttlHandle: ttlMS == nil ? 0 : created, expiration: expires.map { Date(timeIntervalSince1970: $0) }))
             })
-            return WatchBatch(revision: head, events: events)
+            // Events through `head` are all here: the batch is also a progress mark.
+            return WatchBatch(revision: head, events: events, progress: true, clusterID: id)
         }
+    }
+
+    private static func storeID(_ db: Database) throws -> UInt64 {
+        UInt64(clamping: try Int64.fetchOne(db, sql: "SELECT value FROM store_id") ?? 0)
+    }
+
+    /// What the clock row says about the wall clock now.
+    private func clockReading(_ db: Database) throws -> (reading: ClockReading, wall: Double, offset: Double, recordedOffset: Double?) {
+        let wall = clock.wall().timeIntervalSince1970
+        let offset = wall - clock.sinceBoot()
+        let row = try Row.fetchOne(db, sql: "SELECT boot_id, offset FROM clock")
+        let recorded: (bootID: String, offset: Double)? = row.map { ($0["boot_id"], $0["offset"]) }
+        return (ClockReading.judge(recorded: recorded, bootID: clock.bootID(), offset: offset), wall, offset, recorded?.offset)
+    }
+
+    /// The time a read compares expiry with: the wall clock as it would read without a step
+    /// not yet recorded by a write.
+    private func readTime(_ db: Database) throws -> Double {
+        let (reading, wall, _, recorded) = try clockReading(db)
+        if case .stepped = reading, let recorded { return recorded + clock.sinceBoot() }
+        return wall
+    }
+
+    /// The time a write uses; first records a wall-clock step by moving every expiry with it, so
+    /// a step never expires (nor prolongs) a lease.
+    private func writeTime(_ db: Database) throws -> Double {
+        let (reading, wall, offset, _) = try clockReading(db)
+        switch reading {
+        case .steady:
+            return wall
+        case .stepped(let step):
+            try db.execute(sql: "UPDATE kv SET expires_at = expires_at + ? WHERE expires_at IS NOT NULL", arguments: [step])
+            try db.execute(sql: "UPDATE events SET expires_at = expires_at + ? WHERE expires_at IS NOT NULL", arguments: [step])
+            logger.warning(
+                "the wall clock stepped; moved every lease expiry with it", metadata: ["store": "\(path)", "step_seconds": "\(step)"])
+            metrics.clockStep()
+        case .newBoot:
+            break
+        }
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO clock (id, boot_id, offset) VALUES (1, ?, ?)", arguments: [clock.bootID(), offset])
+        return wall
     }
 
     private static func entry(_ row: Row) -> StoreEntry {

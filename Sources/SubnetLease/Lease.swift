@@ -13,16 +13,20 @@ public struct LeaseAttributes: Sendable, Hashable, Codable {
     public var nodeName: String?
     /// Set by hostgw; absent in leases written by flanneld.
     public var agentVersion: String?
+    /// The machine holding the lease; set by hostgw since leases record it, absent in older ones
+    /// and in flanneld's.
+    public var holder: LeaseHolder?
 
     public init(
         publicIP: IPv4Address?, publicIPv6: IPv6Address? = nil, backendType: String = "host-gw",
-        nodeName: String? = nil, agentVersion: String? = nil
+        nodeName: String? = nil, agentVersion: String? = nil, holder: LeaseHolder? = nil
     ) {
         self.publicIP = publicIP
         self.publicIPv6 = publicIPv6
         self.backendType = backendType
         self.nodeName = nodeName
         self.agentVersion = agentVersion
+        self.holder = holder
     }
 
     enum CodingKeys: String, CodingKey {
@@ -31,6 +35,7 @@ public struct LeaseAttributes: Sendable, Hashable, Codable {
         case backendType = "BackendType"
         case nodeName = "NodeName"
         case agentVersion = "AgentVersion"
+        case holder = "Holder"
     }
 }
 

@@ -4,6 +4,7 @@
 // subnets under running pods would break them.
 public import Foundation
 public import Logging
+public import Metrics
 public import NetAddress
 
 /// Who this node is, as written into its lease.
@@ -12,12 +13,17 @@ public struct NodeIdentity: Sendable, Hashable {
     public var publicIP: IPv4Address?
     public var publicIPv6: IPv6Address?
     public var agentVersion: String?
+    /// Which machine this is (`LeaseHolder.load`); nil only in tests and tools that write no lease.
+    public var holder: LeaseHolder?
 
-    public init(nodeName: String, publicIP: IPv4Address?, publicIPv6: IPv6Address? = nil, agentVersion: String? = nil) {
+    public init(
+        nodeName: String, publicIP: IPv4Address?, publicIPv6: IPv6Address? = nil, agentVersion: String? = nil, holder: LeaseHolder? = nil
+    ) {
         self.nodeName = nodeName
         self.publicIP = publicIP
         self.publicIPv6 = publicIPv6
         self.agentVersion = agentVersion
+        self.holder = holder
     }
 }
 
@@ -79,6 +85,11 @@ public struct RenewalStatus: Sendable, Hashable {
     public var consecutiveFailures: Int
     public var expiration: Date?
     public var lastError: String?
+    /// How often the own key was found deleted or overwritten and what was done, by kind.
+    public var ownKeyRepairs: [OwnKeyRepair.Kind: Int] = [:]
+    public var lastOwnKeyRepair: OwnKeyRepair?
+    /// Other machines holding a lease under this node's name (each "node N at IP, holder H").
+    public var nameClashes: [String] = []
 
     public init(key: String? = nil, isReservation: Bool = false, lastSuccess: Date? = nil, consecutiveFailures: Int = 0, expiration: Date? = nil, lastError: String? = nil) {
         self.key = key
@@ -87,6 +98,29 @@ public struct RenewalStatus: Sendable, Hashable {
         self.consecutiveFailures = consecutiveFailures
         self.expiration = expiration
         self.lastError = lastError
+    }
+}
+
+/// One repair of the own key, for status.
+public struct OwnKeyRepair: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, CaseIterable, Codable {
+        /// The key was gone and was created again with the same subnet.
+        case recreated
+        /// The key held a foreign value and got this node's value back.
+        case restored
+        /// Another hostgw agent holds the key; this agent gave it up (and exits).
+        case yielded
+    }
+
+    public var time: Date
+    public var kind: Kind
+    /// What was found in the key.
+    public var found: String
+
+    public init(time: Date, kind: Kind, found: String) {
+        self.time = time
+        self.kind = kind
+        self.found = found
     }
 }
 
@@ -112,12 +146,16 @@ public actor LeaseManager {
     private var held: StoreEntry?
     private var heldLease: Lease?
     public private(set) var status = RenewalStatus()
+    private let metricsFactory: any MetricsFactory
+    /// Wakes `runFollowing()` when a snapshot shows the own key changed.
+    private let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
 
     /// `clock` paces renewals and retries; `now` stamps status (both injectable for tests).
     public init(
         store: any SubnetStore, config: NetworkConfig, identity: NodeIdentity, options: LeaseOptions = LeaseOptions(),
         logger: Logger, clock: any Clock<Duration> = ContinuousClock(), now: @escaping @Sendable () -> Date = { Date() },
-        fileSystem: any DurableFileSystem = POSIXFileSystem()
+        metricsFactory: any MetricsFactory = MetricsSystem.factory, fileSystem: any DurableFileSystem = POSIXFileSystem()
     ) {
         self.fileSystem = fileSystem
         self.store = store
@@ -127,7 +165,9 @@ public actor LeaseManager {
         self.logger = logger
         self.clock = clock
         self.now = now
+        self.metricsFactory = metricsFactory
         decoder = LeaseDecoder(config: config, keys: options.keys)
+        (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     public var lease: Lease? { heldLease }
@@ -165,7 +205,13 @@ public actor LeaseManager {
         let snapshot = decoder.snapshot(entries: listing.entries, revision: listing.revision)
         let entriesByKey = Dictionary(listing.entries.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let reservation = snapshot.leases.first { $0.isReservation && ownsByAddress($0) }
-        let ours = reservation ?? snapshot.leases.first { !$0.isReservation && owns($0) }
+        let remembered = rememberedKey()
+        let leases = snapshot.leases.filter { !$0.isReservation }
+        // The lease carrying this machine's holder first: after a name clash two leases bear our name.
+        let ours = reservation
+            ?? leases.first { $0.attributes.holder != nil && $0.attributes.holder == identity.holder }
+            ?? leases.first { ownership($0, remembered) == .mine }
+        noteNameClashes(in: leases, remembered: remembered, announce: true)
         guard let ours, let entry = entriesByKey[options.keys.key(for: ours)] else { return .none }
         if ours.isReservation {
             logger.info("using the reservation for this node", metadata: ["subnet": "\(ours.key)"])
@@ -195,6 +241,7 @@ public actor LeaseManager {
         }
         let key = options.keys.key(subnet: state.subnet, ipv6Subnet: state.ipv6Subnet)
         guard let entry = try await store.create(key: key, value: value, ttl: options.ttl) else { return nil }
+        guard try await yieldToOlderClaim(entry) == nil else { return nil }
         logger.info("acquired the remembered subnet again", metadata: ["subnet": "\(entry.key)"])
         let lease = Lease(subnet: state.subnet, ipv6Subnet: state.ipv6Subnet, attributes: desiredAttributes, expiration: entry.expiration)
         try writeState(lease)
@@ -215,6 +262,13 @@ public actor LeaseManager {
             }
             let key = options.keys.key(subnet: chosen[.v4], ipv6Subnet: chosen[.v6])
             if let entry = try await store.create(key: key, value: value, ttl: options.ttl) {
+                if let clash = try await yieldToOlderClaim(entry) {
+                    // Gave way to an older claim on one of the subnets: pick again without it.
+                    used = occupancy(try await store.range(prefix: options.keys.subnets))
+                    for s in chosen.values { mark(s, in: &used) }
+                    for s in ClaimCheck.subnets(of: clash.key, prefix: options.keys.subnets) ?? [] { mark(s, in: &used) }
+                    continue
+                }
                 let lease = Lease(subnet: chosen[.v4], ipv6Subnet: chosen[.v6], attributes: desiredAttributes, expiration: entry.expiration)
                 logger.info("acquired a new subnet", metadata: ["subnet": "\(lease.key)"])
                 try writeState(lease)
@@ -223,8 +277,18 @@ public actor LeaseManager {
             // Lost the race: read again rather than guess, so a crowd of nodes starting at
             // once converges in a few rounds and a full pool is reported at once.
             used = occupancy(try await store.range(prefix: options.keys.subnets))
-            for s in chosen.values { if let i = poolIndex(of: s) { used[s.family]?.mark(i) } }
+            for s in chosen.values { mark(s, in: &used) }
         }
+    }
+
+    /// Checks a claim just written against every other key (`ClaimCheck`). Returns the older key
+    /// it clashed with after deleting the claim, or nil when the claim stands.
+    private func yieldToOlderClaim(_ entry: StoreEntry) async throws -> StoreEntry? {
+        let listing = try await store.range(prefix: options.keys.subnets)
+        guard let older = ClaimCheck.olderClash(claim: entry, entries: listing.entries, prefix: options.keys.subnets) else { return nil }
+        logger.info("an older lease holds a subnet of this claim; giving way", metadata: ["claim": "\(entry.key)", "older": "\(older.key)"])
+        _ = try await store.compareAndDelete(entry)
+        return older
     }
 
     /// The index of pool subnet `s` (0 at SubnetMin), or nil when `s` is not one.
@@ -245,32 +309,35 @@ public actor LeaseManager {
         }
         for entry in listing.entries where entry.key.hasPrefix(options.keys.subnets) {
             guard let parsed = Lease.parseKey(String(entry.key.dropFirst(options.keys.subnets.count))) else { continue }
-            for s in [parsed.subnet, parsed.ipv6Subnet].compactMap({ $0 }) {
-                let family = s.family
-                guard let net = config.network(for: family), let pool = config.poolRange(for: family), net.overlaps(s) else { continue }
-                let length = config.subnetLength(for: family)
-                // The pool subnets the key covers, as network indices: a longer key sits in one,
-                // a shorter one spans 2^(length - key length) of them (or the whole network).
-                let covered: ClosedRange<UInt64>
-                if s.length >= length {
-                    guard let p = IPPrefix(address: s.address, length: length), let i = net.index(of: p) else { continue }
-                    covered = i...i
-                } else if s.contains(net) {
-                    covered = 0...UInt64.max
-                } else {
-                    guard let p = IPPrefix(address: s.address, length: length), let first = net.index(of: p) else { continue }
-                    let bits = length - s.length
-                    let span = bits >= 64 ? UInt64.max : (UInt64(1) << UInt64(bits)) - 1
-                    let (last, overflow) = first.addingReportingOverflow(span)
-                    covered = first...(overflow ? UInt64.max : last)
-                }
-                guard covered.upperBound >= pool.lowerBound, covered.lowerBound <= pool.upperBound else { continue }
-                let lo = max(covered.lowerBound, pool.lowerBound) - pool.lowerBound
-                let hi = min(covered.upperBound, pool.upperBound) - pool.lowerBound
-                used[family]?.mark(lo...hi)
-            }
+            for s in [parsed.subnet, parsed.ipv6Subnet].compactMap({ $0 }) { mark(s, in: &used) }
         }
         return used
+    }
+
+    /// Marks every pool subnet `s` covers as taken: a longer prefix sits in one, a shorter one
+    /// spans 2^(length - prefix length) of them (or the whole network). One interval per prefix.
+    private func mark(_ s: IPPrefix, in used: inout [IPFamily: PoolOccupancy]) {
+        let family = s.family
+        guard let net = config.network(for: family), let pool = config.poolRange(for: family), net.overlaps(s) else { return }
+        let length = config.subnetLength(for: family)
+        // The covered pool subnets, as network indices.
+        let covered: ClosedRange<UInt64>
+        if s.length >= length {
+            guard let p = IPPrefix(address: s.address, length: length), let i = net.index(of: p) else { return }
+            covered = i...i
+        } else if s.contains(net) {
+            covered = 0...UInt64.max
+        } else {
+            guard let p = IPPrefix(address: s.address, length: length), let first = net.index(of: p) else { return }
+            let bits = length - s.length
+            let span = bits >= 64 ? UInt64.max : (UInt64(1) << UInt64(bits)) - 1
+            let (last, overflow) = first.addingReportingOverflow(span)
+            covered = first...(overflow ? UInt64.max : last)
+        }
+        guard covered.upperBound >= pool.lowerBound, covered.lowerBound <= pool.upperBound else { return }
+        let lo = max(covered.lowerBound, pool.lowerBound) - pool.lowerBound
+        let hi = min(covered.upperBound, pool.upperBound) - pool.lowerBound
+        used[family]?.mark(lo...hi)
     }
 
     // MARK: renew
@@ -281,14 +348,18 @@ public actor LeaseManager {
     public func renew() async throws -> Lease {
         guard let entry = held, let lease = heldLease else { throw LeaseError.notAcquired }
         do {
-            guard let refreshed = try await store.refresh(entry, ttl: options.ttl) else {
-                throw LeaseError.leaseLost(key: entry.key, reason: "the key is gone, expired, or was re-created by someone else")
+            let refreshed = try await store.refresh(entry, ttl: options.ttl)
+            let renewed: Lease
+            if let refreshed, held == entry, ownKeyAction(for: refreshed) == .keep {
+                renewed = self.lease(from: refreshed, template: lease)
+                _ = hold(refreshed, lease: renewed)
+            } else if held != entry, let current = heldLease {
+                // The own-key watch replaced the key meanwhile; that incarnation is the one to keep.
+                renewed = current
+            } else {
+                // Gone, re-created by someone else, or overwritten: the same repair as the watch's.
+                renewed = try await repairUntilSettled(attempts: 3)
             }
-            if case .lease(let current) = decoder.decode(refreshed), !ownsByAddress(current) && !owns(current) {
-                throw LeaseError.leaseLost(key: entry.key, reason: "the key now names \(current.attributes.nodeName ?? current.attributes.publicIP?.description ?? "another node")")
-            }
-            let renewed = self.lease(from: refreshed, template: lease)
-            _ = hold(refreshed, lease: renewed)
             status.lastSuccess = now()
             status.consecutiveFailures = 0
             status.lastError = nil
@@ -334,6 +405,145 @@ public actor LeaseManager {
         }
     }
 
+    // MARK: own key
+
+    /// The own-key hook: the agent passes every lease snapshot it gets. Cheap while the key holds
+    /// this node's value; when it is gone or overwritten, wakes `runFollowing()`, which repairs it.
+    public func observe(_ snapshot: LeaseSnapshot) {
+        guard let key = held?.key, let lease = heldLease, !lease.isReservation else { return }
+        noteNameClashes(in: snapshot.leases, remembered: key, announce: false)
+        let observed: OwnKeyObservation
+        // By subnets, not by building every lease's key: a snapshot may hold thousands.
+        if let found = snapshot.leases.first(where: { $0.subnet == lease.subnet && $0.ipv6Subnet == lease.ipv6Subnet }) {
+            observed = .value(found.attributes, hasTTL: found.expiration != nil)
+        } else if let skipped = snapshot.skipped.first(where: { $0.key == key }) {
+            observed = .unreadable(reason: skipped.reason)
+        } else {
+            observed = .absent
+        }
+        if OwnKeyAction.decide(observed, own: desiredAttributes, isReservation: false) != .keep { wake.yield() }
+    }
+
+    /// Repairs the own key each time `observe` saw it deleted or overwritten (store failures are
+    /// retried with backoff), until cancelled. Throws `LeaseError.leaseLost` when another hostgw
+    /// agent holds the key.
+    public func runFollowing() async throws {
+        guard held != nil else { throw LeaseError.notAcquired }
+        for await _ in wakeups {
+            var failures = 0
+            while true {
+                do {
+                    _ = try await repairUntilSettled(attempts: 5)
+                    break
+                } catch let error as LeaseError {
+                    throw error
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    failures += 1
+                    let delay = min(options.retryInitial * (1 << min(failures - 1, 16)), options.retryMax)
+                    logger.warning(
+                        "repairing this node's lease failed, retrying",
+                        metadata: ["key": "\(held?.key ?? "")", "retry_in": "\(delay)", "error": "\(error)"])
+                    try await clock.sleep(for: delay)
+                }
+            }
+        }
+        throw CancellationError()
+    }
+
+    /// Looks at the own key in the store and acts on it until it holds this node's value.
+    private func repairUntilSettled(attempts: Int) async throws -> Lease {
+        guard let key = held?.key else { throw LeaseError.notAcquired }
+        for _ in 0..<attempts {
+            if let lease = try await repairOnce() { return lease }
+        }
+        throw StoreError.conflict(key: key, message: "this node's lease kept changing while it was being repaired")
+    }
+
+    /// One read of the own key and one action; nil when the key changed under the action (look again).
+    private func repairOnce() async throws -> Lease? {
+        guard let entry = held, let lease = heldLease else { throw LeaseError.notAcquired }
+        let current = try await store.get(key: entry.key)
+        switch ownKeyAction(for: current) {
+        case .keep:
+            guard let current else { return lease }
+            if current.createRevision == entry.createRevision && current.modRevision == entry.modRevision { return lease }
+            // Another incarnation with our value (a concurrent repair of ours): hold that one.
+            guard let refreshed = try await store.refresh(current, ttl: options.ttl) else { return nil }
+            return hold(refreshed, lease: self.lease(from: refreshed, template: lease))
+        case .recreate:
+            guard let created = try await store.create(key: entry.key, value: try encodedAttributes(), ttl: options.ttl) else { return nil }
+            recordRepair(.recreated, found: "the key was gone", key: entry.key)
+            return hold(created, lease: self.lease(from: created, template: lease))
+        case .restore(let found):
+            // Delete and create rather than swap the value: a fresh key carries our own TTL (an
+            // `etcdctl put` detaches the key from our etcd lease, and a swap would keep it detached).
+            guard let current, try await store.compareAndDelete(current) else { return nil }
+            guard let created = try await store.create(key: entry.key, value: try encodedAttributes(), ttl: options.ttl) else { return nil }
+            recordRepair(.restored, found: found, key: entry.key)
+            return hold(created, lease: self.lease(from: created, template: lease))
+        case .yield(let holder):
+            recordRepair(.yielded, found: holder, key: entry.key)
+            let lost = LeaseError.leaseLost(key: entry.key, reason: "another hostgw agent holds it: \(holder)")
+            status.lastError = lost.description
+            throw lost
+        }
+    }
+
+    private func ownKeyAction(for entry: StoreEntry?) -> OwnKeyAction {
+        let observed: OwnKeyObservation
+        switch entry {
+        case .none:
+            observed = .absent
+        case .some(let e):
+            switch decoder.decode(e) {
+            case .lease(let l): observed = .value(l.attributes, hasTTL: e.hasTTL)
+            case .skipped(let s): observed = .unreadable(reason: s.reason)
+            }
+        }
+        return OwnKeyAction.decide(observed, own: desiredAttributes, isReservation: heldLease?.isReservation ?? false)
+    }
+
+    private func recordRepair(_ kind: OwnKeyRepair.Kind, found: String, key: String) {
+        status.ownKeyRepairs[kind, default: 0] += 1
+        status.lastOwnKeyRepair = OwnKeyRepair(time: now(), kind: kind, found: found)
+        Counter(label: "hostgw_lease_repairs_total", dimensions: [("kind", kind.rawValue)], factory: metricsFactory).increment()
+        switch kind {
+        case .recreated: logger.warning("this node's lease was deleted; created it again with the same subnet", metadata: ["key": "\(key)"])
+        case .restored: logger.warning("this node's lease was overwritten; wrote its own value back", metadata: ["key": "\(key)", "found": "\(found)"])
+        case .yielded: logger.error("another hostgw agent holds this node's lease key; giving it up", metadata: ["key": "\(key)", "holder": "\(found)"])
+        }
+    }
+
+    /// Leases under this node's name that another machine holds: kept in status and a gauge,
+    /// logged when acquiring (`announce`), so two machines sharing a name are visible on both.
+    private func noteNameClashes(in leases: [Lease], remembered: String?, announce: Bool) {
+        let clashes = leases.filter { $0.attributes.nodeName == identity.nodeName && ownership($0, remembered) == .sameNameOtherMachine }
+            .map { "\(options.keys.key(for: $0)): \(OwnKeyAction.describe($0.attributes))\($0.attributes.holder.map { ", holder \($0)" } ?? "")" }
+        if announce {
+            for clash in clashes {
+                logger.warning(
+                    "another machine holds a lease under this node's name; leaving it alone and leasing a subnet of its own: give each machine its own --node-name",
+                    metadata: ["node": "\(identity.nodeName)", "other": "\(clash)"])
+            }
+        }
+        if clashes != status.nameClashes {
+            status.nameClashes = clashes
+            Gauge(label: "hostgw_lease_name_clashes", factory: metricsFactory).record(clashes.count)
+        }
+    }
+
+    private func ownership(_ lease: Lease, _ remembered: String?) -> LeaseOwnership {
+        LeaseOwnership.of(lease.attributes, key: options.keys.key(for: lease), for: identity, remembered: remembered)
+    }
+
+    /// The key `lease.json` remembers for this node name, if any.
+    private func rememberedKey() -> String? {
+        guard let state = readState(), state.nodeName == identity.nodeName else { return nil }
+        return options.keys.key(subnet: state.subnet, ipv6Subnet: state.ipv6Subnet)
+    }
+
     // MARK: release
 
     /// Gives the lease up (`hostgw leave`): deletes the key, drops its TTL, forgets `lease.json`.
@@ -363,19 +573,13 @@ public actor LeaseManager {
     private var desiredAttributes: LeaseAttributes {
         LeaseAttributes(
             publicIP: config.enableIPv4 ? identity.publicIP : nil, publicIPv6: config.enableIPv6 ? identity.publicIPv6 : nil,
-            backendType: config.backendType, nodeName: identity.nodeName, agentVersion: identity.agentVersion)
+            backendType: config.backendType, nodeName: identity.nodeName, agentVersion: identity.agentVersion, holder: identity.holder)
     }
 
     private func encodedAttributes() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return try encoder.encode(desiredAttributes)
-    }
-
-    /// A lease is ours by node name, or by public IP when it carries no node name (flanneld's).
-    private func owns(_ lease: Lease) -> Bool {
-        if let name = lease.attributes.nodeName { return name == identity.nodeName }
-        return ownsByAddress(lease)
     }
 
     private func ownsByAddress(_ lease: Lease) -> Bool {

@@ -1,9 +1,36 @@
 // Every lease as a stream of full snapshots: list, then watch from the next revision; on a
-// dropped connection resume from the last revision seen; on compaction list again. Consumers
-// always get the whole picture (simple and safe for route sync), each revision at most once.
+// dropped connection resume from the last revision seen; on compaction list again, and also
+// when the store went backwards (a revision below the last one seen: a restored snapshot, an
+// older copy of the embedded file) or is another store (a new cluster id): resuming there would
+// wait silently for a revision the store may never reach. Consumers always get the whole
+// picture (simple and safe for route sync).
 import Foundation
 public import Logging
 public import Metrics
+
+/// Why a watch must not simply go on: the decision `LeaseWatcher` takes on every watch message.
+public enum StoreContinuity: Sendable, Hashable {
+    case continuous
+    /// The store is at a revision below the last one seen.
+    case revisionWentBack(from: Int64, to: Int64)
+    /// The store answering is another cluster than the one listed.
+    case clusterChanged(from: UInt64, to: UInt64)
+
+    /// `seen` is the last revision the watcher knows, `cluster` the id of the store it listed.
+    public static func judge(_ batch: WatchBatch, seen: Int64, cluster: UInt64?) -> StoreContinuity {
+        if let cluster, let now = batch.clusterID, now != cluster { return .clusterChanged(from: cluster, to: now) }
+        if batch.revision > 0, batch.revision < seen { return .revisionWentBack(from: seen, to: batch.revision) }
+        return .continuous
+    }
+
+    var metricReason: String {
+        switch self {
+        case .continuous: "none"
+        case .revisionWentBack: "revision_back"
+        case .clusterChanged: "cluster_changed"
+        }
+    }
+}
 
 public struct LeaseWatcher: Sendable {
     public let store: any SubnetStore
@@ -50,11 +77,12 @@ public struct LeaseWatcher: Sendable {
         var reported = Set<String>()
         var entries: [String: StoreEntry] = [:]
         var revision: Int64 = 0
+        var cluster: UInt64?
         var lastEmitted: Int64 = -1
         var failures = 0
 
         func emit() {
-            guard revision > lastEmitted else { return }
+            guard revision != lastEmitted else { return }
             let snapshot = decoder.snapshot(entries: Array(entries.values), revision: revision)
             reporter.report(snapshot.skipped, entries: entries, alreadyReported: &reported)
             lastEmitted = revision
@@ -73,7 +101,13 @@ public struct LeaseWatcher: Sendable {
                 let listing = try await store.range(prefix: keys.subnets)
                 let resolved = try await store.resolveExpirations(listing.entries)
                 entries = Dictionary(resolved.map { ($0.key, $0) }, uniquingKeysWith: { _, b in b })
+                if listing.revision < revision {
+                    logger.warning(
+                        "the store's revision went backwards (a restored snapshot or an older store file); listed it again",
+                        metadata: ["store": "\(store.name)", "previous": "\(revision)", "now": "\(listing.revision)"])
+                }
                 revision = listing.revision
+                cluster = listing.clusterID
                 failures = 0
                 emit()
             } catch {
@@ -85,6 +119,18 @@ public struct LeaseWatcher: Sendable {
                 do {
                     for try await batch in store.watch(prefix: keys.subnets, fromRevision: revision + 1) {
                         failures = 0
+                        let continuity = StoreContinuity.judge(batch, seen: revision, cluster: cluster)
+                        if continuity != .continuous {
+                            logger.warning(
+                                "the store is not the one listed; listing it again",
+                                metadata: ["store": "\(store.name)", "change": "\(continuity)"])
+                            Counter(label: "hostgw_lease_relists_total", dimensions: [("reason", continuity.metricReason)], factory: metricsFactory)
+                                .increment()
+                            // A fresh listing at the store's own (lower) revision is emitted even
+                            // though its number was emitted before.
+                            lastEmitted = -1
+                            continue relist
+                        }
                         var changed = false
                         for event in batch.events where event.revision > revision {
                             switch event {
@@ -97,6 +143,10 @@ public struct LeaseWatcher: Sendable {
                         // revision while later chunks are still coming; resuming from it would
                         // skip them.
                         revision = max(revision, batch.events.map(\.revision).max() ?? revision)
+                        // A progress notification: every change up to its revision is delivered,
+                        // so a reconnect resumes from there (fewer old revisions replayed, and
+                        // none that compaction removed in a quiet period).
+                        if batch.progress { revision = max(revision, batch.revision) }
                         if changed { emit() }
                     }
                     if Task.isCancelled { break relist }

@@ -1,5 +1,6 @@
 // Store failures, typed so the agent can tell "etcd is down" from "wrong password" from "TLS
 // files missing" and say what to check, plus the store metrics every backend reports.
+import Foundation
 import Metrics
 
 /// A store request that failed, with which endpoint and what an operator should check.
@@ -27,6 +28,10 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case database(path: String, message: String)
     /// A read-only command found no embedded store at the path (and created none).
     case missing(path: String)
+    /// A message from the store was longer than we accept.
+    case tooLarge(endpoint: String, operation: String, limit: Int)
+    /// A watch went silent and its member failed the idle check; the watch resumes elsewhere.
+    case watchStalled(endpoint: String, reason: String)
 
     public var description: String {
         switch self {
@@ -52,6 +57,10 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             "embedded store \(path): \(message); check the file's permissions and free disk space"
         case .missing(let path):
             "no store at \(path) (nothing was created): is the agent running with another --store-path, or not started yet?"
+        case .tooLarge(let endpoint, let operation, let limit):
+            "store message too large: \(operation) on \(endpoint) sent a message over \(limit) bytes; check what writes such values under the prefix"
+        case .watchStalled(let endpoint, let reason):
+            "store watch on \(endpoint) stalled: \(reason); resuming on another endpoint"
         }
     }
 }
@@ -74,4 +83,26 @@ struct StoreMetrics: Sendable {
     }
 
     func setReachable(_ ok: Bool) { reachable.record(ok ? 1 : 0) }
+
+    /// The watch moved to `member` (1) from `previous` (0).
+    func watchMember(_ member: String, previous: String?, heard: Date) {
+        if let previous, previous != member {
+            Gauge(label: "hostgw_store_watch_member", dimensions: [("store", store), ("member", previous)], factory: factory).record(0)
+        }
+        Gauge(label: "hostgw_store_watch_member", dimensions: [("store", store), ("member", member)], factory: factory).record(1)
+        watchHeard(heard)
+    }
+
+    func watchHeard(_ at: Date) {
+        Gauge(label: "hostgw_store_watch_last_heard_timestamp_seconds", dimensions: [("store", store)], factory: factory)
+            .record(at.timeIntervalSince1970)
+    }
+
+    func clockStep() {
+        Counter(label: "hostgw_store_clock_steps_total", dimensions: [("store", store)], factory: factory).increment()
+    }
+
+    func watchReconnect() {
+        Counter(label: "hostgw_store_watch_stalls_total", dimensions: [("store", store)], factory: factory).increment()
+    }
 }

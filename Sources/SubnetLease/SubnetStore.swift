@@ -32,10 +32,13 @@ public struct StoreEntry: Sendable, Hashable {
 public struct RangeResult: Sendable, Hashable {
     public var entries: [StoreEntry]
     public var revision: Int64
+    /// Which store answered (etcd's cluster id, the embedded file's id); nil when unknown.
+    public var clusterID: UInt64?
 
-    public init(entries: [StoreEntry], revision: Int64) {
+    public init(entries: [StoreEntry], revision: Int64, clusterID: UInt64? = nil) {
         self.entries = entries
         self.revision = revision
+        self.clusterID = clusterID
     }
 }
 
@@ -53,14 +56,37 @@ public enum WatchEvent: Sendable, Hashable {
 }
 
 /// The changes of one or more revisions, delivered together; `revision` is the store revision
-/// after them (or a progress notification when `events` is empty).
+/// the message was stamped with. A batch without events reports the store's revision only: when
+/// the watch starts (`progress` false: changes before `revision` may still come), or as a
+/// progress notification (`progress` true: every change up to `revision` has been delivered).
 public struct WatchBatch: Sendable, Hashable {
     public var revision: Int64
     public var events: [WatchEvent]
+    public var progress: Bool
+    /// Which store sent it (see `RangeResult.clusterID`).
+    public var clusterID: UInt64?
 
-    public init(revision: Int64, events: [WatchEvent]) {
+    public init(revision: Int64, events: [WatchEvent], progress: Bool = false, clusterID: UInt64? = nil) {
         self.revision = revision
         self.events = events
+        self.progress = progress
+        self.clusterID = clusterID
+    }
+}
+
+/// Where a store's watch is connected and when it last heard from there, for status and metrics.
+public struct WatchStatus: Sendable, Hashable {
+    /// The etcd endpoint (or embedded file) the watch reads from; nil before the first watch.
+    public var member: String?
+    /// When the watch connected to `member`.
+    public var connectedSince: Date?
+    /// The last message from `member` on the watch, or its last answer to an idle check.
+    public var lastHeard: Date?
+
+    public init(member: String? = nil, connectedSince: Date? = nil, lastHeard: Date? = nil) {
+        self.member = member
+        self.connectedSince = connectedSince
+        self.lastHeard = lastHeard
     }
 }
 
@@ -105,6 +131,13 @@ public protocol SubnetStore: Sendable {
     /// Fills `expiration` of TTL entries whose expiry the read did not tell (etcd tells only the
     /// lease ID); a listing calls this, a claim does not need it.
     func resolveExpirations(_ entries: [StoreEntry]) async throws -> [StoreEntry]
+
+    /// Where the watch is connected and when it last heard from there.
+    var watchStatus: WatchStatus { get }
+
+    /// Releases what the store holds (connections, threads); the store is unusable afterwards.
+    /// Every owner calls it once when done.
+    func shutdown() async throws
 }
 
 extension SubnetStore {

@@ -48,8 +48,54 @@ import Testing
         #expect(throws: InterfaceSelectionError.noSuchInterface("eth9")) { try pick(.named("eth9")) }
         #expect(throws: InterfaceSelectionError.cannotReach(IPAddress("172.16.0.1")!)) { try pick(.canReach(IPAddress("172.16.0.1")!)) }
         #expect(throws: InterfaceSelectionError.noAddress(family: .v6, link: "eth0")) { try pick(.named("eth0"), v6: true) }
-        #expect(throws: InterfaceSelectionError.noDefaultRoute) {
+        #expect(throws: InterfaceSelectionError.noDefaultRoute(families: [.v4])) {
             try selectInterface(.defaultRoute, publicIP: nil, publicIPv6: nil, needIPv4: true, needIPv6: false, links: links, addresses: addresses, routes: [])
         }
+    }
+
+    // IPv6-only networks: the IPv6 default route names the interface (no --iface needed).
+    let v6Default = Route(destination: IPPrefix("::/0")!, gateway: IPAddress("fe80::1"), outputInterface: 2, protocol: RouteProtocol(9), priority: 1024)
+    let v6Addresses = [
+        InterfaceAddress(interfaceIndex: 2, address: IPAddress("fd00:77::11")!, prefixLength: 64),
+        InterfaceAddress(interfaceIndex: 2, address: IPAddress("fe80::11")!, prefixLength: 64, scope: .link),
+        InterfaceAddress(interfaceIndex: 3, address: IPAddress("fd00::11")!, prefixLength: 64),
+    ]
+
+    func pickDefault(v4: Bool, v6: Bool, routes: [Route], addresses: [InterfaceAddress]) throws(InterfaceSelectionError) -> SelectedInterface {
+        try selectInterface(.defaultRoute, publicIP: nil, publicIPv6: nil, needIPv4: v4, needIPv6: v6, links: links, addresses: addresses, routes: routes)
+    }
+
+    @Test func ipv6OnlyNetworkPicksTheInterfaceOfTheIPv6DefaultRoute() throws {
+        // An IPv4 default on bond0 is irrelevant to an IPv6-only network.
+        let s = try pickDefault(v4: false, v6: true, routes: routes + [v6Default], addresses: v6Addresses)
+        #expect(s.link.name == "eth0")
+        #expect(s.publicIP == nil)
+        #expect(s.publicIPv6 == IPv6Address("fd00:77::11"))
+    }
+
+    @Test func ipv6DefaultsAreRankedByEffectiveMetric() throws {
+        var low = v6Default
+        low.outputInterface = 3
+        low.priority = 100
+        var unset = v6Default
+        unset.priority = nil  // the kernel's 1024
+        #expect(try pickDefault(v4: false, v6: true, routes: [unset, low], addresses: v6Addresses).link.name == "bond0")
+    }
+
+    @Test func dualStackPrefersTheIPv4DefaultAndFallsBackToIPv6() throws {
+        let both = addresses + v6Addresses
+        #expect(try pickDefault(v4: true, v6: true, routes: routes + [v6Default], addresses: both).link.name == "bond0")
+        let onlyV6Default = [InterfaceAddress(interfaceIndex: 2, address: IPAddress("10.1.0.5")!, prefixLength: 24)] + v6Addresses
+        #expect(try pickDefault(v4: true, v6: true, routes: [v6Default], addresses: onlyV6Default).link.name == "eth0")
+    }
+
+    @Test func noDefaultRouteOfTheNeededFamiliesIsNamed() {
+        #expect(throws: InterfaceSelectionError.noDefaultRoute(families: [.v6])) {
+            try pickDefault(v4: false, v6: true, routes: routes, addresses: v6Addresses)
+        }
+        #expect(throws: InterfaceSelectionError.noDefaultRoute(families: [.v4, .v6])) {
+            try pickDefault(v4: true, v6: true, routes: [], addresses: v6Addresses)
+        }
+        #expect("\(InterfaceSelectionError.noDefaultRoute(families: [.v6]))".hasPrefix("no IPv6 default route"))
     }
 }

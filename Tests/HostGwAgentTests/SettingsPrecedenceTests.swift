@@ -1,5 +1,7 @@
-import NetAddress
+import ArgumentParser
 import Foundation
+import NetAddress
+import Netlink
 import Testing
 
 @testable import HostGwAgent
@@ -70,5 +72,26 @@ import Testing
     @Test func listenAcceptsLoopbackV4AndV6() throws {
         #expect(try RunSettings.parseListen("127.0.0.1:9447", source: "--listen") == ("127.0.0.1", 9447))
         #expect(try RunSettings.parseListen("[::1]:9447", source: "--listen") == ("::1", 9447))
+    }
+
+    @Test func adoptProtocolIsRepeatableAndReadsAListFromEnvironmentAndFile() throws {
+        let run = try RunCommand.parse(["--adopt-protocol", "boot", "--adopt-protocol", "200"])
+        let flags = try RunSettings(run.syncOptions, run.nodeOptions, SettingsResolver(file: [:], environment: [:]))
+        #expect(flags.adoptProtocols == [.boot, RouteProtocol(200)])
+        let env = SettingsResolver(file: ["adopt-protocol": "static"], environment: ["HOSTGW_ADOPT_PROTOCOL": "boot, static"])
+        #expect(try env.adoptProtocols(flag: nil, own: .hostgw) == [.boot, .static])
+        let file = SettingsResolver(file: ["adopt-protocol": "static"], environment: [:])
+        #expect(try file.adoptProtocols(flag: nil, own: .hostgw) == [.static])
+        #expect(try SettingsResolver(file: [:], environment: [:]).adoptProtocols(flag: nil, own: .hostgw).isEmpty)
+    }
+
+    @Test(arguments: ["kernel", "2", "0", "77", "flannel", "256"])
+    func adoptProtocolRefusesKernelRoutesOwnMarkerAndNonsense(_ value: String) {
+        #expect {
+            try SettingsResolver(file: [:], environment: ["HOSTGW_ADOPT_PROTOCOL": value]).adoptProtocols(flag: nil, own: .hostgw)
+        } throws: { error in
+            let e = error as? SettingError
+            return e?.setting == "adopt-protocol" && e?.source == "HOSTGW_ADOPT_PROTOCOL" && e?.value == value && e?.exitCode == 78
+        }
     }
 }

@@ -187,8 +187,8 @@ _hostgw() {
 _hostgw_run() {
     repeating_flags=()
     non_repeating_flags=(--etcd-allow-insecure-auth --observe-only --version -h --help)
-    repeating_options=()
-    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-password-file --etcd-timeout --iface --iface-regex --iface-can-reach --public-ip --public-ipv6 --subnet-file --cni-conflist --state-dir --lease-ttl --mtu --node-name --listen --resync-period --protocol --table --health-grace --log-level --log-format)
+    repeating_options=(--adopt-protocol)
+    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-password-file --etcd-timeout --iface --iface-regex --iface-can-reach --public-ip --public-ipv6 --subnet-file --cni-conflist --state-dir --lease-ttl --mtu --node-name --listen --resync-period --protocol --table --health-grace --deletion-grace --log-level --log-format)
     __hostgw_offer_flags_options 0
 
     # Offer option value completions
@@ -259,6 +259,9 @@ _hostgw_run() {
     '--mtu')
         return
         ;;
+    '--adopt-protocol')
+        return
+        ;;
     '--node-name')
         return
         ;;
@@ -275,6 +278,9 @@ _hostgw_run() {
         return
         ;;
     '--health-grace')
+        return
+        ;;
+    '--deletion-grace')
         return
         ;;
     '--log-level')
@@ -730,7 +736,7 @@ _hostgw_external-sync() {
     repeating_flags=()
     non_repeating_flags=(--etcd-allow-insecure-auth --observe-only --version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-password-file --etcd-timeout --node-name --listen --resync-period --protocol --table --health-grace --log-level --log-format)
+    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-password-file --etcd-timeout --node-name --listen --resync-period --protocol --table --health-grace --deletion-grace --log-level --log-format)
     __hostgw_offer_flags_options 0
 
     # Offer option value completions
@@ -787,6 +793,9 @@ _hostgw_external-sync() {
         return
         ;;
     '--health-grace')
+        return
+        ;;
+    '--deletion-grace')
         return
         ;;
     '--log-level')

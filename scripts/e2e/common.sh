@@ -78,3 +78,40 @@ wait_routes_equal() {
   lab_wait_for "${3:-10}" routes_match "$1" "$2" ||
     fail "node $1 routes: got [$(hostgw_routes "$1" | tr '\n' ';')] want [$(expected_routes "$1" "$2" | tr '\n' ';')]"
 }
+
+# --- IPv6 (LAB_FAMILIES=dual or v6) ------------------------------------------------------------
+
+# IPv6 routes with hostgw's protocol in node I, one "DEST via GW" per line, sorted.
+hostgw_routes6() {
+  ip -n "$(lab_node_ns "$1")" -6 -j route show proto 77 | jq -r '.[] | "\(.dst) via \(.gateway)"' | sort
+}
+
+# The IPv6 subnet node I leased (FLANNEL_IPV6_SUBNET is its first host: fd10:244:0:3::1/64).
+node_subnet6() {
+  sed -n 's/^FLANNEL_IPV6_SUBNET=//p' "$LAB_DIR/n$1/subnet.env" | sed 's#::1/#::/#'
+}
+
+expected_routes6() {
+  local i=$1 n=$2 j
+  for j in $(seq 1 "$n"); do
+    [ "$j" = "$i" ] && continue
+    echo "$(node_subnet6 "$j") via $(lab_node_ip6 "$j")"
+  done | sort
+}
+
+routes6_match() { [ "$(hostgw_routes6 "$1")" = "$(expected_routes6 "$1" "$2")" ]; }
+
+wait_routes6_equal() {
+  lab_wait_for "${3:-10}" routes6_match "$1" "$2" ||
+    fail "node $1 IPv6 routes: got [$(hostgw_routes6 "$1" | tr '\n' ';')] want [$(expected_routes6 "$1" "$2" | tr '\n' ';')]"
+}
+
+# e2e_agents_up N [AGENT FLAGS...]: the second half of e2e_cluster, for tests that prepare the nodes
+# before the agents start: call lab_switch_up, lab_node_add..., then this.
+e2e_agents_up() {
+  local n=$1 i
+  shift
+  lab_store_up
+  for i in $(seq 1 "$n"); do lab_agent_start "$i" "$@"; done
+  for i in $(seq 1 "$n"); do lab_wait_ready "$i"; done
+}

@@ -6,9 +6,20 @@
 #
 # Topology (node network 10.77.0.0/24, pod network 10.244.0.0/16):
 #   $LAB-sw     the switch: bridge br0; the etcd store listens here on 10.77.0.2
+#   $LAB-mK     etcd member K of the 3-member store (LAB_STORE=etcd3): eth0 10.77.0.(K+1)/24 on
+#               switch port mK, so `lab_etcd_port down mK` makes it go dark (no TCP reset)
 #   $LAB-nI     node I: eth0 10.77.0.(10+I)/24, forwarding on, `hostgw run` inside
 #   $LAB-nIpJ   pod J on node I: eth0 from the CNI bridge plugin on the node's cni0
 #   $LAB-ext    an external host: eth0 10.77.0.100/24, no lease, routes from hostgw
+#
+# LAB_FAMILIES picks the address families (default v4):
+#   v4    the above
+#   dual  also IPv6: node network fd00:77::/64 (node I fd00:77::(10+I), the switch fd00:77::2,
+#         the external host fd00:77::100), EnableIPv6 with pod network fd10:244::/56 (/64 per
+#         node); pods get one address of each family from the bridge plugin's two ranges
+#   v6    an IPv6-only pod network (EnableIPv4 false); nodes have only IPv6 on eth0 and an IPv6
+#         default route via fd00:77::1 (the switch), so the agent can find eth0 without --iface
+# LAB_AGENT_IFACE: the --iface every agent gets (default eth0; empty: none, the agent decides).
 
 LAB_NODE_NET=10.77.0
 LAB_POD_NET=10.244.0.0/16
@@ -16,6 +27,16 @@ LAB_SUBNET_LEN=24
 LAB_STORE_IP=10.77.0.2
 LAB_EXT_IP=10.77.0.100
 LAB_CNI_PATH=${LAB_CNI_PATH:-/usr/lib/cni}
+LAB_FAMILIES=${LAB_FAMILIES:-v4}
+LAB_NODE_NET6=fd00:77:
+LAB_POD_NET6=${LAB_POD_NET6:-fd10:244::/56}
+LAB_SUBNET_LEN6=${LAB_SUBNET_LEN6:-64}
+LAB_STORE_IP6=fd00:77::2
+LAB_ROUTER_IP6=fd00:77::1
+LAB_EXT_IP6=fd00:77::100
+# Where the lab's Prometheus listens (in the switch namespace) and the agents' metrics forwarders.
+LAB_PROM_PORT=9090
+LAB_METRICS_PORT=9448
 
 lab_say() { printf '\033[1m[lab]\033[0m %s\n' "$*" >&2; }
 lab_fail() { printf '\033[1;31m[lab] error:\033[0m %s\n' "$*" >&2; return 1; }
@@ -34,47 +55,95 @@ lab_init() {
 lab_node_ns() { echo "$LAB-n$1"; }
 lab_pod_ns() { echo "$LAB-n$1p$2"; }
 lab_node_ip() { echo "$LAB_NODE_NET.$((10 + $1))"; }
+lab_node_ip6() { echo "$LAB_NODE_NET6:$((10 + $1))"; }
+lab_has_v4() { [ "$LAB_FAMILIES" != v6 ]; }
+lab_has_v6() { [ "$LAB_FAMILIES" != v4 ]; }
 lab_exec() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 lab_switch_up() {
   lab_say "creating the switch namespace $LAB-sw with bridge br0"
   ip netns add "$LAB-sw"
+  lab_no_dad "$LAB-sw"
   ip -n "$LAB-sw" link set lo up
   ip -n "$LAB-sw" link add br0 type bridge
   ip -n "$LAB-sw" link set br0 up
   ip -n "$LAB-sw" addr add "$LAB_STORE_IP/24" dev br0
+  if lab_has_v6; then
+    ip -n "$LAB-sw" addr add "$LAB_STORE_IP6/64" dev br0 nodad
+    ip -n "$LAB-sw" addr add "$LAB_ROUTER_IP6/64" dev br0 nodad
+  fi
+}
+
+# lab_no_dad NS: IPv6 addresses in NS usable at once (no duplicate address detection wait): the
+# lab's addresses are unique by construction, and a tentative address cannot be a gateway.
+lab_no_dad() {
+  ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 }
 
 # lab_wire NS PORT ADDR/LEN: a veth from namespace NS (as eth0) to port PORT of the switch bridge
 # (port names only need to be unique inside the lab's own switch namespace).
+# ADDR may be empty (an IPv6-only host); ADDR6, if given, is added too.
 lab_wire() {
-  local ns=$1 port=$2 addr=$3
+  local ns=$1 port=$2 addr=$3 addr6=${4:-}
+  lab_no_dad "$ns"
   ip link add "$port" netns "$LAB-sw" type veth peer name eth0 netns "$ns"
   ip -n "$LAB-sw" link set "$port" master br0 up
   ip -n "$ns" link set lo up
-  ip -n "$ns" addr add "$addr" dev eth0
+  [ -z "$addr" ] || ip -n "$ns" addr add "$addr" dev eth0
+  [ -z "$addr6" ] || ip -n "$ns" addr add "$addr6" dev eth0 nodad
   ip -n "$ns" link set eth0 up
 }
 
 lab_node_add() {
   local i=$1 ns
+  local v4="" v6=""
   ns=$(lab_node_ns "$i")
-  lab_say "creating node $i: namespace $ns, eth0 $(lab_node_ip "$i")/24"
+  lab_has_v4 && v4="$(lab_node_ip "$i")/24"
+  lab_has_v6 && v6="$(lab_node_ip6 "$i")/64"
+  lab_say "creating node $i: namespace $ns, eth0 ${v4:+$v4 }$v6"
   ip netns add "$ns"
-  lab_wire "$ns" "n$i" "$(lab_node_ip "$i")/24"
+  lab_wire "$ns" "n$i" "$v4" "$v6"
   ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
   ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1
+  # An IPv6-only node reaches the world through the switch: its only default route is IPv6.
+  [ "$LAB_FAMILIES" != v6 ] || ip -n "$ns" -6 route add default via "$LAB_ROUTER_IP6" dev eth0
   mkdir -p "$LAB_DIR/n$i"
 }
 
+# lab_node_mgmt_add I: a second interface mgmt0 on node I, 192.168.77.(10+I)/24, carrying an
+# IPv4 default route: a management network that is not the way to the other nodes' pods.
+lab_node_mgmt_add() {
+  local i=$1 ns
+  ns=$(lab_node_ns "$i")
+  ip -n "$ns" link add mgmt0 type veth peer name mgmt1
+  ip -n "$ns" addr add "192.168.77.$((10 + i))/24" dev mgmt0
+  ip -n "$ns" link set mgmt1 up
+  ip -n "$ns" link set mgmt0 up
+  ip -n "$ns" route add default via 192.168.77.1 dev mgmt0 onlink
+}
+
 lab_external_add() {
-  lab_say "creating the external host: namespace $LAB-ext, eth0 $LAB_EXT_IP/24 (no lease)"
+  local v4="" v6=""
+  lab_has_v4 && v4="$LAB_EXT_IP/24"
+  lab_has_v6 && v6="$LAB_EXT_IP6/64"
+  lab_say "creating the external host: namespace $LAB-ext, eth0 ${v4:+$v4 }$v6 (no lease)"
   ip netns add "$LAB-ext"
-  lab_wire "$LAB-ext" ext "$LAB_EXT_IP/24"
+  lab_wire "$LAB-ext" ext "$v4" "$v6"
 }
 
 lab_netconf() {
-  printf '{"Network": "%s", "SubnetLen": %s, "Backend": {"Type": "host-gw"}}\n' "$LAB_POD_NET" "$LAB_SUBNET_LEN"
+  case $LAB_FAMILIES in
+    v4) printf '{"Network": "%s", "SubnetLen": %s, "Backend": {"Type": "host-gw"}}\n' "$LAB_POD_NET" "$LAB_SUBNET_LEN" ;;
+    dual)
+      printf '{"Network": "%s", "SubnetLen": %s, "EnableIPv6": true, "IPv6Network": "%s", "IPv6SubnetLen": %s, "Backend": {"Type": "host-gw"}}\n' \
+        "$LAB_POD_NET" "$LAB_SUBNET_LEN" "$LAB_POD_NET6" "$LAB_SUBNET_LEN6"
+      ;;
+    v6)
+      printf '{"EnableIPv4": false, "EnableIPv6": true, "IPv6Network": "%s", "IPv6SubnetLen": %s, "Backend": {"Type": "host-gw"}}\n' \
+        "$LAB_POD_NET6" "$LAB_SUBNET_LEN6"
+      ;;
+    *) lab_fail "unknown LAB_FAMILIES '$LAB_FAMILIES' (v4, dual or v6)" ;;
+  esac
 }
 
 # The store flags every hostgw command in the lab uses.
@@ -86,10 +155,13 @@ lab_store_flags() {
   esac
 }
 
-# lab_etcd_member NAME IP CLUSTER: one etcd member in the switch namespace, listening on IP.
+# lab_etcd_member NAME IP CLUSTER: one etcd member in its own namespace $LAB-NAME, wired to
+# switch port NAME with address IP.
 lab_etcd_member() {
   local name=$1 ip=$2 cluster=$3
-  ip netns exec "$LAB-sw" etcd --name "$name" --data-dir "$LAB_DIR/etcd-$name" \
+  ip netns add "$LAB-$name"
+  lab_wire "$LAB-$name" "$name" "$ip/24"
+  ip netns exec "$LAB-$name" etcd --name "$name" --data-dir "$LAB_DIR/etcd-$name" \
     --listen-client-urls "http://$ip:2379" --advertise-client-urls "http://$ip:2379" \
     --listen-peer-urls "http://$ip:2380" --initial-advertise-peer-urls "http://$ip:2380" \
     --initial-cluster "$cluster" --initial-cluster-state new \
@@ -101,13 +173,56 @@ lab_etcd_member() {
 lab_etcd_leader() {
   local i
   for i in 1 2 3; do
-    if ip netns exec "$LAB-sw" etcdctl --endpoints "http://10.77.0.$((i + 1)):2379" endpoint status -w json 2>/dev/null |
+    if ip netns exec "$LAB-m$i" etcdctl --endpoints "http://10.77.0.$((i + 1)):2379" endpoint status -w json 2>/dev/null |
       jq -e '.[0].Status.leader == .[0].Status.header.member_id' >/dev/null 2>&1; then
       echo "m$i"
       return 0
     fi
   done
   return 1
+}
+
+# lab_etcd_port up|down NAME: the switch port of etcd member NAME (m1..m3). Down, the member is
+# dark: no TCP reset reaches anyone, as after a power loss or a dead switch port.
+lab_etcd_port() {
+  ip -n "$LAB-sw" link set "$2" "$1"
+}
+
+# lab_etcd_member_of URL: the member name (m1..m3) of a lab etcd3 client URL.
+lab_etcd_member_of() {
+  local ip=${1#http://}
+  ip=${ip%:*}
+  echo "m$((${ip##*.} - 1))"
+}
+
+# lab_etcdctl ARGS...: etcdctl against the lab's single etcd (LAB_STORE=etcd), from the switch.
+lab_etcdctl() {
+  ip netns exec "$LAB-sw" env ETCDCTL_API=3 etcdctl --endpoints "http://127.0.0.1:2379" "$@"
+}
+
+# lab_etcd_single_start DATA_DIR: the single etcd of LAB_STORE=etcd, in the switch namespace.
+lab_etcd_single_start() {
+  ip netns exec "$LAB-sw" etcd --name lab --data-dir "$1" \
+    --listen-client-urls "http://$LAB_STORE_IP:2379,http://127.0.0.1:2379" \
+    --advertise-client-urls "http://$LAB_STORE_IP:2379" \
+    --listen-peer-urls "http://127.0.0.1:2380" --initial-advertise-peer-urls "http://127.0.0.1:2380" \
+    --initial-cluster "lab=http://127.0.0.1:2380" >>"$LAB_DIR/etcd.log" 2>&1 &
+  echo "$! etcd" >>"$LAB_DIR/pids"
+  local n
+  for n in $(seq 1 100); do
+    lab_etcdctl endpoint health >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  lab_fail "etcd did not become healthy; see $LAB_DIR/etcd.log"
+}
+
+# lab_etcd_single_stop: stops the single etcd (and waits for it).
+lab_etcd_single_stop() {
+  local pid
+  for pid in $(awk '$2 == "etcd" {print $1}' "$LAB_DIR/pids"); do
+    kill -TERM "$pid" 2>/dev/null || true
+    lab_wait_for 10 sh -c "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null || true
+  done
 }
 
 lab_store_up() {
@@ -117,24 +232,12 @@ lab_store_up() {
       ;;
     etcd)
       lab_say "store: starting etcd in $LAB-sw on $LAB_STORE_IP:2379"
-      ip netns exec "$LAB-sw" etcd --name lab --data-dir "$LAB_DIR/etcd" \
-        --listen-client-urls "http://$LAB_STORE_IP:2379,http://127.0.0.1:2379" \
-        --advertise-client-urls "http://$LAB_STORE_IP:2379" \
-        --listen-peer-urls "http://127.0.0.1:2380" --initial-advertise-peer-urls "http://127.0.0.1:2380" \
-        --initial-cluster "lab=http://127.0.0.1:2380" >"$LAB_DIR/etcd.log" 2>&1 &
-      echo "$! etcd" >>"$LAB_DIR/pids"
-      local n
-      for n in $(seq 1 100); do
-        ip netns exec "$LAB-sw" etcdctl --endpoints "http://127.0.0.1:2379" endpoint health >/dev/null 2>&1 && break
-        sleep 0.1
-      done
-      ip netns exec "$LAB-sw" etcdctl --endpoints "http://127.0.0.1:2379" endpoint health >/dev/null 2>&1 ||
-        lab_fail "etcd did not become healthy; see $LAB_DIR/etcd.log"
+      lab_etcd_single_start "$LAB_DIR/etcd"
       ;;
     etcd3)
-      lab_say "store: starting a 3-member etcd cluster in $LAB-sw on 10.77.0.2-4"
-      ip -n "$LAB-sw" addr add 10.77.0.3/24 dev br0
-      ip -n "$LAB-sw" addr add 10.77.0.4/24 dev br0
+      lab_say "store: starting a 3-member etcd cluster, members in $LAB-m1..m3 on 10.77.0.2-4"
+      # The members own 10.77.0.2-4; the switch keeps no address of its own.
+      ip -n "$LAB-sw" addr del "$LAB_STORE_IP/24" dev br0
       local cluster="m1=http://10.77.0.2:2380,m2=http://10.77.0.3:2380,m3=http://10.77.0.4:2380" n
       lab_etcd_member m1 10.77.0.2 "$cluster"
       lab_etcd_member m2 10.77.0.3 "$cluster"
@@ -158,15 +261,18 @@ lab_hostgw_in() {
   ip netns exec "$ns" "$HOSTGW" "$cmd" "$@" $(lab_store_flags)
 }
 
-# lab_agent_start I [EXTRA FLAGS...]: `hostgw run` for node I in the background.
+# lab_agent_start I [EXTRA FLAGS...]: `hostgw run` for node I in the background (named nodeI,
+# or $LAB_NODE_NAME: two machines sharing one name).
 lab_agent_start() {
   local i=$1 ns
   shift
   ns=$(lab_node_ns "$i")
   lab_say "starting hostgw run on node $i ($ns)"
   # shellcheck disable=SC2046
+  local iface=()
+  [ -z "${LAB_AGENT_IFACE-eth0}" ] || iface=(--iface "${LAB_AGENT_IFACE-eth0}")
   ip netns exec "$ns" "$HOSTGW" run $(lab_store_flags) \
-    --node-name "node$i" --iface eth0 \
+    --node-name "${LAB_NODE_NAME:-node$i}" "${iface[@]}" \
     --subnet-file "$LAB_DIR/n$i/subnet.env" --cni-conflist "$LAB_DIR/n$i/10-hostgw.conflist" \
     --state-dir "$LAB_DIR/n$i/state" --listen 127.0.0.1:9447 \
     --resync-period "${LAB_RESYNC:-30s}" --lease-ttl "${LAB_LEASE_TTL:-24h}" "$@" \
@@ -213,6 +319,7 @@ lab_pod_add() {
   conf="$LAB_DIR/n$i/10-hostgw.conflist"
   [ -s "$conf" ] || lab_fail "node $i has no CNI conflist yet ($conf): is its agent running?"
   ip netns add "$ns"
+  lab_no_dad "$ns"
   ip -n "$ns" link set lo up
   # The bridge plugin takes one plugin config; host-local keeps its allocations per node.
   jq --arg dir "$LAB_DIR/n$i/ipam" '.plugins[0] + {cniVersion: .cniVersion, name: .name}
@@ -221,11 +328,64 @@ lab_pod_add() {
     CNI_IFNAME=eth0 CNI_PATH="$LAB_CNI_PATH" "$LAB_CNI_PATH/bridge" \
     <"$LAB_DIR/n$i/pod-$j.json" >"$LAB_DIR/n$i/pod-$j.result" ||
     lab_fail "CNI ADD for pod $j on node $i failed: $(cat "$LAB_DIR/n$i/pod-$j.result")"
-  jq -r '.ips[0].address | split("/")[0]' "$LAB_DIR/n$i/pod-$j.result" >"$LAB_DIR/n$i/pod-$j.ip"
-  lab_say "pod $j on node $i: namespace $ns, address $(cat "$LAB_DIR/n$i/pod-$j.ip")"
+  # One address per family the network enables (the conflist has one range set per family).
+  jq -r '[.ips[].address | split("/")[0] | select(contains(":") | not)][0] // empty' "$LAB_DIR/n$i/pod-$j.result" >"$LAB_DIR/n$i/pod-$j.ip"
+  jq -r '[.ips[].address | split("/")[0] | select(contains(":"))][0] // empty' "$LAB_DIR/n$i/pod-$j.result" >"$LAB_DIR/n$i/pod-$j.ip6"
+  lab_say "pod $j on node $i: namespace $ns, address $(cat "$LAB_DIR/n$i/pod-$j.ip" "$LAB_DIR/n$i/pod-$j.ip6" | tr '\n' ' ')"
 }
 
 lab_pod_ip() { cat "$LAB_DIR/n$1/pod-$2.ip"; }
+lab_pod_ip6() { cat "$LAB_DIR/n$1/pod-$2.ip6"; }
+
+# --- Prometheus ------------------------------------------------------------------------------
+# Agents listen on loopback inside their node namespace (as on a real node), which no other
+# namespace can reach. The lab runs one Prometheus (Debian's) in the switch namespace, and in
+# each node namespace a socat forwarder from the node's address, port $LAB_METRICS_PORT, to the
+# agent's 127.0.0.1:9447: the lab's stand-in for a Prometheus agent on every node. The rules
+# are the shipped packaging/prometheus/hostgw-alerts.yml, unmodified.
+
+# lab_metrics_forward I: node I's agent metrics on $(lab_node_ip I):$LAB_METRICS_PORT.
+lab_metrics_forward() {
+  local i=$1 ns
+  ns=$(lab_node_ns "$i")
+  ip netns exec "$ns" socat "TCP-LISTEN:$LAB_METRICS_PORT,bind=$(lab_node_ip "$i"),fork,reuseaddr" TCP:127.0.0.1:9447 \
+    >/dev/null 2>&1 &
+  echo "$! metrics-forward-n$i" >>"$LAB_DIR/pids"
+  lab_wait_for 5 ip netns exec "$ns" sh -c "ss -ltnH | grep -q :$LAB_METRICS_PORT" ||
+    lab_fail "the metrics forwarder of node $i did not start"
+}
+
+# lab_prometheus_up N [INTERVAL]: Prometheus scraping nodes 1..N every INTERVAL (default 5s),
+# evaluating the shipped alert rules as often. Each node is the target's `instance` (nodeI).
+lab_prometheus_up() {
+  local n=$1 interval=${2:-5s} i dir="$LAB_DIR/prometheus"
+  local rules=${LAB_PROM_RULES:-$PWD/packaging/prometheus/hostgw-alerts.yml}
+  mkdir -p "$dir"
+  for i in $(seq 1 "$n"); do lab_metrics_forward "$i"; done
+  {
+    printf 'global:\n  scrape_interval: %s\n  evaluation_interval: %s\n' "$interval" "$interval"
+    printf 'rule_files:\n  - %s\n' "$rules"
+    printf 'scrape_configs:\n  - job_name: hostgw\n    static_configs:\n'
+    for i in $(seq 1 "$n"); do
+      printf '      - targets: ["%s:%s"]\n        labels: {instance: node%s}\n' "$(lab_node_ip "$i")" "$LAB_METRICS_PORT" "$i"
+    done
+  } >"$dir/prometheus.yml"
+  promtool check config "$dir/prometheus.yml" >"$dir/check.log" 2>&1 ||
+    lab_fail "promtool rejects the lab's Prometheus config: $(cat "$dir/check.log")"
+  lab_say "starting Prometheus in $LAB-sw on $LAB_STORE_IP:$LAB_PROM_PORT (rules: $rules, scrape every $interval)"
+  ip netns exec "$LAB-sw" prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+    --web.listen-address="$LAB_STORE_IP:$LAB_PROM_PORT" >"$dir/prometheus.log" 2>&1 &
+  echo "$! prometheus" >>"$LAB_DIR/pids"
+  lab_wait_for 60 lab_prom_api /-/ready || lab_fail "Prometheus did not become ready; see $dir/prometheus.log"
+}
+
+# lab_prom_api PATH: GET PATH of the lab's Prometheus HTTP API (from the switch namespace).
+lab_prom_api() { ip netns exec "$LAB-sw" curl -fsS "http://$LAB_STORE_IP:$LAB_PROM_PORT$1"; }
+
+# lab_prom_targets_up: the number of targets Prometheus scraped successfully last time.
+lab_prom_targets_up() {
+  lab_prom_api /api/v1/targets | jq '[.data.activeTargets[] | select(.health == "up")] | length'
+}
 
 # lab_echo_start NS PORT: a TCP server in NS that answers each connection with the peer's address.
 lab_echo_start() {
@@ -238,6 +398,53 @@ lab_echo_start() {
 # lab_echo_ask FROM_NS ADDR [PORT]: prints the source address the server in ADDR saw.
 lab_echo_ask() {
   ip netns exec "$1" socat -T2 - "TCP:$2:${3:-7777},connect-timeout=2" </dev/null 2>/dev/null
+}
+
+# lab_echo6_start NS [PORT] / lab_echo6_ask FROM_NS ADDR6 [PORT]: the same over IPv6 (port 7778).
+lab_echo6_start() {
+  local ns=$1 port=${2:-7778}
+  ip netns exec "$ns" socat "TCP6-LISTEN:$port,fork,reuseaddr,ipv6only=1" SYSTEM:'echo $SOCAT_PEERADDR' >/dev/null 2>&1 &
+  echo "$! echo6-$ns" >>"$LAB_DIR/pids"
+  lab_wait_for 5 ip netns exec "$ns" sh -c "ss -6ltn | grep -q :$port"
+}
+# socat reports an IPv6 peer in full ([fd00:0000:...:0005]): the answer is compressed back to the
+# usual form, so it compares equal to the addresses the lab hands out.
+lab_echo6_ask() {
+  local seen
+  seen=$(ip netns exec "$1" socat -T2 - "TCP6:[$2]:${3:-7778},connect-timeout=2" </dev/null 2>/dev/null | tr -d '[]')
+  [ -n "$seen" ] && lab_ip6_compress "$seen"
+}
+
+# lab_ip6_compress ADDR: RFC 5952 text (leading zeros dropped, the longest run of two or more
+# zero groups as ::) of a full or partly compressed IPv6 address.
+lab_ip6_compress() {
+  local a=$1 head tail h=() t=() g=() k n best=-1 bestlen=1 run=0 start=0 out=""
+  if [[ $a == *::* ]]; then head=${a%%::*}; tail=${a#*::}; else head=$a; tail=; fi
+  [ -z "$head" ] || IFS=: read -ra h <<<"$head"
+  [ -z "$tail" ] || IFS=: read -ra t <<<"$tail"
+  n=$((8 - ${#h[@]} - ${#t[@]}))
+  for k in "${h[@]}"; do g+=("$((16#$k))"); done
+  for ((k = 0; k < n; k++)); do g+=(0); done
+  for k in "${t[@]}"; do g+=("$((16#$k))"); done
+  for ((k = 0; k < 8; k++)); do
+    if ((g[k] == 0)); then
+      ((run == 0)) && start=$k
+      run=$((run + 1))
+      ((run > bestlen)) && { best=$start; bestlen=$run; }
+    else
+      run=0
+    fi
+  done
+  for ((k = 0; k < 8; k++)); do
+    if ((k == best)); then
+      out+="::"
+      k=$((k + bestlen - 1))
+      continue
+    fi
+    [[ -z $out || $out == *:: ]] || out+=":"
+    out+=$(printf '%x' "${g[k]}")
+  done
+  echo "$out"
 }
 
 # lab_down: stop every process, remove every namespace and the lab folder. Safe to call twice.

@@ -85,5 +85,5 @@ func withStore(_ s: StoreSettings, access: StoreAccess, _ body: (any SubnetStore
 }
 
 func closeStore(_ store: any SubnetStore) async {
-    if let etcd = store as? EtcdStore { try? await etcd.shutdown() }
+    try? await store.shutdown()
 }

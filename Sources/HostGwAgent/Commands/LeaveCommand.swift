@@ -42,7 +42,8 @@ struct LeaveCommand: AsyncParsableCommand {
             let config = try await store.getConfig(keys: keys)
             let snap = try await store.listLeases(config: config, keys: keys)
             let addresses = try await nl.addresses()
-            guard let mine = snap.leases.first(where: { StatusSource.ownedBy($0, node: q.nodeName, addresses) }) else {
+            let holder = LeaseHolder.existing(stateDirectory: q.stateDir)
+            guard let mine = snap.leases.first(where: { StatusSource.ownedBy($0, node: q.nodeName, addresses, holder: holder, keys: keys) }) else {
                 print("no lease held by node \(q.nodeName) in \(s.summary)")
                 return
             }

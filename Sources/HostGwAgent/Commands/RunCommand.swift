@@ -81,12 +81,21 @@ func runDaemon(role: AgentDaemon.Role, settings: RunSettings, storeSettings: Sto
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
     logger.notice("hostgw starting", metadata: ["version": "\(BuildInfo.version)", "store": "\(storeSettings.summary)", "listen": "\(settings.listenHost):\(settings.listenPort)"])
+    let outcome: Result<Void, any Error>
     do {
         try await group.run()
-    } catch let exit as DaemonExit {
+        outcome = .success(())
+    } catch {
+        outcome = .failure(error)
+    }
+    // Every service has ended: close the store's connections before the process goes.
+    do { try await store.shutdown() } catch { logger.debug("store shutdown failed", metadata: ["error": "\(error)"]) }
+    switch outcome {
+    case .success: break
+    case .failure(let exit as DaemonExit):
         notifier.stopping(status: exit.message)
         fail(exit.message, code: exit.code)
-    } catch {
+    case .failure(let error):
         fail("\(error)", code: ExitStatus.software)
     }
     notifier.stopping(status: "stopped; routes left in place")

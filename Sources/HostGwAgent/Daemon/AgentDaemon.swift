@@ -85,7 +85,8 @@ struct AgentDaemon: Service {
 
         let syncConfig = RouteSyncConfig(
             network: config, routeProtocol: settings.routeProtocol, table: settings.table, resyncPeriod: settings.resyncPeriod,
-            observeOnly: settings.observeOnly, localSubnets: localSubnets)
+            observeOnly: settings.observeOnly, localSubnets: localSubnets, adoptProtocols: settings.adoptProtocols,
+            deletionGrace: settings.deletionGrace)
         let reconciler = RouteReconciler(config: syncConfig, kernel: netlink, logger: logger)
         await state.set(reconciler: reconciler)
         let monitor = try NetlinkMonitor()
@@ -107,13 +108,17 @@ struct AgentDaemon: Service {
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             if let manager {
-                group.addTask {
-                    // Renewal failures are retried inside; only a lost lease ends the loop.
-                    do {
-                        try await manager.runRenewals()
-                    } catch let e as LeaseError {
-                        logger.critical("lease lost; exiting so the service manager restarts the agent; routes are left in place", metadata: ["error": "\(e)"])
-                        throw DaemonExit(code: 75, message: "\(e)")
+                // Renewals, and repairs of the own key when a snapshot shows it deleted or
+                // overwritten: store failures are retried inside; only a lost lease ends them.
+                let loops: [@Sendable () async throws -> Void] = [{ try await manager.runRenewals() }, { try await manager.runFollowing() }]
+                for loop in loops {
+                    group.addTask {
+                        do {
+                            try await loop()
+                        } catch let e as LeaseError {
+                            logger.critical("lease lost; exiting so the service manager restarts the agent; routes are left in place", metadata: ["error": "\(e)"])
+                            throw DaemonExit(code: 75, message: "\(e)")
+                        }
                     }
                 }
                 group.addTask {
@@ -127,6 +132,7 @@ struct AgentDaemon: Service {
                 for await snapshot in watcher.snapshots() {
                     await state.set(invalidEntries: snapshot.skipped.count)
                     await reconciler.update(leases: snapshot.leases, localSubnets: syncConfig.localSubnets)
+                    await manager?.observe(snapshot)
                 }
             }
             group.addTask { try await reconciler.consume(events: monitor) }
@@ -149,7 +155,7 @@ struct AgentDaemon: Service {
                 settings.interface, publicIP: settings.publicIP, publicIPv6: settings.publicIPv6,
                 needIPv4: config.enableIPv4, needIPv6: config.enableIPv6,
                 links: try await netlink.links(), addresses: try await netlink.addresses(),
-                routes: try await netlink.routes(family: .v4, table: RouteTableID.main, protocol: nil))
+                routes: try await netlink.routes(family: nil, table: RouteTableID.main, protocol: nil))
         } catch let e as InterfaceSelectionError {
             throw DaemonExit(code: ExitStatus.config, message: "cannot pick the interface toward the other nodes: \(e)")
         }
@@ -158,9 +164,17 @@ struct AgentDaemon: Service {
             "interface",
             metadata: ["iface": "\(chosen.link.name)", "publicIP": "\(chosen.publicIP?.description ?? "-")", "publicIPv6": "\(chosen.publicIPv6?.description ?? "-")"])
 
+        let holder: LeaseHolder
+        do {
+            holder = try LeaseHolder.load(stateDirectory: settings.stateDir)
+        } catch {
+            throw DaemonExit(code: ExitStatus.software, message: "cannot keep this machine's lease holder id in \(settings.stateDir): \(error)")
+        }
         let manager = LeaseManager(
             store: store, config: config,
-            identity: NodeIdentity(nodeName: settings.nodeName, publicIP: chosen.publicIP, publicIPv6: chosen.publicIPv6, agentVersion: BuildInfo.version),
+            identity: NodeIdentity(
+                nodeName: settings.nodeName, publicIP: chosen.publicIP, publicIPv6: chosen.publicIPv6, agentVersion: BuildInfo.version,
+                holder: holder),
             options: LeaseOptions(keys: keys, ttl: settings.leaseTTL, stateDirectory: settings.stateDir),
             logger: logger)
         await state.set(leaseManager: manager)
@@ -211,7 +225,10 @@ struct AgentDaemon: Service {
             lease = .init(
                 subnet: held.subnet, ipv6Subnet: held.ipv6Subnet, expiration: s.expiration ?? held.expiration,
                 reservation: held.isReservation, lastRenewal: s.lastSuccess, renewalFailures: s.consecutiveFailures,
-                lastError: s.lastError)
+                lastError: s.lastError, holder: await manager.identity.holder?.description,
+                repairs: Dictionary(uniqueKeysWithValues: OwnKeyRepair.Kind.allCases.map { ($0.rawValue, s.ownKeyRepairs[$0] ?? 0) }),
+                lastRepair: s.lastOwnKeyRepair.map { NodeStatusReport.RepairReport(time: $0.time, kind: $0.kind.rawValue, found: $0.found) },
+                nameClashes: s.nameClashes)
         }
         let sync = await state.reconciler?.status()
             ?? RouteSyncStatus(
@@ -221,13 +238,20 @@ struct AgentDaemon: Service {
         if settings.observeOnly { notes.append("observe-only: drift is reported, not repaired") }
         if let e = sync.lastPassError { notes.append("last reconcile pass failed: \(e)") }
         if lease == nil { notes.append("no lease yet: see the agent log for why") }
+        for clash in lease?.nameClashes ?? [] {
+            notes.append("another machine holds a lease under this node's name (\(clash)); each keeps its own subnet: give each machine its own --node-name")
+        }
+        if let h = sync.deletionHold {
+            notes.append("\(h.subnets.count) peer route(s) kept after their leases vanished at once (mass deletion?) until \(isoTime(h.until)), while the nodes re-claim them")
+        }
         return NodeStatusReport(
             generatedAt: Date(), node: settings.nodeName, agentRunning: true, agentVersion: BuildInfo.version,
             interface: iface?.link.name, publicIP: iface?.publicIP?.description, publicIPv6: iface?.publicIPv6?.description,
             lease: lease,
             store: .init(
                 backend: storeSettings.summary, reachable: h.storeReachable, unreachableSince: h.storeUnreachableSince,
-                lastError: h.storeLastError, invalidEntries: await state.invalidEntries),
+                lastError: h.storeLastError, invalidEntries: await state.invalidEntries, watchMember: store.watchStatus.member,
+                watchLastHeard: store.watchStatus.lastHeard),
             ready: h.ready, healthProblems: healthProblems(h, policy: policy, now: Date()), routeSync: sync, notes: notes)
     }
 

@@ -10,7 +10,8 @@ struct SelectedInterface: Sendable, Equatable {
 }
 
 enum InterfaceSelectionError: Error, CustomStringConvertible, Equatable {
-    case noDefaultRoute
+    /// None of these families (the ones the network enables, in the order tried) has a default route.
+    case noDefaultRoute(families: [IPFamily])
     case noSuchInterface(String)
     case noMatch(regex: String)
     case cannotReach(IPAddress)
@@ -19,8 +20,8 @@ enum InterfaceSelectionError: Error, CustomStringConvertible, Equatable {
 
     var description: String {
         switch self {
-        case .noDefaultRoute:
-            "no IPv4 default route to pick the interface from: name it with --iface, --iface-regex or --iface-can-reach"
+        case .noDefaultRoute(let families):
+            "no \(families.map { $0 == .v4 ? "IPv4" : "IPv6" }.joined(separator: " or ")) default route to pick the interface from: name it with --iface, --iface-regex or --iface-can-reach"
         case .noSuchInterface(let n):
             "no interface named or addressed '\(n)' (--iface): see `ip -br addr`"
         case .noMatch(let r):
@@ -65,10 +66,9 @@ func selectInterface(
         else { throw .cannotReach(ip) }
         link = l
     case .defaultRoute:
-        let defaults = routes.filter { $0.destination.length == 0 && $0.family == .v4 && $0.outputInterface != nil }
-        guard let r = defaults.min(by: { ($0.priority ?? 0) < ($1.priority ?? 0) }),
-            let l = links.first(where: { $0.index == r.outputInterface })
-        else { throw .noDefaultRoute }
+        guard let l = defaultRouteLink(needIPv4: needIPv4, needIPv6: needIPv6, links: links, routes: routes) else {
+            throw .noDefaultRoute(families: defaultRouteFamilies(needIPv4: needIPv4, needIPv6: needIPv6))
+        }
         link = l
     }
 
@@ -100,4 +100,29 @@ func selectInterface(
         }
     }
     return SelectedInterface(link: link, publicIP: v4, publicIPv6: v6)
+}
+
+/// The families whose default route may name the interface, in the order tried: IPv4 first when
+/// the network routes it (as flanneld does), IPv6 for an IPv6-only network or when a dual-stack
+/// node has no IPv4 default route.
+func defaultRouteFamilies(needIPv4: Bool, needIPv6: Bool) -> [IPFamily] {
+    switch (needIPv4, needIPv6) {
+    case (true, true): [.v4, .v6]
+    case (false, true): [.v6]
+    default: [.v4]
+    }
+}
+
+/// The link of the lowest-metric default route of the first family in `defaultRouteFamilies`
+/// that has one. Multipath defaults (no single output interface) name no link.
+func defaultRouteLink(needIPv4: Bool, needIPv6: Bool, links: [Link], routes: [Route]) -> Link? {
+    for family in defaultRouteFamilies(needIPv4: needIPv4, needIPv6: needIPv6) {
+        let defaults = routes.filter { $0.destination.length == 0 && $0.family == family && $0.outputInterface != nil }
+        // The kernel reports an unset IPv6 metric as 1024; compare effective metrics.
+        let metric: (Route) -> UInt32 = { $0.priority ?? (family == .v6 ? 1024 : 0) }
+        if let r = defaults.min(by: { metric($0) < metric($1) }), let l = links.first(where: { $0.index == r.outputInterface }) {
+            return l
+        }
+    }
+    return nil
 }

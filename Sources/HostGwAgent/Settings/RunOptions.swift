@@ -36,6 +36,13 @@ struct NodeOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("MTU written to subnet.env and the conflist. Default: the interface's MTU.", valueName: "bytes"))
     var mtu: String?
+
+    @Option(
+        name: .customLong("adopt-protocol"),
+        help: ArgumentHelp(
+            "Take over routes of this protocol (boot, static or a number; repeatable) that equal hostgw's in all but the protocol, replacing each in place: migrating from flanneld is `--adopt-protocol boot`. Default: adopt nothing (they are conflicts).",
+            valueName: "protocol"))
+    var adoptProtocol: [String] = []
 }
 
 /// Flags shared by `hostgw run` and `hostgw external-sync`: how routes are kept and how the
@@ -61,6 +68,9 @@ struct SyncOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("How long the store may be unreachable before /healthz fails. Default 60s.", valueName: "duration"))
     var healthGrace: String?
+
+    @Option(help: ArgumentHelp("When one snapshot would delete more than half of the peer routes (at least two), keep them this long while the nodes re-claim their leases. Default 10s.", valueName: "duration"))
+    var deletionGrace: String?
 
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical. Default info.", valueName: "level"))
     var logLevel: String?
@@ -93,8 +103,10 @@ struct RunSettings: Sendable {
     var resyncPeriod: Duration
     var mtu: UInt32?
     var routeProtocol: RouteProtocol
+    var adoptProtocols: Set<RouteProtocol>
     var table: UInt32
     var healthGrace: Duration
+    var deletionGrace: Duration
     var logLevel: Logger.Level
     var logFormat: LogFormat
 
@@ -128,8 +140,10 @@ struct RunSettings: Sendable {
         resyncPeriod = try r.duration("resync-period", flag: sync.resyncPeriod, default: .seconds(30))
         mtu = try r.parsedOptional("mtu", flag: o.mtu, rule: "must be a whole number from 576 to 65535") { UInt32($0).flatMap { (576...65535).contains($0) ? $0 : nil } }
         routeProtocol = try r.routeProtocol(flag: sync.protocol)
+        adoptProtocols = try r.adoptProtocols(flag: o.adoptProtocol.isEmpty ? nil : o.adoptProtocol.joined(separator: ","), own: routeProtocol)
         table = try r.table(flag: sync.table)
         healthGrace = try r.duration("health-grace", flag: sync.healthGrace, default: .seconds(60))
+        deletionGrace = try r.duration("deletion-grace", flag: sync.deletionGrace, default: .seconds(10))
         logLevel = try r.parsed("log-level", flag: sync.logLevel, default: .info, rule: "must be one of trace, debug, info, notice, warning, error, critical") { Logger.Level(rawValue: $0.lowercased()) }
         logFormat = try r.parsed("log-format", flag: sync.logFormat, default: .text, rule: "must be text or json") { LogFormat(rawValue: $0.lowercased()) }
     }
@@ -166,6 +180,30 @@ extension SettingsResolver {
         try parsed("protocol", flag: flag, default: .hostgw, rule: "must be a number from 5 to 255 that no other routing daemon uses (0-4 are the kernel's)") {
             UInt8($0).flatMap { $0 >= 5 ? RouteProtocol($0) : nil }
         }
+    }
+
+    /// `--adopt-protocol` (repeatable; HOSTGW_ADOPT_PROTOCOL and the config key take a comma
+    /// list): foreign route protocols hostgw may take routes over from. Routes the kernel makes
+    /// (0-2) and hostgw's own marker are refused: adopting them means nothing.
+    func adoptProtocols(flag: String?, own: RouteProtocol) throws -> Set<RouteProtocol> {
+        guard let (raw, source) = lookup("adopt-protocol", flag: flag) else { return [] }
+        var out: Set<RouteProtocol> = []
+        for item in raw.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            let parsed: RouteProtocol? =
+                switch item.lowercased() {
+                case "boot": .boot
+                case "static": .static
+                default: UInt8(item).map(RouteProtocol.init(rawValue:))
+                }
+            guard let p = parsed, p.rawValue >= RouteProtocol.boot.rawValue, p != own else {
+                throw SettingError(
+                    setting: "adopt-protocol", source: source, value: item,
+                    rule: "must be boot, static or a route protocol number from 3 to 255 other than hostgw's own (\(own.rawValue))",
+                    exitCode: RunSettings.code(source))
+            }
+            out.insert(p)
+        }
+        return out
     }
 
     /// `--table` (HOSTGW_TABLE): the routing table of peer routes, default main.

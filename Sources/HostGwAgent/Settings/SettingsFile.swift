@@ -40,7 +40,7 @@ enum SettingsFile {
         "etcd-keyfile", "etcd-username", "etcd-password", "etcd-password-file", "etcd-allow-insecure-auth",
         "etcd-timeout", "node-name", "iface", "iface-regex", "iface-can-reach", "public-ip", "public-ipv6",
         "subnet-file", "cni-conflist", "state-dir", "listen", "observe-only", "lease-ttl", "resync-period",
-        "mtu", "protocol", "table", "health-grace", "log-level", "log-format",
+        "mtu", "protocol", "adopt-protocol", "table", "health-grace", "deletion-grace", "log-level", "log-format",
     ]
 
     /// Settings whose values are never echoed in an error, a log line or status.

@@ -66,6 +66,13 @@ func evaluateCheck(_ r: NodeStatusReport, _ t: CheckThresholds, now: Date) -> Ch
         raise(.critical, "no lease held")
     }
 
+    // The store lost leases that routes still depend on, or two machines share this node's name:
+    // nothing is down yet, but the cluster is not as it should be.
+    if let hold = r.routeSync.deletionHold {
+        raise(.warning, "\(hold.subnets.count) peer route(s) kept after their leases vanished at once, until \(isoTime(hold.until))")
+    }
+    for clash in r.lease?.nameClashes ?? [] { raise(.warning, "another machine holds a lease under this node's name: \(clash)") }
+
     let bad = r.badPeers
     if t.badPeersCritical > 0, bad.count >= t.badPeersCritical {
         raise(.critical, describePeers(bad))

@@ -16,6 +16,19 @@ struct NodeStatusReport: Codable, Sendable {
         var lastRenewal: Date?
         var renewalFailures: Int
         var lastError: String?
+        /// This machine's holder id (`<state-dir>/holder-id`, machine id), as recorded in the lease.
+        var holder: String?
+        /// Repairs of the own key since start, by kind (recreated, restored, yielded).
+        var repairs: [String: Int]?
+        var lastRepair: RepairReport?
+        /// Other machines holding a lease under this node's name.
+        var nameClashes: [String]?
+    }
+
+    struct RepairReport: Codable, Sendable {
+        var time: Date
+        var kind: String
+        var found: String
     }
 
     struct StoreReport: Codable, Sendable {
@@ -24,6 +37,10 @@ struct NodeStatusReport: Codable, Sendable {
         var unreachableSince: Date?
         var lastError: String?
         var invalidEntries: Int?
+        /// The etcd member (or embedded file) the lease watch reads from, and when it last heard
+        /// from it (a message, or an answered idle check); absent when the agent is not running.
+        var watchMember: String?
+        var watchLastHeard: Date?
     }
 
     var generatedAt: Date
@@ -100,6 +117,10 @@ func renderStatus(_ r: NodeStatusReport, now: Date = Date()) -> String {
         }
         if l.renewalFailures > 0 { line += "  RENEWAL FAILING x\(l.renewalFailures): \(l.lastError ?? "")" }
         out.append(line)
+        if let last = l.lastRepair {
+            let counts = (l.repairs ?? [:]).filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            out.append("           own key \(last.kind) \(humanSpan(now.timeIntervalSince(last.time))) ago (found: \(last.found)); totals \(counts.joined(separator: " "))")
+        }
     } else {
         out.append("lease      none held by this node")
     }
@@ -108,6 +129,11 @@ func renderStatus(_ r: NodeStatusReport, now: Date = Date()) -> String {
     if let e = r.store.lastError, !r.store.reachable { store += ": \(e)" }
     if let n = r.store.invalidEntries, n > 0 { store += "  (\(n) invalid entries skipped)" }
     out.append(store)
+    if let member = r.store.watchMember {
+        var watch = "watch      on \(member)"
+        if let heard = r.store.watchLastHeard { watch += ", last heard \(humanSpan(now.timeIntervalSince(heard))) ago" }
+        out.append(watch)
+    }
     let rs = r.routeSync
     var routes = "routes     \(rs.routesInstalled) installed"
     let ok = rs.peers.filter { $0.state == .ok }.count

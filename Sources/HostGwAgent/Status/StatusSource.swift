@@ -55,7 +55,8 @@ enum StatusSource {
             let config = try await opened.getConfig(keys: keys)
             let snap = try await opened.listLeases(config: config, keys: keys)
             storeReport.invalidEntries = snap.skipped.count
-            let mine = snap.leases.first { ownedBy($0, node: q.nodeName, kernel?.addresses ?? []) }
+            let holder = LeaseHolder.existing(stateDirectory: q.stateDir)
+            let mine = snap.leases.first { ownedBy($0, node: q.nodeName, kernel?.addresses ?? [], holder: holder, keys: keys) }
             if let mine {
                 leaseReport = .init(
                     subnet: mine.subnet, ipv6Subnet: mine.ipv6Subnet, expiration: mine.expiration, reservation: mine.isReservation,
@@ -118,11 +119,14 @@ enum StatusSource {
         }
     }
 
-    /// The lease of node `node`: by name, or by one of this host's addresses for a lease with no
-    /// name (written by flanneld).
-    static func ownedBy(_ lease: Lease, node: String, _ addresses: [InterfaceAddress]) -> Bool {
-        if let name = lease.attributes.nodeName { return name == node }
-        guard let ip = lease.attributes.publicIP else { return false }
-        return addresses.contains { $0.address == .v4(ip) }
+    /// Whether `lease` is this machine's, by the agent's own rule (`LeaseOwnership`): its holder
+    /// (`holder-id` in the state dir), else its name, else one of this host's addresses; never a
+    /// lease that another machine with the same node name holds.
+    static func ownedBy(_ lease: Lease, node: String, _ addresses: [InterfaceAddress], holder: LeaseHolder?, keys: LeaseKeys) -> Bool {
+        let local: (IPAddress?) -> Bool = { ip in ip.map { ip in addresses.contains { $0.address == ip } } ?? false }
+        let me = NodeIdentity(
+            nodeName: node, publicIP: local(lease.attributes.publicIP.map(IPAddress.v4)) ? lease.attributes.publicIP : nil,
+            publicIPv6: local(lease.attributes.publicIPv6.map(IPAddress.v6)) ? lease.attributes.publicIPv6 : nil, holder: holder)
+        return LeaseOwnership.of(lease.attributes, key: keys.key(for: lease), for: me) == .mine
     }
 }

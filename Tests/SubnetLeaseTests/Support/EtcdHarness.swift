@@ -201,6 +201,16 @@ final class EtcdCluster: Sendable {
         p.waitUntilExit()
     }
 
+    /// SIGSTOPs one member: its sockets stay open and the kernel keeps acknowledging, but it
+    /// answers nothing (a hung machine). `resume` undoes it; `stop` kills it either way.
+    func pause(member i: Int) {
+        if let p = processes.withLock({ $0[i] }) { Glibc.kill(p.processIdentifier, SIGSTOP) }
+    }
+
+    func resume(member i: Int) {
+        if let p = processes.withLock({ $0[i] }) { Glibc.kill(p.processIdentifier, SIGCONT) }
+    }
+
     func stop() {
         let all = processes.withLock { p in
             defer { p.removeAll() }

@@ -167,11 +167,12 @@ func withEtcdStore<T>(_ options: EtcdOptions, _ body: (EtcdStore) async throws -
     }
 }
 
-/// The first batch of a watch, or a harness timeout: a test waiting for an event never hangs.
+/// The first batch with events of a watch, or a harness timeout: a test waiting for an event never hangs.
 func firstBatch(_ stream: AsyncThrowingStream<WatchBatch, any Error>, timeout: Duration = .seconds(10)) async throws -> WatchBatch {
     try await withThrowingTaskGroup(of: WatchBatch?.self) { group in
         group.addTask {
-            for try await batch in stream { return batch }
+            // Batches without events (the watch's start, progress marks) carry no change.
+            for try await batch in stream where !batch.events.isEmpty { return batch }
             return nil
         }
         group.addTask {
