@@ -149,15 +149,10 @@ struct AgentDaemon: Service {
 
     /// Picks the interface and public IP, acquires this node's lease and writes the subnet files.
     private func join(_ config: NetworkConfig) async throws -> (LeaseManager, Lease) {
-        let chosen: SelectedInterface
-        do {
-            chosen = try selectInterface(
-                settings.interface, publicIP: settings.publicIP, publicIPv6: settings.publicIPv6,
-                needIPv4: config.enableIPv4, needIPv6: config.enableIPv6,
-                links: try await netlink.links(), addresses: try await netlink.addresses(),
-                routes: try await netlink.routes(family: nil, table: RouteTableID.main, protocol: nil))
-        } catch let e as InterfaceSelectionError {
-            throw DaemonExit(code: ExitStatus.config, message: "cannot pick the interface toward the other nodes: \(e)")
+        // Waits while the network is not up yet (InterfaceSelectionError.mayResolveItself), so an
+        // exit 78 always means a setting to change.
+        let chosen = try await retrying("pick the interface toward the other nodes (waiting for the network)") {
+            try await pickInterface(config)
         }
         await state.set(interface: chosen)
         logger.info(
@@ -192,6 +187,29 @@ struct AgentDaemon: Service {
         if let path = settings.cniConflist { try writeNodeFile(path, setting: "cni-conflist", try renderCNIConflist(info)) }
 
         return (manager, lease)
+    }
+
+    /// One look at links, addresses and routes for the interface; a failure the network coming
+    /// up cannot fix is a `DaemonExit` 78, any other is thrown to be retried.
+    private func pickInterface(_ config: NetworkConfig) async throws -> SelectedInterface {
+        let links = try await netlink.links()
+        let addresses = try await netlink.addresses()
+        let routes = try await netlink.routes(family: nil, table: RouteTableID.main, protocol: nil)
+        // A Result, not do/catch: a typed-throws catch with a condition here sends Swift 6.3's
+        // AllocBoxToStack pass into a loop (or a crash).
+        let picked = Result { () throws(InterfaceSelectionError) in
+            try selectInterface(
+                settings.interface, publicIP: settings.publicIP, publicIPv6: settings.publicIPv6,
+                needIPv4: config.enableIPv4, needIPv6: config.enableIPv6, links: links, addresses: addresses, routes: routes)
+        }
+        switch picked {
+        case .success(let chosen):
+            return chosen
+        case .failure(let e) where e.mayResolveItself:
+            throw e
+        case .failure(let e):
+            throw DaemonExit(code: ExitStatus.config, message: "cannot pick the interface toward the other nodes: \(e)")
+        }
     }
 
     /// Marks the agent ready after the first full pass, then keeps health's reconcile time fresh.
@@ -265,7 +283,7 @@ struct AgentDaemon: Service {
 
     /// Runs `body` until it succeeds, with exponential backoff; never gives up (the agent is
     /// useless without it, and restarting would not help). Each failure is logged and shown in
-    /// sd_notify's STATUS.
+    /// sd_notify's STATUS. A `DaemonExit` is not retried: it ends the process with its status.
     private func retrying<T: Sendable>(
         _ what: String, maxDelay: Duration = .seconds(10), _ body: () async throws -> T
     ) async throws -> T {
@@ -275,11 +293,13 @@ struct AgentDaemon: Service {
             do {
                 return try await body()
             } catch {
+                if error is DaemonExit { throw error }
                 attempt += 1
-                logger.warning("cannot \(what); retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)", "retryIn": "\(delay)"])
-                notifier.status("cannot \(what) (attempt \(attempt)): \(error)")
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, maxDelay)
+                let n = attempt, wait = delay
+                logger.warning("cannot \(what); retrying", metadata: ["error": "\(error)", "attempt": "\(n)", "retryIn": "\(wait)"])
+                notifier.status("cannot \(what) (attempt \(n)): \(error)")
+                try await Task.sleep(for: wait)
+                delay = min(wait * 2, maxDelay)
             }
         }
     }
