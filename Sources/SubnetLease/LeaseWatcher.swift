@@ -4,9 +4,45 @@
 // older copy of the embedded file) or is another store (a new cluster id): resuming there would
 // wait silently for a revision the store may never reach. Consumers always get the whole
 // picture (simple and safe for route sync).
-import Foundation
+public import Foundation
 public import Logging
 public import Metrics
+import Synchronization
+
+/// Whether a `LeaseWatcher` keeps up with the store. A listing or watch that keeps failing while
+/// the store answers other requests leaves the agent deaf to its peers' leases: health must say
+/// so (the store probe alone would stay green).
+public struct LeaseFeedHealth: Sendable, Hashable {
+    /// When the current run of failures began; nil while listing and watching work.
+    public var failingSince: Date?
+    /// Failures in a row (listings, watches that failed or ended without a message).
+    public var consecutiveFailures: Int
+    /// The last failure, for status and /healthz.
+    public var lastError: String?
+
+    public init(failingSince: Date? = nil, consecutiveFailures: Int = 0, lastError: String? = nil) {
+        self.failingSince = failingSince
+        self.consecutiveFailures = consecutiveFailures
+        self.lastError = lastError
+    }
+}
+
+/// Shared by every copy of one watcher (it is a struct): written by the watch loop, read by health.
+final class LeaseFeedRecorder: Sendable {
+    private let state = Mutex(LeaseFeedHealth())
+
+    var current: LeaseFeedHealth { state.withLock { $0 } }
+
+    func succeeded() { state.withLock { $0 = LeaseFeedHealth() } }
+
+    func failed(_ error: String, at date: Date = Date()) {
+        state.withLock {
+            if $0.failingSince == nil { $0.failingSince = date }
+            $0.consecutiveFailures += 1
+            $0.lastError = error
+        }
+    }
+}
 
 /// Why a watch must not simply go on: the decision `LeaseWatcher` takes on every watch message.
 public enum StoreContinuity: Sendable, Hashable {
@@ -41,6 +77,10 @@ public struct LeaseWatcher: Sendable {
     private let retryInitial: Duration
     private let retryMax: Duration
     private let clock: any Clock<Duration>
+    private let feed = LeaseFeedRecorder()
+
+    /// Whether listing and watching the leases currently work (see `LeaseFeedHealth`).
+    public var health: LeaseFeedHealth { feed.current }
 
     public init(
         store: any SubnetStore, config: NetworkConfig, keys: LeaseKeys = LeaseKeys(), logger: Logger,
@@ -109,16 +149,24 @@ public struct LeaseWatcher: Sendable {
                 revision = listing.revision
                 cluster = listing.clusterID
                 failures = 0
+                feed.succeeded()
                 emit()
             } catch {
+                if Task.isCancelled { break relist }
+                feed.failed("listing the leases: \(error)")
                 logger.warning("lease listing failed, retrying", metadata: ["store": "\(store.name)", "error": "\(error)"])
                 guard await backoff() else { break relist }
                 continue relist
             }
             while !Task.isCancelled {
+                var heard = false
                 do {
                     for try await batch in store.watch(prefix: keys.subnets, fromRevision: revision + 1) {
                         failures = 0
+                        if !heard {
+                            heard = true
+                            feed.succeeded()
+                        }
                         let continuity = StoreContinuity.judge(batch, seen: revision, cluster: cluster)
                         if continuity != .continuous {
                             logger.warning(
@@ -150,6 +198,13 @@ public struct LeaseWatcher: Sendable {
                         if changed { emit() }
                     }
                     if Task.isCancelled { break relist }
+                    // A watch that ends at once, again and again, is as deaf as a failing one
+                    // (and must not spin): count it and back off.
+                    if !heard {
+                        feed.failed("the watch from revision \(revision + 1) ended without a message")
+                        logger.warning("lease watch ended without a message, resuming", metadata: ["store": "\(store.name)", "revision": "\(revision)"])
+                        guard await backoff() else { break relist }
+                    }
                 } catch StoreError.compacted(let requested, let compactRevision) {
                     logger.info(
                         "lease watch compacted, listing again",
@@ -157,6 +212,7 @@ public struct LeaseWatcher: Sendable {
                     continue relist
                 } catch {
                     if Task.isCancelled { break relist }
+                    feed.failed("watching the leases: \(error)")
                     logger.warning("lease watch failed, resuming", metadata: ["store": "\(store.name)", "revision": "\(revision)", "error": "\(error)"])
                     guard await backoff() else { break relist }
                 }

@@ -1,5 +1,6 @@
 import NetAddress
 import Foundation
+import SubnetLease
 import Testing
 
 @testable import HostGwAgent
@@ -23,7 +24,8 @@ import Testing
         s.storeUnreachableSince = t0.addingTimeInterval(50)
         #expect(healthProblems(s, policy: policy, now: t0.addingTimeInterval(105)).isEmpty)
         let problems = healthProblems(s, policy: policy, now: t0.addingTimeInterval(111))
-        #expect(problems.count == 1 && problems[0].hasPrefix("store unreachable for 61s"))
+        #expect(problems == [.storeUnreachable(seconds: 61, grace: 60, error: nil)])
+        #expect(problems[0].description.hasPrefix("store unreachable for 61s"))
     }
 
     @Test func stuckLoopAndExpiringUnrenewedLeaseFail() {
@@ -34,8 +36,48 @@ import Testing
         s.leaseRenewalFailures = 3
         let problems = healthProblems(s, policy: policy, now: t0.addingTimeInterval(91))
         #expect(problems.count == 2)
-        #expect(problems.contains { $0.hasPrefix("reconcile loop stuck") })
-        #expect(problems.contains { $0.hasPrefix("lease expires in 909s") })
+        #expect(problems.contains(.reconcileStuck(seconds: 91)))
+        #expect(problems.contains(.leaseExpiring(seconds: 909, failures: 3)))
+        #expect(!watchdogShouldPing(s, policy: policy, now: t0.addingTimeInterval(91)), "a stuck loop stops the pings")
+    }
+
+    /// The store answers its probe, but listing or watching the leases keeps failing: the agent
+    /// is deaf to its peers, and health must not stay green (it did before).
+    @Test func aLeaseWatchFailingPastTheGraceIsUnhealthyWhileTheStoreAnswers() {
+        var s = HealthSnapshot()
+        s.startedAt = t0
+        s.lastReconcile = t0.addingTimeInterval(100)
+        s.leaseFeed = LeaseFeedHealth(failingSince: t0.addingTimeInterval(40), consecutiveFailures: 7, lastError: "watch canceled")
+        #expect(healthProblems(s, policy: policy, now: t0.addingTimeInterval(100)).isEmpty, "inside the grace")
+        let problems = healthProblems(s, policy: policy, now: t0.addingTimeInterval(101))
+        #expect(problems == [.leaseWatchFailing(seconds: 61, grace: 60, failures: 7, error: "watch canceled")])
+        #expect(problems[0].description.contains("peer lease changes are not seen"))
+        #expect(watchdogShouldPing(s, policy: policy, now: t0.addingTimeInterval(101)), "retried inside; a restart would not help")
+        // With the store unreachable too, the one problem to act on is the store.
+        s.storeReachable = false
+        s.storeUnreachableSince = t0.addingTimeInterval(30)
+        #expect(healthProblems(s, policy: policy, now: t0.addingTimeInterval(101)) == [.storeUnreachable(seconds: 71, grace: 60, error: nil)])
+        // Working again: healthy.
+        s = HealthSnapshot()
+        s.startedAt = t0
+        s.lastReconcile = t0.addingTimeInterval(100)
+        #expect(healthProblems(s, policy: policy, now: t0.addingTimeInterval(101)).isEmpty)
+    }
+
+    /// Waiting for the store at start is progress: pings go on while attempts keep coming, and
+    /// stop when one step hangs for longer than `stuckAfter`.
+    @Test func waitingWithBackoffKeepsTheWatchdogFed() {
+        var s = HealthSnapshot()
+        s.startedAt = t0
+        s.waitingFor = "read the network config"
+        s.lastProgress = t0.addingTimeInterval(95)
+        let problems = healthProblems(s, policy: policy, now: t0.addingTimeInterval(100))
+        #expect(problems == [.notReconciledSinceStart(seconds: 100, waitingFor: "read the network config")])
+        #expect(problems[0].description.hasSuffix("still trying to read the network config"))
+        #expect(watchdogShouldPing(s, policy: policy, now: t0.addingTimeInterval(100)))
+        #expect(!watchdogShouldPing(s, policy: policy, now: t0.addingTimeInterval(186)), "no attempt for 91 s: stuck")
+        s.lastProgress = nil
+        #expect(!watchdogShouldPing(s, policy: policy, now: t0.addingTimeInterval(100)), "no sign of progress at all")
     }
 }
 

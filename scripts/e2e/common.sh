@@ -36,26 +36,52 @@ e2e_cluster() {
   for i in $(seq 1 "$n"); do lab_wait_ready "$i"; done
 }
 
-# Routes with hostgw's protocol in node I, one "DEST via GW" per line, sorted.
+# The route helpers take the address family as an optional first argument, as `ip` does: -4
+# (the default) or -6 (LAB_FAMILIES=dual or v6).
+
+# hostgw_routes [-4|-6] I: routes with hostgw's protocol in node I, "DEST via GW" a line, sorted.
 hostgw_routes() {
-  ip -n "$(lab_node_ns "$1")" -j route show proto 77 | jq -r '.[] | "\(.dst) via \(.gateway)"' | sort
+  local fam=-4
+  case ${1-} in -4 | -6) fam=$1; shift ;; esac
+  ip -n "$(lab_node_ns "$1")" "$fam" -j route show proto 77 | jq -r '.[] | "\(.dst) via \(.gateway)"' | sort
 }
 
-# The subnet node I leased (from its subnet.env).
+# node_subnet [-4|-6] I: the subnet node I leased, from its subnet.env (which holds the first host:
+# FLANNEL_SUBNET=10.244.3.1/24 is 10.244.3.0/24, FLANNEL_IPV6_SUBNET=fd10:244:0:3::1/64 is
+# fd10:244:0:3::/64).
 node_subnet() {
   local first
+  if [ "${1-}" = -6 ]; then
+    sed -n 's/^FLANNEL_IPV6_SUBNET=//p' "$LAB_DIR/n$2/subnet.env" | sed 's#::1/#::/#'
+    return
+  fi
+  [ "${1-}" != -4 ] || shift
   first=$(sed -n 's/^FLANNEL_SUBNET=//p' "$LAB_DIR/n$1/subnet.env")
-  # 10.244.3.1/24 -> 10.244.3.0/24
   echo "${first%.*/*}.0/${first#*/}"
 }
 
-# The routes node I must hold: every other node's subnet via that node's IP.
+# expected_routes [-4|-6] I N: the routes node I must hold: every other node's subnet of that
+# family via that node's address of the same family.
 expected_routes() {
-  local i=$1 n=$2 j
-  for j in $(seq 1 "$n"); do
-    [ "$j" = "$i" ] && continue
-    echo "$(node_subnet "$j") via $(lab_node_ip "$j")"
+  local fam=-4 ipof=lab_node_ip j
+  case ${1-} in -4 | -6) fam=$1; shift ;; esac
+  [ "$fam" = -4 ] || ipof=lab_node_ip6
+  for j in $(seq 1 "$2"); do
+    [ "$j" = "$1" ] && continue
+    echo "$(node_subnet "$fam" "$j") via $($ipof "$j")"
   done | sort
+}
+
+# routes_match [-4|-6] I N: node I holds exactly the expected routes of that family.
+routes_match() { [ "$(hostgw_routes "$@")" = "$(expected_routes "$@")" ]; }
+
+# wait_routes_equal [-4|-6] I N [SECONDS]: node I's hostgw routes of that family become exactly
+# the expected set within SECONDS (default 10).
+wait_routes_equal() {
+  local fam=-4
+  case ${1-} in -4 | -6) fam=$1; shift ;; esac
+  lab_wait_for "${3:-10}" routes_match "$fam" "$1" "$2" ||
+    fail "node $1 IPv${fam#-} routes: got [$(hostgw_routes "$fam" "$1" | tr '\n' ';')] want [$(expected_routes "$fam" "$1" "$2" | tr '\n' ';')]"
 }
 
 # metric I NAME{LABELS}: the value of one series on node I's /metrics (0 when absent).
@@ -65,45 +91,10 @@ metric() {
   echo "${v:-0}"
 }
 
-routes_match() { [ "$(hostgw_routes "$1")" = "$(expected_routes "$1" "$2")" ]; }
-
-# wait_routes_equal I N [SECONDS]: node I's hostgw routes become exactly the expected set.
 # metric_sum I NAME: the sum of every series of metric NAME on node I (0 when absent).
 metric_sum() {
   ip netns exec "$(lab_node_ns "$1")" curl -fsS http://127.0.0.1:9447/metrics |
     awk -v m="$2" 'index($1, m "{") == 1 || $1 == m {s += $2} END {printf "%d\n", s}'
-}
-
-wait_routes_equal() {
-  lab_wait_for "${3:-10}" routes_match "$1" "$2" ||
-    fail "node $1 routes: got [$(hostgw_routes "$1" | tr '\n' ';')] want [$(expected_routes "$1" "$2" | tr '\n' ';')]"
-}
-
-# --- IPv6 (LAB_FAMILIES=dual or v6) ------------------------------------------------------------
-
-# IPv6 routes with hostgw's protocol in node I, one "DEST via GW" per line, sorted.
-hostgw_routes6() {
-  ip -n "$(lab_node_ns "$1")" -6 -j route show proto 77 | jq -r '.[] | "\(.dst) via \(.gateway)"' | sort
-}
-
-# The IPv6 subnet node I leased (FLANNEL_IPV6_SUBNET is its first host: fd10:244:0:3::1/64).
-node_subnet6() {
-  sed -n 's/^FLANNEL_IPV6_SUBNET=//p' "$LAB_DIR/n$1/subnet.env" | sed 's#::1/#::/#'
-}
-
-expected_routes6() {
-  local i=$1 n=$2 j
-  for j in $(seq 1 "$n"); do
-    [ "$j" = "$i" ] && continue
-    echo "$(node_subnet6 "$j") via $(lab_node_ip6 "$j")"
-  done | sort
-}
-
-routes6_match() { [ "$(hostgw_routes6 "$1")" = "$(expected_routes6 "$1" "$2")" ]; }
-
-wait_routes6_equal() {
-  lab_wait_for "${3:-10}" routes6_match "$1" "$2" ||
-    fail "node $1 IPv6 routes: got [$(hostgw_routes6 "$1" | tr '\n' ';')] want [$(expected_routes6 "$1" "$2" | tr '\n' ';')]"
 }
 
 # e2e_agents_up N [AGENT FLAGS...]: the second half of e2e_cluster, for tests that prepare the nodes

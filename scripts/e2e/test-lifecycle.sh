@@ -4,6 +4,7 @@
 # 64/78 naming the setting, with nothing written.
 source "$(dirname "$0")/common.sh"
 e2e_lab
+LAB_STORE=etcd
 lab_switch_up
 lab_node_add 1
 lab_node_add 2
@@ -15,9 +16,22 @@ sock="$LAB_DIR/notify.sock"
 socat -u "UNIX-RECV:$sock" STDOUT >"$LAB_DIR/notify.log" 2>/dev/null &
 echo "$! notify-listener" >>"$LAB_DIR/pids"
 lab_wait_for 5 test -S "$sock" || fail "notify socket listener did not start"
-NOTIFY_SOCKET=$sock WATCHDOG_USEC=1000000 lab_agent_start 1
-lab_wait_ready 1
+# Started while the store is unreachable from node 1 (its packets to the store dropped inside
+# node 1's namespace, so no reset either): waiting is not a failure, the agent extends systemd's
+# start timeout and keeps pinging the watchdog, and only then READY=1.
 has_line() { grep -q "$1" "$LAB_DIR/notify.log"; }
+ns1=$(lab_node_ns 1)
+ip netns exec "$ns1" iptables -A OUTPUT -d "$LAB_STORE_IP" -p tcp --dport 2379 -j DROP
+NOTIFY_SOCKET=$sock WATCHDOG_USEC=1000000 lab_agent_start 1
+lab_wait_for 60 has_line 'EXTEND_TIMEOUT_USEC=' || fail "no EXTEND_TIMEOUT_USEC while waiting for the store: $(head -c 600 "$LAB_DIR/notify.log")"
+# Datagrams are not newline-separated in the log: count occurrences.
+pings() { grep -o 'WATCHDOG=1' "$LAB_DIR/notify.log" | wc -l; }
+pings_before=$(pings)
+lab_wait_for 10 sh -c "[ \$(grep -o 'WATCHDOG=1' '$LAB_DIR/notify.log' | wc -l) -gt $pings_before ]" || fail "the watchdog is not pinged while the agent waits for the store"
+! has_line 'READY=1' || fail "READY=1 while the store was unreachable"
+check "store unreachable at start: EXTEND_TIMEOUT_USEC and WATCHDOG=1 on NOTIFY_SOCKET, no READY=1"
+ip netns exec "$ns1" iptables -D OUTPUT -d "$LAB_STORE_IP" -p tcp --dport 2379 -j DROP
+lab_wait_ready 1 60
 lab_wait_for 5 has_line 'READY=1' || fail "no READY=1 on NOTIFY_SOCKET: $(cat "$LAB_DIR/notify.log")"
 lab_wait_for 5 has_line 'STATUS=routing' || fail "no STATUS=routing... line"
 lab_wait_for 5 has_line 'WATCHDOG=1' || fail "no WATCHDOG=1 ping with WATCHDOG_USEC set"

@@ -110,13 +110,15 @@ lab_node_add() {
   mkdir -p "$LAB_DIR/n$i"
 }
 
-# lab_node_mgmt_add I: a second interface mgmt0 on node I, 192.168.77.(10+I)/24, carrying an
-# IPv4 default route: a management network that is not the way to the other nodes' pods.
+# lab_node_mgmt_add I: a second interface mgmt0 on node I, 192.168.77.(10+I)/24 (and, with IPv6,
+# fd00:78::(10+I)/64), carrying an IPv4 default route: a management network that is not the way
+# to the other nodes' pods. Only the IPv6 default route tells the two interfaces apart.
 lab_node_mgmt_add() {
   local i=$1 ns
   ns=$(lab_node_ns "$i")
   ip -n "$ns" link add mgmt0 type veth peer name mgmt1
   ip -n "$ns" addr add "192.168.77.$((10 + i))/24" dev mgmt0
+  ! lab_has_v6 || ip -n "$ns" addr add "fd00:78::$((10 + i))/64" dev mgmt0 nodad
   ip -n "$ns" link set mgmt1 up
   ip -n "$ns" link set mgmt0 up
   ip -n "$ns" route add default via 192.168.77.1 dev mgmt0 onlink
@@ -342,7 +344,8 @@ lab_pod_ip6() { cat "$LAB_DIR/n$1/pod-$2.ip6"; }
 # namespace can reach. The lab runs one Prometheus (Debian's) in the switch namespace, and in
 # each node namespace a socat forwarder from the node's address, port $LAB_METRICS_PORT, to the
 # agent's 127.0.0.1:9447: the lab's stand-in for a Prometheus agent on every node. The rules
-# are the shipped packaging/prometheus/hostgw-alerts.yml, unmodified.
+# are the shipped packaging/prometheus/hostgw-alerts.yml, unmodified, unless LAB_PROM_RULES
+# names another file (the monitoring drill shortens one `for:`).
 
 # lab_metrics_forward I: node I's agent metrics on $(lab_node_ip I):$LAB_METRICS_PORT.
 lab_metrics_forward() {
@@ -387,30 +390,29 @@ lab_prom_targets_up() {
   lab_prom_api /api/v1/targets | jq '[.data.activeTargets[] | select(.health == "up")] | length'
 }
 
-# lab_echo_start NS PORT: a TCP server in NS that answers each connection with the peer's address.
+# lab_echo_start [-4|-6] NS [PORT]: a TCP server in NS that answers each connection with the
+# peer's address; IPv4 on port 7777 by default, IPv6 (-6) on 7778, so both can run in one pod.
 lab_echo_start() {
-  local ns=$1 port=${2:-7777}
-  ip netns exec "$ns" socat "TCP-LISTEN:$port,fork,reuseaddr" SYSTEM:'echo $SOCAT_PEERADDR' >/dev/null 2>&1 &
-  echo "$! echo-$ns" >>"$LAB_DIR/pids"
-  lab_wait_for 5 ip netns exec "$ns" sh -c "ss -ltn | grep -q :$port"
+  local fam=-4
+  case $1 in -4 | -6) fam=$1; shift ;; esac
+  local ns=$1 listen=TCP4-LISTEN opts="" port
+  [ "$fam" = -4 ] || { listen=TCP6-LISTEN; opts=,ipv6only=1; }
+  port=${2:-$([ "$fam" = -4 ] && echo 7777 || echo 7778)}
+  ip netns exec "$ns" socat "$listen:$port,fork,reuseaddr$opts" SYSTEM:'echo $SOCAT_PEERADDR' >/dev/null 2>&1 &
+  echo "$! echo$fam-$ns" >>"$LAB_DIR/pids"
+  lab_wait_for 5 ip netns exec "$ns" sh -c "ss $fam -ltnH | grep -q :$port"
 }
 
-# lab_echo_ask FROM_NS ADDR [PORT]: prints the source address the server in ADDR saw.
+# lab_echo_ask [-4|-6] FROM_NS ADDR [PORT]: the source address the server at ADDR saw. socat
+# reports an IPv6 peer in full ([fd00:0000:...:0005]): that answer is compressed back to the usual
+# form, so it compares equal to the addresses the lab hands out.
 lab_echo_ask() {
-  ip netns exec "$1" socat -T2 - "TCP:$2:${3:-7777},connect-timeout=2" </dev/null 2>/dev/null
-}
-
-# lab_echo6_start NS [PORT] / lab_echo6_ask FROM_NS ADDR6 [PORT]: the same over IPv6 (port 7778).
-lab_echo6_start() {
-  local ns=$1 port=${2:-7778}
-  ip netns exec "$ns" socat "TCP6-LISTEN:$port,fork,reuseaddr,ipv6only=1" SYSTEM:'echo $SOCAT_PEERADDR' >/dev/null 2>&1 &
-  echo "$! echo6-$ns" >>"$LAB_DIR/pids"
-  lab_wait_for 5 ip netns exec "$ns" sh -c "ss -6ltn | grep -q :$port"
-}
-# socat reports an IPv6 peer in full ([fd00:0000:...:0005]): the answer is compressed back to the
-# usual form, so it compares equal to the addresses the lab hands out.
-lab_echo6_ask() {
-  local seen
+  local fam=-4 seen
+  case $1 in -4 | -6) fam=$1; shift ;; esac
+  if [ "$fam" = -4 ]; then
+    ip netns exec "$1" socat -T2 - "TCP4:$2:${3:-7777},connect-timeout=2" </dev/null 2>/dev/null
+    return
+  fi
   seen=$(ip netns exec "$1" socat -T2 - "TCP6:[$2]:${3:-7778},connect-timeout=2" </dev/null 2>/dev/null | tr -d '[]')
   [ -n "$seen" ] && lab_ip6_compress "$seen"
 }

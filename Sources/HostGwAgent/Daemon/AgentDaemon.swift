@@ -138,6 +138,13 @@ struct AgentDaemon: Service {
             group.addTask { try await reconciler.consume(events: monitor) }
             group.addTask { await reconciler.run() }
             group.addTask { await watchProgress(reconciler) }
+            group.addTask {
+                // A watch that keeps failing while the store answers leaves the agent deaf: health says so.
+                while !Task.isCancelled {
+                    await health.leaseFeed(watcher.health)
+                    try await Task.sleep(for: .seconds(1))
+                }
+            }
             defer {
                 monitor.stop()
                 Task { await reconciler.stop() }
@@ -270,7 +277,7 @@ struct AgentDaemon: Service {
                 backend: storeSettings.summary, reachable: h.storeReachable, unreachableSince: h.storeUnreachableSince,
                 lastError: h.storeLastError, invalidEntries: await state.invalidEntries, watchMember: store.watchStatus.member,
                 watchLastHeard: store.watchStatus.lastHeard),
-            ready: h.ready, healthProblems: healthProblems(h, policy: policy, now: Date()), routeSync: sync, notes: notes)
+            ready: h.ready, healthProblems: healthProblems(h, policy: policy, now: Date()).map(\.description), routeSync: sync, notes: notes)
     }
 
     private func recordLease(_ manager: LeaseManager) async {
@@ -283,26 +290,40 @@ struct AgentDaemon: Service {
 
     /// Runs `body` until it succeeds, with exponential backoff; never gives up (the agent is
     /// useless without it, and restarting would not help). Each failure is logged and shown in
-    /// sd_notify's STATUS. A `DaemonExit` is not retried: it ends the process with its status.
+    /// sd_notify's STATUS. Waiting is progress, not a failure systemd should punish: every attempt
+    /// is recorded in health (so the watchdog keeps being pinged while attempts keep coming) and,
+    /// before READY=1, extends systemd's start timeout past the next attempt (EXTEND_TIMEOUT_USEC).
+    /// A `DaemonExit` is not retried: it ends the process with its status.
     private func retrying<T: Sendable>(
         _ what: String, maxDelay: Duration = .seconds(10), _ body: () async throws -> T
     ) async throws -> T {
         var delay: Duration = .milliseconds(200)
         var attempt = 0
         while true {
+            await health.progress(waitingFor: what)
             do {
-                return try await body()
+                let value = try await body()
+                await health.progress(waitingFor: nil)
+                return value
             } catch {
                 if error is DaemonExit { throw error }
                 attempt += 1
                 let n = attempt, wait = delay
                 logger.warning("cannot \(what); retrying", metadata: ["error": "\(error)", "attempt": "\(n)", "retryIn": "\(wait)"])
                 notifier.status("cannot \(what) (attempt \(n)): \(error)")
+                await health.progress(waitingFor: what, at: Date().addingTimeInterval(wait.seconds))
+                if await !health.snapshot.ready {
+                    // The wait, the next attempt (bounded by the store's request timeout) and a margin.
+                    notifier.extendTimeout(by: wait + Self.startAttemptAllowance)
+                }
                 try await Task.sleep(for: wait)
                 delay = min(wait * 2, maxDelay)
             }
         }
     }
+
+    /// How long one start-up attempt may take beyond its backoff wait, for EXTEND_TIMEOUT_USEC.
+    static let startAttemptAllowance: Duration = .seconds(30)
 }
 
 /// Probes the store every few seconds so health knows whether it answers, whatever else the agent
@@ -354,9 +375,7 @@ struct WatchdogService: Service {
 
     private func ping(every interval: Duration) async throws {
         while !Task.isCancelled {
-            // Only a stuck loop stops the pings: a store outage is survivable and a restart would not fix it.
-            let problems = healthProblems(await health.snapshot, policy: policy, now: Date())
-            if !problems.contains(where: { $0.contains("reconcile") }) { notifier.watchdog() }
+            if watchdogShouldPing(await health.snapshot, policy: policy, now: Date()) { notifier.watchdog() }
             try await Task.sleep(for: interval)
         }
     }

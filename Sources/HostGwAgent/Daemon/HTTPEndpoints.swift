@@ -18,7 +18,7 @@ struct HTTPEndpoints: Sendable {
             let problems = healthProblems(await health.snapshot, policy: policy, now: Date())
             return problems.isEmpty
                 ? text(.ok, "ok\n")
-                : text(.serviceUnavailable, problems.map { "unhealthy: \($0)" }.joined(separator: "\n") + "\n")
+                : text(.serviceUnavailable, problems.map { "unhealthy: \($0.description)" }.joined(separator: "\n") + "\n")
         }
         router.get("readyz") { _, _ -> Response in
             await health.snapshot.ready

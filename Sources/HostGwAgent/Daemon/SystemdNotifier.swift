@@ -29,6 +29,12 @@ struct SystemdNotifier: Sendable {
     func status(_ text: String) { send("STATUS=\(text)") }
     func watchdog() { send("WATCHDOG=1") }
     func stopping(status: String) { send("STOPPING=1\nSTATUS=\(status)") }
+    /// Extends the start (or stop) timeout systemd applies to `duration` from now
+    /// (EXTEND_TIMEOUT_USEC, systemd 236+): an agent waiting for its store is not hung.
+    func extendTimeout(by duration: Duration) {
+        let usec = max(duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000, 1)
+        send("EXTEND_TIMEOUT_USEC=\(usec)")
+    }
 
     /// Sends one notification. Failures are ignored on purpose: systemd being away must never stop
     /// the agent from routing.

@@ -66,7 +66,7 @@ struct SyncOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Routing table for peer routes. Default 254 (main).", valueName: "id"))
     var table: String?
 
-    @Option(help: ArgumentHelp("How long the store may be unreachable before /healthz fails. Default 60s.", valueName: "duration"))
+    @Option(help: ArgumentHelp("How long the store may be unreachable, or the lease watch failing, before /healthz fails. Default 60s.", valueName: "duration"))
     var healthGrace: String?
 
     @Option(help: ArgumentHelp("When one snapshot would delete more than half of the peer routes (at least two), keep them this long while the nodes re-claim their leases. Default 10s.", valueName: "duration"))
