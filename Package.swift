@@ -73,7 +73,6 @@ let package = Package(
             dependencies: [
                 "CMnl",
                 "NetAddress",
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming
         ),
@@ -109,8 +108,6 @@ let package = Package(
                 "NetAddress",
                 "Netlink",
                 "SubnetLease",
-                "RouteSync",
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming
         ),
@@ -131,7 +128,6 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: upcoming,
@@ -188,6 +184,7 @@ let package = Package(
                 "HostGwAgent",
                 "SubnetLease",
                 "Netlink",
+                "RouteSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -29,7 +29,35 @@ public struct PassReport: Sendable {
 /// The result of `removeAll()`.
 public struct RouteRemoval: Sendable {
     public var removed: [Route]
+    /// Routes that were gone by the time the delete reached the kernel (ESRCH, ENOENT): the goal
+    /// of a delete, not a failure.
+    public var alreadyGone: [Route] = []
     public var failures: [(route: Route, error: NetlinkError)]
+
+    /// Deletes every route of `protocol` in `table`: the one way hostgw's routes are taken out
+    /// (`hostgw leave`, and the reconciler's `removeAll`).
+    public static func removeAll(
+        from kernel: any RouteTableAccess, table: UInt32, protocol routeProtocol: RouteProtocol, batchSize: Int = 256, logger: Logger
+    ) async throws -> RouteRemoval {
+        let ours = try await kernel.routes(family: nil, table: table, protocol: routeProtocol)
+            .filter { $0.protocol == routeProtocol && $0.table == table }
+        var removal = RouteRemoval(removed: [], failures: [])
+        guard !ours.isEmpty else { return removal }
+        let results = try await kernel.apply(ours.map { RouteChange(.delete, $0) }, batchSize: batchSize)
+        for (route, result) in zip(ours, results) {
+            switch result {
+            case .success:
+                removal.removed.append(route)
+            case .failure(let error) where error.errno == .ESRCH || error.errno == .ENOENT:
+                removal.alreadyGone.append(route)
+            case .failure(let error):
+                removal.failures.append((route, error))
+                logger.info(
+                    "could not remove route", metadata: ["route": "\(route)", "errno": "\(error.errno.name)", "error": "\(error)"])
+            }
+        }
+        return removal
+    }
 }
 
 /// Keeps the kernel's hostgw routes equal to the peers' leases. One pass in flight, at most one
@@ -190,29 +218,10 @@ public actor RouteReconciler {
     public func removeAll() async throws -> RouteRemoval {
         stop()
         while let task = inFlight { await task.value }
-        let ours = try await kernel.routes(family: nil, table: config.table, protocol: config.routeProtocol)
-            .filter { $0.protocol == config.routeProtocol && $0.table == config.table }
-        guard !ours.isEmpty else { return RouteRemoval(removed: [], failures: []) }
-        let changes = ours.map { RouteChange(.delete, $0) }
-        let results = try await kernel.apply(changes, batchSize: config.batchSize)
-        var removal = RouteRemoval(removed: [], failures: [])
-        for (route, result) in zip(ours, results) {
-            switch result {
-            case .success:
-                removal.removed.append(route)
-                metrics.changed(.delete)
-                memory.routes[route.destination] = nil
-            case .failure(let error) where error.errno == .ESRCH || error.errno == .ENOENT:
-                // Already gone: the goal of a delete.
-                memory.routes[route.destination] = nil
-            case .failure(let error):
-                removal.failures.append((route, error))
-                metrics.netlinkError(error.errno)
-                logger.info(
-                    "could not remove route on leave",
-                    metadata: ["route": "\(route)", "errno": "\(error.errno.name)", "error": "\(error)"])
-            }
-        }
+        let removal = try await RouteRemoval.removeAll(from: kernel, table: config.table, protocol: config.routeProtocol, batchSize: config.batchSize, logger: logger)
+        for _ in removal.removed { metrics.changed(.delete) }
+        for (_, error) in removal.failures { metrics.netlinkError(error.errno) }
+        for route in removal.removed + removal.alreadyGone { memory.routes[route.destination] = nil }
         metrics.installed(memory.routes.count)
         return removal
     }

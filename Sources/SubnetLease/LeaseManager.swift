@@ -36,6 +36,8 @@ public struct LeaseOptions: Sendable, Hashable {
     public var stateDirectory: String
     public var retryInitial: Duration
     public var retryMax: Duration
+    /// The retry schedule of renewals and own-key repairs.
+    public var retry: Backoff { Backoff(initial: retryInitial, maximum: retryMax) }
 
     public init(
         keys: LeaseKeys = LeaseKeys(), ttl: Duration = .seconds(24 * 3600), renewInterval: Duration? = nil,
@@ -396,8 +398,7 @@ public actor LeaseManager {
                     status.lastError = lost.description
                     throw lost
                 }
-                let backoff = options.retryInitial * (1 << min(status.consecutiveFailures - 1, 16))
-                delay = min(backoff, options.retryMax)
+                delay = options.retry.delay(afterFailures: status.consecutiveFailures)
                 logger.warning(
                     "lease renewal failed, retrying",
                     metadata: ["key": "\(held?.key ?? "")", "failures": "\(status.consecutiveFailures)", "retry_in": "\(delay)", "error": "\(error)"])
@@ -430,7 +431,7 @@ public actor LeaseManager {
     public func runFollowing() async throws {
         guard held != nil else { throw LeaseError.notAcquired }
         for await _ in wakeups {
-            var failures = 0
+            var backoff = options.retry
             while true {
                 do {
                     _ = try await repairUntilSettled(attempts: 5)
@@ -440,8 +441,7 @@ public actor LeaseManager {
                 } catch is CancellationError {
                     throw CancellationError()
                 } catch {
-                    failures += 1
-                    let delay = min(options.retryInitial * (1 << min(failures - 1, 16)), options.retryMax)
+                    let delay = backoff.fail()
                     logger.warning(
                         "repairing this node's lease failed, retrying",
                         metadata: ["key": "\(held?.key ?? "")", "retry_in": "\(delay)", "error": "\(error)"])
@@ -546,7 +546,7 @@ public actor LeaseManager {
 
     // MARK: release
 
-    /// Gives the lease up (`hostgw leave`): deletes the key, drops its TTL, forgets `lease.json`.
+    /// Gives the held lease up: deletes the key, drops its TTL, forgets `lease.json`.
     /// A reservation is left in place. Returns true when a key was deleted.
     @discardableResult
     public func release() async throws -> Bool {
@@ -555,11 +555,28 @@ public actor LeaseManager {
             held = nil
             heldLease = nil
         }
+        return try await release(lease, entry: entry)
+    }
+
+    /// Gives up `lease`, found by a reader rather than acquired (`hostgw leave`, with the agent
+    /// stopped): the same steps as `release()`. Returns false for a reservation (left in place)
+    /// and for a key that is already gone.
+    @discardableResult
+    public func release(_ lease: Lease) async throws -> Bool {
+        guard let entry = try await store.get(key: options.keys.key(for: lease)) else {
+            try? FileManager.default.removeItem(atPath: options.stateFile)
+            return false
+        }
+        return try await release(lease, entry: entry)
+    }
+
+    private func release(_ lease: Lease, entry: StoreEntry) async throws -> Bool {
         try? FileManager.default.removeItem(atPath: options.stateFile)
         if lease.isReservation {
             logger.info("leaving a reservation in place", metadata: ["key": "\(entry.key)"])
             return false
         }
+        // Renewed since it was read (same incarnation, newer modRevision): still ours to delete.
         var deleted = try await store.compareAndDelete(entry)
         if !deleted, let current = try await store.get(key: entry.key), current.createRevision == entry.createRevision {
             deleted = try await store.compareAndDelete(current)

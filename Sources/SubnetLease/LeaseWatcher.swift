@@ -119,7 +119,7 @@ public struct LeaseWatcher: Sendable {
         var revision: Int64 = 0
         var cluster: UInt64?
         var lastEmitted: Int64 = -1
-        var failures = 0
+        var retry = Backoff(initial: retryInitial, maximum: retryMax)
 
         func emit() {
             guard revision != lastEmitted else { return }
@@ -130,8 +130,7 @@ public struct LeaseWatcher: Sendable {
         }
 
         func backoff() async -> Bool {
-            failures += 1
-            let delay = min(retryInitial * (1 << min(failures - 1, 16)), retryMax)
+            let delay = retry.fail()
             do { try await clock.sleep(for: delay) } catch { return false }
             return true
         }
@@ -148,7 +147,7 @@ public struct LeaseWatcher: Sendable {
                 }
                 revision = listing.revision
                 cluster = listing.clusterID
-                failures = 0
+                retry.reset()
                 feed.succeeded()
                 emit()
             } catch {
@@ -162,7 +161,7 @@ public struct LeaseWatcher: Sendable {
                 var heard = false
                 do {
                     for try await batch in store.watch(prefix: keys.subnets, fromRevision: revision + 1) {
-                        failures = 0
+                        retry.reset()
                         if !heard {
                             heard = true
                             feed.succeeded()

@@ -23,9 +23,13 @@ lab_wait_for 10 ext_match 1 2 3 || fail "external host did not follow the join: 
 check "join: node 3's route is on every node and on the external host"
 
 s3=$(node_subnet 3)
+lease_of() { lab_hostgw_in "$(lab_node_ns 1)" leases --json | jq -r --arg s "$1" '.leases[] | select(.subnet == $s) | .subnet'; }
+[ "$(lease_of "$s3")" = "$s3" ] || fail "hostgw leases does not list node 3's lease $s3"
 lab_agent_stop 3
 lab_hostgw_in "$(lab_node_ns 3)" leave --node-name node3 --state-dir "$LAB_DIR/n3/state" || fail "hostgw leave failed"
 [ -z "$(ip -n "$(lab_node_ns 3)" route show proto 77)" ] || fail "leave left hostgw routes on node 3"
+[ ! -e "$LAB_DIR/n3/state/lease.json" ] || fail "leave left lease.json in the --state-dir"
+[ -z "$(lease_of "$s3")" ] || fail "leave left node 3's lease $s3 in the store"
 for i in 1 2; do lab_wait_for 10 bash -c "! ip -n $(lab_node_ns "$i") route show proto 77 | grep -q '^$s3'" || fail "node $i still routes $s3"; done
 lab_wait_for 10 ext_match 1 2 || fail "external host did not follow the leave: [$(ext_routes | tr '\n' ';')]"
 check "leave: node 3's route is gone everywhere"

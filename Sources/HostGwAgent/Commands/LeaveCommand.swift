@@ -2,6 +2,7 @@ import NetAddress
 import ArgumentParser
 import Foundation
 import Netlink
+import RouteSync
 import SubnetLease
 
 struct LeaveCommand: AsyncParsableCommand {
@@ -28,13 +29,9 @@ struct LeaveCommand: AsyncParsableCommand {
         let nl: NetlinkClient
         do { nl = try NetlinkClient() } catch { fail("cannot open netlink: \(error)", code: ExitStatus.noPermission) }
         defer { nl.close() }
-        let ours = try await nl.routes(family: nil, table: q.table, protocol: q.routeProtocol)
-        let results = try await nl.apply(ours.map { RouteChange(.delete, $0) })
-        let failed = zip(ours, results).compactMap { route, result -> String? in
-            if case .failure(let e) = result, e.errno != .ESRCH { return "\(route.destination): \(e)" }
-            return nil
-        }
-        print("deleted \(ours.count - failed.count) hostgw route(s) (protocol \(q.routeProtocol.rawValue), table \(q.table))")
+        let removal = try await RouteRemoval.removeAll(from: nl, table: q.table, protocol: q.routeProtocol, logger: adminLogger())
+        print("deleted \(removal.removed.count + removal.alreadyGone.count) hostgw route(s) (protocol \(q.routeProtocol.rawValue), table \(q.table))")
+        let failed = removal.failures.map { "\($0.route.destination): \($0.error)" }
         for f in failed { FileHandle.standardError.write(Data("hostgw: could not delete \(f)\n".utf8)) }
 
         try await withStore(s, access: .readWrite) { store in
@@ -47,14 +44,19 @@ struct LeaveCommand: AsyncParsableCommand {
                 print("no lease held by node \(q.nodeName) in \(s.summary)")
                 return
             }
+            // The library's release: the same steps the agent would take (and lease.json in the
+            // --state-dir that was given, not a fixed path).
+            let manager = LeaseManager(
+                store: store, config: config, identity: NodeIdentity(nodeName: q.nodeName, publicIP: nil, holder: holder),
+                options: LeaseOptions(keys: keys, stateDirectory: q.stateDir), logger: adminLogger())
             if mine.isReservation {
+                _ = try await manager.release(mine)
                 print("lease \(mine.key) is a reservation (no TTL): left in place; delete it in the store to free the subnet")
-            } else if let entry = try await store.get(key: keys.key(for: mine)), try await store.compareAndDelete(entry) {
+            } else if try await manager.release(mine) {
                 print("released lease \(mine.key)")
             } else {
                 fail("lease \(mine.key) changed while it was being released; run hostgw leave again", code: ExitStatus.software)
             }
-            try? FileManager.default.removeItem(atPath: (q.stateDir as NSString).appendingPathComponent("lease.json"))
         }
         if !failed.isEmpty { throw ExitCode(1) }
     }

@@ -297,8 +297,7 @@ struct AgentDaemon: Service {
     private func retrying<T: Sendable>(
         _ what: String, maxDelay: Duration = .seconds(10), _ body: () async throws -> T
     ) async throws -> T {
-        var delay: Duration = .milliseconds(200)
-        var attempt = 0
+        var backoff = Backoff(initial: .milliseconds(200), maximum: maxDelay)
         while true {
             await health.progress(waitingFor: what)
             do {
@@ -307,17 +306,16 @@ struct AgentDaemon: Service {
                 return value
             } catch {
                 if error is DaemonExit { throw error }
-                attempt += 1
-                let n = attempt, wait = delay
-                logger.warning("cannot \(what); retrying", metadata: ["error": "\(error)", "attempt": "\(n)", "retryIn": "\(wait)"])
-                notifier.status("cannot \(what) (attempt \(n)): \(error)")
-                await health.progress(waitingFor: what, at: Date().addingTimeInterval(wait.seconds))
+                let delay = backoff.fail()
+                let attempt = backoff.failures
+                logger.warning("cannot \(what); retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)", "retryIn": "\(delay)"])
+                notifier.status("cannot \(what) (attempt \(attempt)): \(error)")
+                await health.progress(waitingFor: what, at: Date().addingTimeInterval(delay.seconds))
                 if await !health.snapshot.ready {
                     // The wait, the next attempt (bounded by the store's request timeout) and a margin.
-                    notifier.extendTimeout(by: wait + Self.startAttemptAllowance)
+                    notifier.extendTimeout(by: delay + Self.startAttemptAllowance)
                 }
-                try await Task.sleep(for: wait)
-                delay = min(wait * 2, maxDelay)
+                try await Task.sleep(for: delay)
             }
         }
     }
