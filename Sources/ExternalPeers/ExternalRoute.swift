@@ -46,7 +46,8 @@ public enum ExternalRouteWarning: Sendable, Hashable, CustomStringConvertible {
     case gatewayInsideSubnet(lease: String, node: String?, subnet: IPPrefix, gateway: IPAddress)
     /// The lease expired before `now`; the store has not removed it yet.
     case expired(lease: String, node: String?, expiration: Date)
-    /// Two leases claim the same subnet; the route through `kept` (lowest address) is printed.
+    /// Two leases claim the same subnet; the route through `kept`, the older claim's
+    /// (`SubnetClaims`), is printed.
     case duplicateSubnet(subnet: IPPrefix, kept: IPAddress, dropped: IPAddress, droppedNode: String?)
 
     public var description: String {
@@ -90,7 +91,11 @@ public struct ExternalRouteSet: Sendable, Hashable {
         var candidates: [ExternalRoute] = []
         var warnings: [ExternalRouteWarning] = []
         // Iterate in key order so warnings come out in the same order on every run.
-        for lease in leases.sorted(by: { $0.key < $1.key }) {
+        let leases = leases.sorted(by: { $0.key < $1.key })
+        // Two leases claiming one subnet: the younger gives way in every family (SubnetClaims,
+        // the rule of the agents' lease snapshot), so an external host routes what nodes do.
+        let losses = SubnetClaims.losses(leases.map(\.claim))
+        for (index, lease) in leases.enumerated() {
             let node = lease.attributes.nodeName
             if let now, let expiration = lease.expiration, expiration < now {
                 warnings.append(.expired(lease: lease.key, node: node, expiration: expiration))
@@ -110,16 +115,18 @@ public struct ExternalRouteSet: Sendable, Hashable {
                     warnings.append(.gatewayInsideSubnet(lease: lease.key, node: node, subnet: subnet, gateway: gateway))
                     continue
                 }
+                if let loss = losses[index] {
+                    let holder = leases[loss.holder]
+                    warnings.append(
+                        .duplicateSubnet(subnet: subnet, kept: holder.gateway(for: family) ?? gateway, dropped: gateway, droppedNode: node))
+                    continue
+                }
                 candidates.append(ExternalRoute(destination: subnet, gateway: gateway, node: node))
             }
         }
         candidates.sort()
         var routes: [ExternalRoute] = []
-        for route in candidates {
-            if let last = routes.last, last.destination == route.destination {
-                warnings.append(.duplicateSubnet(subnet: route.destination, kept: last.gateway, dropped: route.gateway, droppedNode: route.node))
-                continue
-            }
+        for route in candidates where routes.last?.destination != route.destination {
             routes.append(route)
         }
         self.routes = routes

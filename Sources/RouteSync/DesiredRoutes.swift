@@ -34,6 +34,26 @@ public struct DesiredRoutes: Sendable, Hashable {
             }
             .sorted { keys[$0] < keys[$1] }
 
+        // Two leases claiming one subnet: the younger gives way (SubnetClaims, the rule of the
+        // lease snapshot and the claim check too). A malformed lease (say a /16) claims nothing:
+        // it is already invalid and must not take every other peer down with it.
+        // Only the families this network routes count.
+        let wellFormed = leases.indices.filter { i in
+            config.families.allSatisfy { family in
+                guard let subnet = leases[i].subnet(for: family) else { return true }
+                guard let net = config.podNetworks[family], net.contains(subnet) else { return false }
+                return config.subnetLengths[family].map { $0 == subnet.length } ?? true
+            }
+        }
+        let claims = wellFormed.map { i in
+            var claim = leases[i].claim
+            claim.subnets = config.families.compactMap(leases[i].subnet(for:))
+            return claim
+        }
+        var losses: [Int: (loss: SubnetClaims.Loss, reason: String)] = [:]
+        for (c, loss) in SubnetClaims.losses(claims) {
+            losses[wellFormed[c]] = (loss, SubnetClaims.reason(loss, in: claims, holderNode: leases[wellFormed[loss.holder]].attributes.nodeName))
+        }
         var routes: [Route] = []
         var peers: [PeerStatus] = []
         routes.reserveCapacity(peerLeases.count * config.families.count)
@@ -41,12 +61,6 @@ public struct DesiredRoutes: Sendable, Hashable {
         for family in config.families {
             guard let podNetwork = config.podNetworks[family] else { continue }
             let candidates = peerLeases.compactMap { i in leases[i].subnet(for: family).map { (lease: i, subnet: $0) } }
-            let wanted = config.subnetLengths[family]
-            let clashes = LeaseClashes(
-                candidates.filter { candidate in
-                    podNetwork.contains(candidate.subnet) && (wanted.map { $0 == candidate.subnet.length } ?? true)
-                },
-                keys: keys)
             for (index, subnet) in candidates {
                 let lease = leases[index]
                 let gateway = lease.gateway(for: family)
@@ -55,7 +69,7 @@ public struct DesiredRoutes: Sendable, Hashable {
                     gateway: gateway, state: .pending)
                 let verdict = Self.validate(
                     lease: index, subnet: subnet, gateway: gateway, podNetwork: podNetwork,
-                    subnetLength: config.subnetLengths[family], config: config, clashes: clashes,
+                    subnetLength: config.subnetLengths[family], config: config, claimLoss: losses[index]?.reason,
                     ownAddresses: ownAddresses, addresses: addresses, links: linkByIndex, leases: leases)
                 switch verdict {
                 case .failed(let state, let reason):
@@ -87,7 +101,7 @@ public struct DesiredRoutes: Sendable, Hashable {
 
     private static func validate(
         lease: Int, subnet: IPPrefix, gateway: IPAddress?, podNetwork: IPPrefix, subnetLength: Int?,
-        config: RouteSyncConfig, clashes: LeaseClashes, ownAddresses: Set<IPAddress>,
+        config: RouteSyncConfig, claimLoss: String?, ownAddresses: Set<IPAddress>,
         addresses: [InterfaceAddress], links: [UInt32: Link], leases: [Lease]
     ) -> Verdict {
         let field = subnet.family == .v4 ? "PublicIP" : "PublicIPv6"
@@ -109,10 +123,8 @@ public struct DesiredRoutes: Sendable, Hashable {
             let dev = links[local.interfaceIndex]?.name ?? "dev#\(local.interfaceIndex)"
             return .failed(.invalidLease, "subnet \(subnet) overlaps the connected network \(network) on \(dev)")
         }
-        if let index = clashes.other(than: lease, overlapping: subnet) {
-            let other = leases[index]
-            let who = other.attributes.nodeName.map { " of node \($0)" } ?? ""
-            return .failed(.invalidLease, "subnet \(subnet) overlaps lease \(other.key)\(who); one of the two leases is wrong")
+        if let claimLoss {
+            return .failed(.invalidLease, claimLoss)
         }
         if ownAddresses.contains(gateway) {
             return .failed(
@@ -143,48 +155,5 @@ public struct DesiredRoutes: Sendable, Hashable {
         return .failed(
             .notAdjacent,
             "gateway \(gateway) is not inside any connected network of this node (connected: \(list)); host-gw needs the peers on one L2 segment")
-    }
-}
-
-/// Overlaps among the leases that are well-formed: a malformed lease (say a /16) is already
-/// invalid and must not take every other peer down with it. Prefixes of one length overlap only
-/// when equal, so the common case is a dictionary lookup. Leases are indices into the pass's
-/// lease list; `keys` holds their store keys.
-private struct LeaseClashes {
-    /// For one subnet: the first lease holding it, and the first one after it with another key.
-    private struct Holders {
-        var first: Int
-        var second: Int?
-    }
-
-    private let leases: [(lease: Int, subnet: IPPrefix)]
-    private let keys: [String]
-    private let bySubnet: [IPPrefix: Holders]
-    private let singleLength: Bool
-
-    init(_ leases: [(lease: Int, subnet: IPPrefix)], keys: [String]) {
-        self.leases = leases
-        self.keys = keys
-        var bySubnet: [IPPrefix: Holders] = [:]
-        bySubnet.reserveCapacity(leases.count)
-        for (lease, subnet) in leases {
-            if var holders = bySubnet[subnet] {
-                if holders.second == nil && keys[holders.first] != keys[lease] { holders.second = lease }
-                bySubnet[subnet] = holders
-            } else {
-                bySubnet[subnet] = Holders(first: lease)
-            }
-        }
-        self.bySubnet = bySubnet
-        singleLength = Set(leases.map(\.subnet.length)).count <= 1
-    }
-
-    /// Another lease (one with a different key) whose subnet overlaps `subnet`, the first in order.
-    func other(than lease: Int, overlapping subnet: IPPrefix) -> Int? {
-        if singleLength {
-            guard let holders = bySubnet[subnet] else { return nil }
-            return keys[holders.first] != keys[lease] ? holders.first : holders.second
-        }
-        return leases.first { keys[$0.lease] != keys[lease] && $0.subnet.overlaps(subnet) }?.lease
     }
 }

@@ -4,7 +4,7 @@ public import NetAddress
 import Netlink
 
 /// Where one peer's route (one lease, one address family) stands.
-public enum PeerState: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+public enum PeerState: String, Sendable, Hashable, Codable, CodingKeyRepresentable, CaseIterable, CustomStringConvertible {
     /// The kernel holds exactly the route the lease asks for.
     case ok
     /// The route should exist and does not (observe-only, or the add failed).
@@ -24,7 +24,7 @@ public enum PeerState: String, Sendable, Hashable, Codable, CaseIterable, Custom
 }
 
 /// What kind of drift a pass found, relative to what this agent last installed or observed.
-public enum DriftKind: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+public enum DriftKind: String, Sendable, Hashable, Codable, CodingKeyRepresentable, CaseIterable, CustomStringConvertible {
     /// A route this agent installed (or observed correct) is gone.
     case missing
     /// A route this agent installed was altered by someone else.

@@ -229,11 +229,11 @@ public actor RouteReconciler {
     // MARK: Output
 
     public func status() -> RouteSyncStatus {
-        var peerCounts: [String: Int] = Dictionary(uniqueKeysWithValues: PeerState.allCases.map { ($0.rawValue, 0) })
-        for peer in peers { peerCounts[peer.state.rawValue, default: 0] += 1 }
+        var peerCounts: [PeerState: Int] = Dictionary(uniqueKeysWithValues: PeerState.allCases.map { ($0, 0) })
+        for peer in peers { peerCounts[peer.state, default: 0] += 1 }
         return RouteSyncStatus(
             observeOnly: config.observeOnly, peers: peers, routesInstalled: memory.routes.count, recentDrift: drift,
-            driftCounts: Dictionary(uniqueKeysWithValues: DriftKind.allCases.map { ($0.rawValue, driftCounts[$0] ?? 0) }),
+            driftCounts: Dictionary(uniqueKeysWithValues: DriftKind.allCases.map { ($0, driftCounts[$0] ?? 0) }),
             peerCounts: peerCounts, lastFullSync: lastFullSync,
             lastPassDurationSeconds: lastPassDuration.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 },
             lastPassError: lastPassError, passes: passes, deletionHold: holdStatus())

@@ -11,10 +11,11 @@ public struct RouteSyncStatus: Sendable, Hashable, Codable {
     public var routesInstalled: Int
     /// The newest drift events, oldest first, at most `RouteSyncConfig.driftHistoryLimit`.
     public var recentDrift: [DriftEvent]
-    /// Drift events since start, by `DriftKind` raw value; every kind present.
-    public var driftCounts: [String: Int]
-    /// Peers by `PeerState` raw value; every state present.
-    public var peerCounts: [String: Int]
+    /// Drift events since start, by kind; every kind present. JSON: an object keyed by the raw
+    /// values (`"missing": 0`).
+    public var driftCounts: [DriftKind: Int]
+    /// Peers by state; every state present. JSON: an object keyed by the raw values.
+    public var peerCounts: [PeerState: Int]
     /// When the last pass that dumped and diffed the whole table finished.
     public var lastFullSync: Date?
     /// Wall time of the last pass, in seconds.
@@ -28,7 +29,7 @@ public struct RouteSyncStatus: Sendable, Hashable, Codable {
 
     public init(
         observeOnly: Bool, peers: [PeerStatus], routesInstalled: Int, recentDrift: [DriftEvent],
-        driftCounts: [String: Int], peerCounts: [String: Int], lastFullSync: Date?, lastPassDurationSeconds: Double?,
+        driftCounts: [DriftKind: Int], peerCounts: [PeerState: Int], lastFullSync: Date?, lastPassDurationSeconds: Double?,
         lastPassError: String?, passes: Int, deletionHold: DeletionHoldStatus? = nil
     ) {
         self.observeOnly = observeOnly

@@ -6,21 +6,27 @@
 // again. Of any two clashing keys the younger one's check runs after both were written, so it
 // always sees the older one: two keys never keep one subnet. The read side judges a transient
 // clash the same way (the older lease wins).
-import NetAddress
+public import NetAddress
 
 public enum ClaimCheck {
-    /// The oldest key under `prefix` (other than `claim`) that holds one of `claim`'s subnets and
-    /// is older than it, or nil when the claim may stay. `entries` is a listing read after the
-    /// claim was written.
-    public static func olderClash(claim: StoreEntry, entries: [StoreEntry], prefix: String) -> StoreEntry? {
-        guard let mine = subnets(of: claim.key, prefix: prefix), !mine.isEmpty else { return nil }
-        return entries
-            .filter { $0.key != claim.key && $0.createRevision < claim.createRevision }
-            .filter { other in
-                guard let theirs = subnets(of: other.key, prefix: prefix) else { return false }
-                return theirs.contains { t in mine.contains { $0.overlaps(t) } }
-            }
-            .min { $0.createRevision < $1.createRevision }
+    /// The oldest key `claim` gives way to (`SubnetClaims`: an older key that holds one of its
+    /// subnets), or nil when the claim may stay. `entries` is a listing read after the claim was
+    /// written; keys that are no lease keys, or whose subnets `isValid` rejects (readers skip
+    /// them too), claim nothing.
+    public static func olderClash(
+        claim: StoreEntry, entries: [StoreEntry], prefix: String, isValid: (IPPrefix) -> Bool = { _ in true }
+    ) -> StoreEntry? {
+        var candidates = entries.filter { $0.key != claim.key }
+        candidates.append(claim)
+        var claims: [SubnetClaims.Claim] = []
+        var claimed: [StoreEntry] = []
+        for entry in candidates {
+            guard let subnets = subnets(of: entry.key, prefix: prefix), !subnets.isEmpty, subnets.allSatisfy(isValid) else { continue }
+            claims.append(SubnetClaims.Claim(key: entry.key, createRevision: entry.createRevision, subnets: subnets))
+            claimed.append(entry)
+        }
+        guard let mine = claimed.lastIndex(where: { $0.key == claim.key }), let loss = SubnetClaims.losses(claims)[mine] else { return nil }
+        return claimed[loss.holder]
     }
 
     /// The subnets a key names (either family), nil when the key is not a lease key.

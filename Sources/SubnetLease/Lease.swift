@@ -48,12 +48,16 @@ public struct Lease: Sendable, Hashable {
     public var attributes: LeaseAttributes
     /// When the lease expires; nil for a reservation (a key with no TTL).
     public var expiration: Date?
+    /// The store's create revision of the key (its age, for `SubnetClaims`); nil when the lease
+    /// was not read from a store.
+    public var createRevision: Int64?
 
-    public init(subnet: IPPrefix?, ipv6Subnet: IPPrefix? = nil, attributes: LeaseAttributes, expiration: Date?) {
+    public init(subnet: IPPrefix?, ipv6Subnet: IPPrefix? = nil, attributes: LeaseAttributes, expiration: Date?, createRevision: Int64? = nil) {
         self.subnet = subnet
         self.ipv6Subnet = ipv6Subnet
         self.attributes = attributes
         self.expiration = expiration
+        self.createRevision = createRevision
     }
 
     public var isReservation: Bool { expiration == nil }

@@ -287,7 +287,8 @@ public actor LeaseManager {
     /// it clashed with after deleting the claim, or nil when the claim stands.
     private func yieldToOlderClaim(_ entry: StoreEntry) async throws -> StoreEntry? {
         let listing = try await store.range(prefix: options.keys.subnets)
-        guard let older = ClaimCheck.olderClash(claim: entry, entries: listing.entries, prefix: options.keys.subnets) else { return nil }
+        guard let older = ClaimCheck.olderClash(
+            claim: entry, entries: listing.entries, prefix: options.keys.subnets, isValid: { config.problem(withLeaseSubnet: $0) == nil }) else { return nil }
         logger.info("an older lease holds a subnet of this claim; giving way", metadata: ["claim": "\(entry.key)", "older": "\(older.key)"])
         _ = try await store.compareAndDelete(entry)
         return older

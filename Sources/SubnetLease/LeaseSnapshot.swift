@@ -61,7 +61,20 @@ struct LeaseDecoder: Sendable {
         case skipped(SkippedEntry)
     }
 
+    enum KeyDecoded {
+        case subnets(subnet: IPPrefix?, ipv6Subnet: IPPrefix?)
+        case skipped(SkippedEntry)
+    }
+
     func decode(_ entry: StoreEntry) -> Decoded {
+        switch decodeKey(entry) {
+        case .skipped(let skipped): .skipped(skipped)
+        case .subnets(let subnet, let ipv6Subnet): decodeValue(entry, (subnet, ipv6Subnet))
+        }
+    }
+
+    /// The key alone: a subnet key of this prefix whose subnets the network config allows.
+    func decodeKey(_ entry: StoreEntry) -> KeyDecoded {
         guard entry.key.hasPrefix(keys.subnets) else {
             return .skipped(.init(key: entry.key, reason: "key is outside \(keys.subnets)", category: "key"))
         }
@@ -79,6 +92,10 @@ struct LeaseDecoder: Sendable {
                 return .skipped(.init(key: entry.key, reason: "no \(family.rawValue) subnet, the network config enables \(family.rawValue)", category: "family"))
             }
         }
+        return .subnets(subnet: parsed.subnet, ipv6Subnet: parsed.ipv6Subnet)
+    }
+
+    private func decodeValue(_ entry: StoreEntry, _ parsed: (subnet: IPPrefix?, ipv6Subnet: IPPrefix?)) -> Decoded {
         let attributes: LeaseAttributes
         do {
             attributes = try JSONDecoder().decode(LeaseAttributes.self, from: entry.value)
@@ -92,29 +109,41 @@ struct LeaseDecoder: Sendable {
             return .skipped(.init(key: entry.key, reason: "value has no PublicIPv6 for the IPv6 subnet", category: "value"))
         }
         let expiration: Date? = entry.hasTTL ? (entry.expiration ?? .distantFuture) : nil
-        return .lease(Lease(subnet: parsed.subnet, ipv6Subnet: parsed.ipv6Subnet, attributes: attributes, expiration: expiration))
+        return .lease(
+            Lease(
+                subnet: parsed.subnet, ipv6Subnet: parsed.ipv6Subnet, attributes: attributes, expiration: expiration,
+                createRevision: entry.createRevision))
     }
 
-    /// Decodes a full listing. Of two leases claiming the same subnet, the older key (lower
-    /// create revision) wins and the other is skipped.
+    /// The claims of the entries whose key is a valid lease key (whatever their value), by
+    /// entry index: what `SubnetClaims` judges on the read side and in the claim check alike.
+    func claims(_ entries: [StoreEntry]) -> [(entry: Int, claim: SubnetClaims.Claim)] {
+        entries.indices.compactMap { i in
+            guard case .subnets(let subnet, let ipv6Subnet) = decodeKey(entries[i]) else { return nil }
+            return (i, SubnetClaims.Claim(key: entries[i].key, createRevision: entries[i].createRevision, subnets: [subnet, ipv6Subnet].compactMap { $0 }))
+        }
+    }
+
+    /// Decodes a full listing. Of two keys claiming one subnet, the younger gives way
+    /// (`SubnetClaims`) and is skipped as an overlap.
     func snapshot(entries: [StoreEntry], revision: Int64) -> LeaseSnapshot {
         var leases: [Lease] = []
         leases.reserveCapacity(entries.count)
         var skipped: [SkippedEntry] = []
-        var owners: [IPPrefix: String] = [:]
-        owners.reserveCapacity(entries.count)
-        for entry in entries.sorted(by: { ($0.createRevision, $0.key) < ($1.createRevision, $1.key) }) {
+        let claims = self.claims(entries)
+        let losses = SubnetClaims.losses(claims.map(\.claim))
+        var lost: [Int: String] = [:]
+        for (index, loss) in losses {
+            lost[claims[index].entry] = SubnetClaims.reason(loss, in: claims.map(\.claim))
+        }
+        for (i, entry) in entries.enumerated() {
+            if let reason = lost[i] {
+                skipped.append(.init(key: entry.key, reason: reason, category: "overlap"))
+                continue
+            }
             switch decode(entry) {
-            case .skipped(let s):
-                skipped.append(s)
-            case .lease(let lease):
-                let subnets = [lease.subnet, lease.ipv6Subnet].compactMap { $0 }
-                if let clash = subnets.first(where: { owners[$0] != nil }), let owner = owners[clash] {
-                    skipped.append(.init(key: entry.key, reason: "subnet \(clash) overlaps the older lease \(owner)", category: "overlap"))
-                    continue
-                }
-                for s in subnets { owners[s] = entry.key }
-                leases.append(lease)
+            case .skipped(let s): skipped.append(s)
+            case .lease(let lease): leases.append(lease)
             }
         }
         leases.sort { a, b in

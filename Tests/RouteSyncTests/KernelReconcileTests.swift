@@ -42,11 +42,11 @@ struct KernelReconcileTests {
         // No sync(): the route event alone must bring it back.
         #expect(await eventually { (try? lab.hostgwRoutes(.v4)) == expectedV4 })
         print("event repair: route deleted -> restored and seen by `ip` in \(clock.now - deleted)")
-        #expect(await eventually { await r.status().driftCounts["missing"] == 1 })
+        #expect(await eventually { await r.status().driftCounts[.missing] == 1 })
         try await Task.sleep(for: .milliseconds(100))
         await r.sync()
         let status = await r.status()
-        #expect(status.driftCounts["missing"] == 1)
+        #expect(status.driftCounts[.missing] == 1)
         let event = try #require(status.recentDrift.last)
         #expect(event.kind == .missing)
         #expect(event.repaired)
@@ -67,7 +67,7 @@ struct KernelReconcileTests {
         #expect(report.drift.first?.repaired == true)
         #expect(try lab.hostgwRoutes(.v4) == expectedV4)
         await r.sync()
-        #expect(await r.status().driftCounts["changed"] == 1)
+        #expect(await r.status().driftCounts[.changed] == 1)
     }
 
     @Test func foreignOverlappingRouteIsUntouchedAndAConflict() async throws {
@@ -83,7 +83,7 @@ struct KernelReconcileTests {
         #expect(try lab.hostgwRoutes(.v4) == ["10.244.2.0/24 via 10.0.0.2 dev veth0 proto 77"])
         let peer = try #require(await r.status().peers.first { $0.subnet == prefix("10.244.3.0/24") })
         #expect(peer.state == .conflict)
-        #expect(await r.status().driftCounts["conflict"] == 1)
+        #expect(await r.status().driftCounts[.conflict] == 1)
         // Once the other owner removes it, the route comes back.
         try lab.ip("route", "del", "10.244.3.0/25", "proto", "static")
         await r.sync()
@@ -181,7 +181,7 @@ struct KernelReconcileTests {
         #expect(await eventually { (try? lab.hostgwRoutes(.v4)) == expectedV4 })
         // Routes that went with the link are not drift: the agent followed the kernel.
         let status = await r.status()
-        #expect(status.driftCounts["missing"] == 0, "drift: \(status.recentDrift)")
+        #expect(status.driftCounts[.missing] == 0, "drift: \(status.recentDrift)")
     }
 
     @Test func removeAllDeletesOnlyHostgwRoutes() async throws {

@@ -47,7 +47,7 @@ import Testing
         let status = await r.status()
         #expect(status.peers.map(\.state) == [.ok, .ok])
         #expect(status.routesInstalled == 2)
-        #expect(status.driftCounts["unexpected"] == 1)
+        #expect(status.driftCounts[.unexpected] == 1)
         #expect(metrics.counter("hostgw_drift_events_total{kind=unexpected}") == 1)
         #expect(metrics.counter("hostgw_route_changes_total{op=add}") == 2)
         #expect(metrics.counter("hostgw_route_changes_total{op=delete}") == 1)
@@ -79,7 +79,7 @@ import Testing
         #expect(await ours(kernel) == [b, c])
         await r.sync()
         #expect(metrics.counter("hostgw_drift_events_total{kind=missing}") == 1)
-        #expect(await r.status().driftCounts["missing"] == 1)
+        #expect(await r.status().driftCounts[.missing] == 1)
     }
 
     @Test func alteredGatewayIsRestoredAndCountedOnceAsChanged() async throws {
@@ -96,7 +96,7 @@ import Testing
         #expect(report.drift.first?.actual == "10.244.3.0/24 via 10.0.0.99 dev eth0 proto 77")
         #expect(report.drift.first?.repaired == true)
         #expect(await ours(kernel) == [b, c])
-        #expect(await r.status().driftCounts == ["missing": 0, "changed": 1, "unexpected": 0, "conflict": 0])
+        #expect(await r.status().driftCounts == [.missing: 0, .changed: 1, .unexpected: 0, .conflict: 0])
     }
 
     @Test func foreignOverlapIsLeftAloneAndReportedAsConflict() async throws {
@@ -270,7 +270,7 @@ import Testing
         }
         let status = await r.status()
         #expect(status.recentDrift.count == 3)
-        #expect(status.driftCounts["missing"] == 5)
+        #expect(status.driftCounts[.missing] == 5)
         let data = try JSONEncoder().encode(status)
         #expect(try JSONDecoder().decode(RouteSyncStatus.self, from: data) == status)
         let text = String(decoding: data, as: UTF8.self)

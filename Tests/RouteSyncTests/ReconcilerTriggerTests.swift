@@ -18,7 +18,7 @@ import Testing
         await kernel.remove("10.244.2.0/24")
         await r.handle(.routeRemoved(b))
         #expect(await eventually { await kernel.table.contains(b) })
-        #expect(await eventually { await r.status().driftCounts["missing"] == 1 })
+        #expect(await eventually { await r.status().driftCounts[.missing] == 1 })
     }
 
     @Test func eventsTheAgentCausedDoNotTriggerAPass() async throws {

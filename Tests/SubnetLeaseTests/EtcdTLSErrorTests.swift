@@ -8,7 +8,8 @@ import Testing
 @Suite struct EtcdTLSErrorTests {
     /// Attempts are few and a handshake failure is immediate: a few seconds at most, however
     /// often the store retries, and never the full request timeout per attempt. The timeout is
-    /// long enough that machine load never reaches it: the tests show which comes first, not speed.
+    /// long enough that machine load never reaches it. The error itself shows which came first (a
+    /// TLS error, not a timeout); no test measures how long it took.
     static let requestTimeout = Duration.seconds(10)
 
     /// Runs one request against `options` and returns the StoreError and how long it took.
@@ -29,14 +30,13 @@ import Testing
     @Test func serverCertificateFromAnotherCAIsATLSErrorNamingEndpointAndCA() async throws {
         try await withTLSEtcd { cluster, pki in
             let endpoint = cluster.clientURLs[0]
-            let (error, took) = try await failure(
+            let (error, _) = try await failure(
                 EtcdOptions(endpoints: [endpoint], caFile: pki.otherCA.certFile, certFile: pki.clientCert, keyFile: pki.clientKey))
             guard case .tlsHandshake(let named, _) = error else { Issue.record("wrong error \(error)"); return }
             #expect(named == endpoint)
             #expect(error.description.contains(endpoint))
             #expect(error.description.contains(pki.otherCA.certFile))
             #expect(error.description.contains("check the CA"))
-            #expect(took < Self.requestTimeout)
         }
     }
 
@@ -45,12 +45,11 @@ import Testing
         try await withTestPKI { pki in
             try await withEtcd(tls: try await pki.misnamedEtcdTLS()) { cluster in
                 let endpoint = cluster.clientURLs[0]
-                let (error, took) = try await failure(
+                let (error, _) = try await failure(
                     EtcdOptions(endpoints: [endpoint], caFile: pki.ca.certFile, certFile: pki.clientCert, keyFile: pki.clientKey))
                 guard case .tlsHandshake(let named, let message) = error else { Issue.record("wrong error \(error)"); return }
                 #expect(named == endpoint)
                 #expect(message.contains("does not name 127.0.0.1"))
-                #expect(took < Self.requestTimeout)
             }
         }
     }
@@ -58,11 +57,10 @@ import Testing
     @Test func missingClientCertificateIsATLSErrorSayingSo() async throws {
         try await withTLSEtcd { cluster, pki in
             let endpoint = cluster.clientURLs[0]
-            let (error, took) = try await failure(EtcdOptions(endpoints: [endpoint], caFile: pki.ca.certFile))
+            let (error, _) = try await failure(EtcdOptions(endpoints: [endpoint], caFile: pki.ca.certFile))
             guard case .tlsHandshake(let named, _) = error else { Issue.record("wrong error \(error)"); return }
             #expect(named == endpoint)
             #expect(error.description.contains("client certificate"))
-            #expect(took < Self.requestTimeout)
         }
     }
 
@@ -72,7 +70,7 @@ import Testing
         try await withTLSEtcd { cluster, pki in
             let endpoint = cluster.clientURLs[0]
             let stranger = try await pki.otherCA.issue("stranger", commonName: "stranger", usage: .client)
-            let (error, took) = try await failure(
+            let (error, _) = try await failure(
                 EtcdOptions(endpoints: [endpoint], caFile: pki.ca.certFile, certFile: stranger.cert, keyFile: stranger.key))
             switch error {
             case .unreachable(let named, let reason):
@@ -85,7 +83,6 @@ import Testing
             default:
                 Issue.record("wrong error \(error)")
             }
-            #expect(took < Self.requestTimeout)
         }
     }
 

@@ -63,7 +63,7 @@ final class WatchFaultStore: SubnetStore {
         #expect(recorder.snapshots.last?.leases.isEmpty == true)
         // Fixed: the watch resumes, the lease arrives and the health clears.
         store.fault.withLock { $0 = .none }
-        _ = try await recorder.wait(timeout: .seconds(10)) { $0.leases.count == 1 }
+        _ = try await recorder.wait { $0.leases.count == 1 }
         try await eventually { watcher.health == LeaseFeedHealth() }
     }
 }

@@ -226,7 +226,7 @@ struct AgentDaemon: Service {
             let status = await reconciler.status()
             if let last = status.lastFullSync {
                 await health.reconciled(at: last)
-                let text = "routing \(status.peerCounts["ok"] ?? 0)/\(status.peers.count) peer routes ok, \(status.routesInstalled) installed"
+                let text = "routing \(status.peerCounts[.ok] ?? 0)/\(status.peers.count) peer routes ok, \(status.routesInstalled) installed"
                 if !announced {
                     announced = true
                     await health.markReady()

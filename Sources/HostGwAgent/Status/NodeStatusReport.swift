@@ -157,7 +157,7 @@ func renderStatus(_ r: NodeStatusReport, now: Date = Date()) -> String {
     if drift.isEmpty {
         out.append("RECENT DRIFT: none")
     } else {
-        out.append("RECENT DRIFT (newest last; totals: \(rs.driftCounts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")))")
+        out.append("RECENT DRIFT (newest last; totals: \(rs.driftCounts.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: " ")))")
         out.append(contentsOf: table(
             ["TIME", "KIND", "SUBNET", "PEER", "EXPECTED", "ACTUAL", "REPAIRED"],
             drift.map { d in

@@ -87,7 +87,7 @@ enum StatusSource {
             storeReport.lastError = "\(error)"
         }
         if let store { await closeStore(store) }
-        sync.peerCounts = Dictionary(grouping: sync.peers, by: \.state.rawValue).mapValues(\.count)
+        sync.peerCounts = Dictionary(grouping: sync.peers, by: \.state).mapValues(\.count)
         return NodeStatusReport(
             generatedAt: now, node: q.nodeName, agentRunning: false, agentVersion: nil, interface: interfaceName,
             publicIP: publicIP, publicIPv6: nil, lease: leaseReport, store: storeReport, ready: nil, healthProblems: [],
