@@ -51,7 +51,7 @@ import Testing
         try await Task.sleep(for: .milliseconds(50))
         #expect(await r.status().passes == before + 1)
         // The drift counter still counted the repair.
-        #expect(await r.status().driftCounts["missing"] == 1)
+        #expect(await r.status().driftCounts[.missing] == 1)
     }
 }
 
