@@ -186,8 +186,27 @@ let package = Package(
                 "SubnetLease",
                 "Netlink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming
         ),
     ]
 )
+
+// Coverage-guided fuzz targets (Tests/Fuzz, docs/fuzzing.md). `scripts/fuzz` builds them with
+// `-sanitize=fuzzer,address -D HOSTGW_FUZZ` into .build-fuzz; a normal build makes each one a
+// replayer of saved inputs (`.build/debug/fuzz-netlink-reply FILE...`).
+let fuzzTargets: [(name: String, product: String, dependencies: [Target.Dependency])] = [
+    ("FuzzNetlinkReply", "fuzz-netlink-reply", ["Netlink"]),
+    ("FuzzNetworkConfig", "fuzz-network-config", ["NetAddress", "SubnetLease"]),
+    ("FuzzLeaseValue", "fuzz-lease-value", ["NetAddress", "SubnetLease"]),
+    ("FuzzEtcdWire", "fuzz-etcd-wire", ["SubnetLease"]),
+    ("FuzzSettingsFile", "fuzz-settings-file", []),
+]
+package.targets.append(.target(name: "FuzzSupport", path: "Tests/Fuzz/FuzzSupport", swiftSettings: upcoming))
+for t in fuzzTargets {
+    package.targets.append(
+        .executableTarget(
+            name: t.name, dependencies: ["FuzzSupport"] + t.dependencies, path: "Tests/Fuzz/\(t.name)", swiftSettings: upcoming))
+    package.products.append(.executable(name: t.product, targets: [t.name]))
+}

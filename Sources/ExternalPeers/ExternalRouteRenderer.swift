@@ -4,6 +4,7 @@
 import NetAddress
 public import Foundation
 public import Netlink
+import SubnetLease
 
 /// The output formats of `hostgw routes --for-external --format`.
 public enum ExternalRouteFormat: String, Sendable, Hashable, CaseIterable {
@@ -250,10 +251,6 @@ public struct ExternalRouteRenderer: Sendable {
     }
 
     /// One comment line: a newline in a store URL or node name must not end the comment and turn
-    /// the rest into a command.
-    static func commentSafe(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map {
-            $0.value < 0x20 || $0.value == 0x7f || (0x80...0x9f).contains($0.value) || $0.value == 0x2028 || $0.value == 0x2029 ? " " : $0
-        }))
-    }
+    /// the rest into a command (the shared escaping of store text, `displaySafe`).
+    static func commentSafe(_ text: String) -> String { displaySafe(text, limit: 1024) }
 }

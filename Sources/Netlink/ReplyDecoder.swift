@@ -20,7 +20,9 @@ struct Ack: Sendable, Hashable {
     /// NLMSGERR_ATTR_MSG: the kernel's reason text, when NETLINK_EXT_ACK was on.
     var message: String?
 
-    var errno: Errno? { code == 0 ? nil : Errno(rawValue: code < 0 ? -code : code) }
+    /// The errno of a failure. The code is whatever the reply holds: Int32.min has no positive
+    /// counterpart (negating it traps; found by the fuzzer), so it is clamped.
+    var errno: Errno? { code == 0 ? nil : Errno(rawValue: Int32(clamping: code.magnitude)) }
 }
 
 enum ReplyDecoder {

@@ -90,6 +90,8 @@ public actor RouteReconciler {
 
     private var inFlight: Task<Void, Never>?
     private var queued: ReconcileTrigger?
+    private var pacer: PassPacer
+    private var driftLog: DriftLogSummary
     private var stopped = false
     private var ticker: Task<Void, Never>?
 
@@ -109,6 +111,8 @@ public actor RouteReconciler {
         self.clock = clock
         self.now = now
         self.metrics = RouteSyncMetrics(factory: metricsFactory ?? MetricsSystem.factory)
+        pacer = PassPacer(clock: clock)
+        driftLog = DriftLogSummary(clock: clock)
         self.hold = MassDeletionHold(grace: config.deletionGrace, clock: clock)
     }
 
@@ -296,6 +300,10 @@ public actor RouteReconciler {
     private func drain(first: ReconcileTrigger) async {
         var next: ReconcileTrigger? = first
         while let reason = next, !stopped {
+            // Triggers arriving while a kernel-event pass waits (PassPacer) join it.
+            let wait = pacer.delay(for: reason)
+            if wait > .zero { try? await clock.sleep(for: wait) }
+            pacer.passStarted()
             queued = nil
             if let report = await pass(reason) { lastReport = report }
             next = queued
@@ -416,6 +424,7 @@ public actor RouteReconciler {
         for event in events {
             driftCounts[event.kind, default: 0] += 1
             metrics.drift(event.kind)
+            guard driftLog.admit(.init(subnet: event.subnet, kind: event.kind)) else { continue }
             logger.info(
                 "route drift",
                 metadata: [
@@ -423,6 +432,11 @@ public actor RouteReconciler {
                     "gateway": "\(event.gateway?.description ?? "-")", "expected": "\(event.expected ?? "-")",
                     "actual": "\(event.actual ?? "-")", "repaired": "\(event.repaired)",
                 ])
+        }
+        for r in driftLog.due() {
+            logger.info(
+                "route drift repeated",
+                metadata: ["drift": "\(r.key.kind.rawValue)", "subnet": "\(r.key.subnet)", "count": "\(r.count)", "interval": "\(driftLog.interval)"])
         }
         drift.append(contentsOf: events)
         let limit = max(config.driftHistoryLimit, 0)

@@ -83,22 +83,27 @@ public final class EmbeddedStore: SubnetStore {
     private let metrics: StoreMetrics
     /// Events kept for watchers that fall behind; older ones are compacted away.
     private let eventRetention: Int64
+    /// A file written before the store_id and clock tables existed, opened read-only (a writer
+    /// adds them at open): reads go without a store id and without the clock record.
+    private let legacySchema: Bool
 
     /// Opens the store with a wall clock `now` that tests move by hand (no step detection).
     public convenience init(
-        path: String, logger: Logger, pollInterval: Duration = .milliseconds(150), eventRetention: Int64 = 10_000,
+        path: String, readOnly: Bool = false, logger: Logger, pollInterval: Duration = .milliseconds(150), eventRetention: Int64 = 10_000,
         busyTimeout: TimeInterval = 10, metricsFactory: any MetricsFactory = MetricsSystem.factory,
         now: @escaping @Sendable () -> Date
     ) throws(StoreError) {
         try self.init(
-            path: path, logger: logger, pollInterval: pollInterval, eventRetention: eventRetention, busyTimeout: busyTimeout,
+            path: path, readOnly: readOnly, logger: logger, pollInterval: pollInterval, eventRetention: eventRetention, busyTimeout: busyTimeout,
             metricsFactory: metricsFactory, clock: .following(now))
     }
 
     /// Opens (creating if needed) the database file. `clock` is the time used for TTLs: tests
-    /// inject one to expire keys without waiting, or to step the wall clock.
+    /// inject one to expire keys without waiting, or to step the wall clock. `readOnly` (the
+    /// commands that only look) opens an existing file without writing to it and creates nothing:
+    /// no file is `.missing`.
     public init(
-        path: String, logger: Logger, pollInterval: Duration = .milliseconds(150), eventRetention: Int64 = 10_000,
+        path: String, readOnly: Bool = false, logger: Logger, pollInterval: Duration = .milliseconds(150), eventRetention: Int64 = 10_000,
         busyTimeout: TimeInterval = 10, metricsFactory: any MetricsFactory = MetricsSystem.factory,
         clock: StoreClock = .system
     ) throws(StoreError) {
@@ -116,6 +121,19 @@ public final class EmbeddedStore: SubnetStore {
         // memory flat however many leases the file holds; the page cache of the OS still has the file.
         config.maximumReaderCount = 2
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -512") }
+        if readOnly {
+            guard FileManager.default.fileExists(atPath: path) else { throw StoreError.missing(path: path) }
+            config.readonly = true
+            do {
+                pool = try DatabasePool(path: path, configuration: config)
+                legacySchema = try pool.read { db in try !db.tableExists("store_id") || !db.tableExists("clock") }
+            } catch {
+                throw StoreError.database(path: path, message: "open (read-only) failed: \(error)")
+            }
+            metrics.setReachable(true)
+            return
+        }
+        legacySchema = false
         do {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty {
@@ -178,7 +196,7 @@ public final class EmbeddedStore: SubnetStore {
                 db,
                 sql: "SELECT * FROM kv WHERE substr(key, 1, ?) = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key",
                 arguments: [prefix.unicodeScalars.count, prefix, t])
-            return RangeResult(entries: try Array(rows.map(Self.entry)), revision: revision, clusterID: try Self.storeID(db))
+            return RangeResult(entries: try Array(rows.map(Self.entry)), revision: revision, clusterID: try self.storeID(db))
         }
     }
 
@@ -303,7 +321,7 @@ public final class EmbeddedStore: SubnetStore {
             let revision: Int64 = row?["revision"] ?? 1
             let compacted: Int64 = row?["compacted"] ?? 0
             let earliest: Double? = row?["earliest"]
-            return (revision, compacted, earliest, try self.readTime(db), try Self.storeID(db), try self.clockReading(db).reading)
+            return (revision, compacted, earliest, try self.readTime(db), try self.storeID(db), try self.clockReading(db).reading)
         }
         if next <= compacted { throw StoreError.compacted(requested: next, compactRevision: compacted + 1) }
         // A wall-clock step is recorded (expiries moved) by a write, so consumers see expiry
@@ -341,15 +359,17 @@ public final class EmbeddedStore: SubnetStore {
         }
     }
 
-    private static func storeID(_ db: Database) throws -> UInt64 {
-        UInt64(clamping: try Int64.fetchOne(db, sql: "SELECT value FROM store_id") ?? 0)
+    private func storeID(_ db: Database) throws -> UInt64 {
+        if legacySchema, try !db.tableExists("store_id") { return 0 }
+        return UInt64(clamping: try Int64.fetchOne(db, sql: "SELECT value FROM store_id") ?? 0)
     }
 
     /// What the clock row says about the wall clock now.
     private func clockReading(_ db: Database) throws -> (reading: ClockReading, wall: Double, offset: Double, recordedOffset: Double?) {
         let wall = clock.wall().timeIntervalSince1970
         let offset = wall - clock.sinceBoot()
-        let row = try Row.fetchOne(db, sql: "SELECT boot_id, offset FROM clock")
+        let noClockTable = try legacySchema && !db.tableExists("clock")
+        let row = noClockTable ? nil : try Row.fetchOne(db, sql: "SELECT boot_id, offset FROM clock")
         let recorded: (bootID: String, offset: Double)? = row.map { ($0["boot_id"], $0["offset"]) }
         return (ClockReading.judge(recorded: recorded, bootID: clock.bootID(), offset: offset), wall, offset, recorded?.offset)
     }

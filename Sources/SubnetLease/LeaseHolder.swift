@@ -32,7 +32,7 @@ public struct LeaseHolder: Sendable, Hashable, Codable, CustomStringConvertible 
         return try? load(stateDirectory: stateDirectory, machineIDPath: machineIDPath)
     }
 
-    /// The holder of this machine: the id in `<stateDirectory>/holder-id`, created (atomically)
+    /// The holder of this machine: the id in `<stateDirectory>/holder-id`, created (durably)
     /// when missing, plus the machine id read from `machineIDPath` when that file exists.
     public static func load(stateDirectory: String, machineIDPath: String = "/etc/machine-id") throws -> LeaseHolder {
         let path = (stateDirectory as NSString).appendingPathComponent("holder-id")
@@ -44,16 +44,9 @@ public struct LeaseHolder: Sendable, Hashable, Codable, CustomStringConvertible 
             if !id.isEmpty { return LeaseHolder(id: id, machineID: machineID) }
         }
         let id = UUID().uuidString.lowercased()
-        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        let tmp = path + ".tmp.\(getpid())"
-        guard FileManager.default.createFile(atPath: tmp, contents: Data((id + "\n").utf8)) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: tmp])
-        }
-        guard rename(tmp, path) == 0 else {
-            let code = errno
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
-        }
+        // Durably (DurableFile): an id lost to a power loss would make this machine's own lease
+        // look like another machine's under the same name after the reboot.
+        try DurableFile.replace(path, with: Data((id + "\n").utf8))
         return LeaseHolder(id: id, machineID: machineID)
     }
 }

@@ -142,6 +142,8 @@ public actor LeaseManager {
     private let clock: any Clock<Duration>
     private let now: @Sendable () -> Date
     private let decoder: LeaseDecoder
+    /// Where lease.json is written through (tests record or fail the calls).
+    private let fileSystem: any DurableFileSystem
 
     private var held: StoreEntry?
     private var heldLease: Lease?
@@ -155,8 +157,9 @@ public actor LeaseManager {
     public init(
         store: any SubnetStore, config: NetworkConfig, identity: NodeIdentity, options: LeaseOptions = LeaseOptions(),
         logger: Logger, clock: any Clock<Duration> = ContinuousClock(), now: @escaping @Sendable () -> Date = { Date() },
-        metricsFactory: any MetricsFactory = MetricsSystem.factory
+        metricsFactory: any MetricsFactory = MetricsSystem.factory, fileSystem: any DurableFileSystem = POSIXFileSystem()
     ) {
+        self.fileSystem = fileSystem
         self.store = store
         self.config = config
         self.identity = identity
@@ -234,8 +237,10 @@ public actor LeaseManager {
             logger.info("remembered subnet no longer fits the network config", metadata: ["subnet": "\(s)"])
             return nil
         }
-        let used = usedSubnets(listing)
-        if [state.subnet, state.ipv6Subnet].compactMap({ $0 }).contains(where: used.contains) { return nil }
+        let used = occupancy(listing)
+        for s in [state.subnet, state.ipv6Subnet].compactMap({ $0 }) {
+            if let i = poolIndex(of: s), used[s.family]?.contains(i) ?? false { return nil }
+        }
         let key = options.keys.key(subnet: state.subnet, ipv6Subnet: state.ipv6Subnet)
         guard let entry = try await store.create(key: key, value: value, ttl: options.ttl) else { return nil }
         guard try await yieldToOlderClaim(entry) == nil else { return nil }
@@ -246,13 +251,13 @@ public actor LeaseManager {
     }
 
     private func claimRandom(_ listing: RangeResult, value: Data) async throws -> Lease {
-        var used = usedSubnets(listing)
+        var used = occupancy(listing)
         var generator = SystemRandomNumberGenerator()
         while true {
             try Task.checkCancellation()
             var chosen: [IPFamily: IPPrefix] = [:]
             for family in IPFamily.allCases where config.network(for: family) != nil {
-                guard let pick = freeSubnet(family: family, used: used, using: &generator) else {
+                guard let index = used[family]?.randomFree(using: &generator), let pick = config.poolSubnet(index, family: family) else {
                     throw LeaseError.poolFull(pool: config.poolDescription(for: family), size: config.poolSize(for: family))
                 }
                 chosen[family] = pick
@@ -261,9 +266,9 @@ public actor LeaseManager {
             if let entry = try await store.create(key: key, value: value, ttl: options.ttl) {
                 if let clash = try await yieldToOlderClaim(entry) {
                     // Gave way to an older claim on one of the subnets: pick again without it.
-                    used = usedSubnets(try await store.range(prefix: options.keys.subnets))
-                    for s in chosen.values { used.insert(s) }
-                    for s in ClaimCheck.subnets(of: clash.key, prefix: options.keys.subnets) ?? [] { used.insert(s) }
+                    used = occupancy(try await store.range(prefix: options.keys.subnets))
+                    for s in chosen.values { mark(s, in: &used) }
+                    for s in ClaimCheck.subnets(of: clash.key, prefix: options.keys.subnets) ?? [] { mark(s, in: &used) }
                     continue
                 }
                 let lease = Lease(subnet: chosen[.v4], ipv6Subnet: chosen[.v6], attributes: desiredAttributes, expiration: entry.expiration)
@@ -273,8 +278,8 @@ public actor LeaseManager {
             }
             // Lost the race: read again rather than guess, so a crowd of nodes starting at
             // once converges in a few rounds and a full pool is reported at once.
-            used = usedSubnets(try await store.range(prefix: options.keys.subnets))
-            for s in chosen.values { used.insert(s) }
+            used = occupancy(try await store.range(prefix: options.keys.subnets))
+            for s in chosen.values { mark(s, in: &used) }
         }
     }
 
@@ -289,42 +294,53 @@ public actor LeaseManager {
         return older
     }
 
-    private func freeSubnet(family: IPFamily, used: Set<IPPrefix>, using generator: inout SystemRandomNumberGenerator) -> IPPrefix? {
-        let size = config.poolSize(for: family)
-        guard size > 0 else { return nil }
-        if size <= 1 << 16 {
-            let free = (0..<size).lazy.compactMap { self.config.poolSubnet($0, family: family) }.filter { !used.contains($0) }
-            return Array(free).randomElement(using: &generator)
-        }
-        // Too large to enumerate (IPv6): sample; a pool this big is never nearly full.
-        for _ in 0..<256 {
-            if let s = config.poolSubnet(UInt64.random(in: 0..<size, using: &generator), family: family), !used.contains(s) { return s }
-        }
-        return nil
+    /// The index of pool subnet `s` (0 at SubnetMin), or nil when `s` is not one.
+    private func poolIndex(of s: IPPrefix) -> UInt64? {
+        guard let net = config.network(for: s.family), let range = config.poolRange(for: s.family), s.length == config.subnetLength(for: s.family),
+            let i = net.index(of: s), range.contains(i)
+        else { return nil }
+        return i - range.lowerBound
     }
 
-    /// Every subnet named by a key under the prefix, valid lease or not: a malformed value
-    /// still marks its subnet taken, so we never claim over it.
-    private func usedSubnets(_ listing: RangeResult) -> Set<IPPrefix> {
-        var used = Set<IPPrefix>()
+    /// The taken part of each family's pool: every subnet named by a key under the prefix, valid
+    /// lease or not (a malformed value still marks its subnet taken, so we never claim over it),
+    /// and every pool subnet a key of another length overlaps. One interval per key.
+    private func occupancy(_ listing: RangeResult) -> [IPFamily: PoolOccupancy] {
+        var used: [IPFamily: PoolOccupancy] = [:]
+        for family in IPFamily.allCases where config.network(for: family) != nil {
+            used[family] = PoolOccupancy(size: config.poolSize(for: family))
+        }
         for entry in listing.entries where entry.key.hasPrefix(options.keys.subnets) {
             guard let parsed = Lease.parseKey(String(entry.key.dropFirst(options.keys.subnets.count))) else { continue }
-            for s in [parsed.subnet, parsed.ipv6Subnet].compactMap({ $0 }) {
-                // Mark every pool subnet the key overlaps (a wrong-length key may cover several).
-                if s.length == config.subnetLength(for: s.family) {
-                    used.insert(s)
-                } else if let net = config.network(for: s.family), s.length < config.subnetLength(for: s.family), net.overlaps(s),
-                    config.poolSize(for: s.family) <= 1 << 16
-                {
-                    for n in 0..<config.poolSize(for: s.family) {
-                        if let p = config.poolSubnet(n, family: s.family), p.overlaps(s) { used.insert(p) }
-                    }
-                } else if let wider = IPPrefix(address: s.address, length: config.subnetLength(for: s.family)) {
-                    used.insert(wider)
-                }
-            }
+            for s in [parsed.subnet, parsed.ipv6Subnet].compactMap({ $0 }) { mark(s, in: &used) }
         }
         return used
+    }
+
+    /// Marks every pool subnet `s` covers as taken: a longer prefix sits in one, a shorter one
+    /// spans 2^(length - prefix length) of them (or the whole network). One interval per prefix.
+    private func mark(_ s: IPPrefix, in used: inout [IPFamily: PoolOccupancy]) {
+        let family = s.family
+        guard let net = config.network(for: family), let pool = config.poolRange(for: family), net.overlaps(s) else { return }
+        let length = config.subnetLength(for: family)
+        // The covered pool subnets, as network indices.
+        let covered: ClosedRange<UInt64>
+        if s.length >= length {
+            guard let p = IPPrefix(address: s.address, length: length), let i = net.index(of: p) else { return }
+            covered = i...i
+        } else if s.contains(net) {
+            covered = 0...UInt64.max
+        } else {
+            guard let p = IPPrefix(address: s.address, length: length), let first = net.index(of: p) else { return }
+            let bits = length - s.length
+            let span = bits >= 64 ? UInt64.max : (UInt64(1) << UInt64(bits)) - 1
+            let (last, overflow) = first.addingReportingOverflow(span)
+            covered = first...(overflow ? UInt64.max : last)
+        }
+        guard covered.upperBound >= pool.lowerBound, covered.lowerBound <= pool.upperBound else { return }
+        let lo = max(covered.lowerBound, pool.lowerBound) - pool.lowerBound
+        let hi = min(covered.upperBound, pool.upperBound) - pool.lowerBound
+        used[family]?.mark(lo...hi)
     }
 
     // MARK: renew
@@ -607,8 +623,14 @@ public actor LeaseManager {
         return lease
     }
 
+    /// The remembered subnet, or nil. A missing, empty or torn file (a power loss while it was
+    /// first written on a file system without ordered writes) means "nothing remembered".
     private func readState() -> LeaseStateFile? {
         guard let data = FileManager.default.contents(atPath: options.stateFile) else { return nil }
+        if data.isEmpty {
+            logger.warning("ignoring an empty lease state file (torn by a crash or power loss?)", metadata: ["path": "\(options.stateFile)"])
+            return nil
+        }
         do {
             return try JSONDecoder().decode(LeaseStateFile.self, from: data)
         } catch {
@@ -617,21 +639,12 @@ public actor LeaseManager {
         }
     }
 
-    /// tmp + rename, so a crash leaves either the old or the new file, never half of one.
+    /// Durably (DurableFile: fsync of the file and its directory), so after a power loss the
+    /// file holds the old or the new subnet, never nothing.
     private func writeState(_ lease: Lease) throws {
         let state = LeaseStateFile(subnet: lease.subnet, ipv6Subnet: lease.ipv6Subnet, nodeName: identity.nodeName)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(state)
-        try FileManager.default.createDirectory(atPath: options.stateDirectory, withIntermediateDirectories: true)
-        let tmp = options.stateFile + ".tmp.\(getpid())"
-        guard FileManager.default.createFile(atPath: tmp, contents: data) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: tmp])
-        }
-        guard rename(tmp, options.stateFile) == 0 else {
-            let code = errno
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
-        }
+        try DurableFile.replace(options.stateFile, with: try encoder.encode(state), using: fileSystem)
     }
 }

@@ -168,18 +168,24 @@ struct LeaseDecoder: Sendable {
 }
 
 /// Logs and counts skipped entries once per (key, revision), so a bad key seen in every
-/// snapshot is reported once, not on every change elsewhere.
+/// snapshot is reported once, not on every change elsewhere. `alreadyReported` keeps only the
+/// entries skipped in the current snapshot: it is as big as the store's bad entries now, not
+/// every (key, revision) that was ever bad.
 struct SkipReporter: Sendable {
     let logger: Logger
     let factory: any MetricsFactory
 
     func report(_ skipped: [SkippedEntry], entries: [String: StoreEntry], alreadyReported: inout Set<String>) {
+        var current = Set<String>()
+        current.reserveCapacity(skipped.count)
         for s in skipped {
             let id = "\(s.key)@\(entries[s.key]?.modRevision ?? 0)"
-            guard alreadyReported.insert(id).inserted else { continue }
+            current.insert(id)
+            guard !alreadyReported.contains(id) else { continue }
             logger.warning("skipping invalid store entry", metadata: ["key": "\(s.key)", "reason": "\(s.reason)"])
             Counter(label: "hostgw_store_invalid_entries_total", dimensions: [("reason", s.category)], factory: factory).increment()
         }
+        alreadyReported = current
     }
 }
 

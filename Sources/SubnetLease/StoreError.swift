@@ -26,6 +26,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case protocolViolation(endpoint: String, operation: String, message: String)
     /// The embedded database failed.
     case database(path: String, message: String)
+    /// A read-only command found no embedded store at the path (and created none).
+    case missing(path: String)
     /// A message from the store was longer than we accept.
     case tooLarge(endpoint: String, operation: String, limit: Int)
     /// A watch went silent and its member failed the idle check; the watch resumes elsewhere.
@@ -53,6 +55,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             "store protocol error: \(operation) on \(endpoint): \(message); check that the endpoint is an etcd v3 server"
         case .database(let path, let message):
             "embedded store \(path): \(message); check the file's permissions and free disk space"
+        case .missing(let path):
+            "no store at \(path) (nothing was created): is the agent running with another --store-path, or not started yet?"
         case .tooLarge(let endpoint, let operation, let limit):
             "store message too large: \(operation) on \(endpoint) sent a message over \(limit) bytes; check what writes such values under the prefix"
         case .watchStalled(let endpoint, let reason):

@@ -98,4 +98,48 @@ import Testing
         }
         #expect("\(InterfaceSelectionError.noDefaultRoute(families: [.v6]))".hasPrefix("no IPv6 default route"))
     }
+
+    // MARK: at boot: wait for the network, or exit 78 (RestartPreventExitStatus)
+
+    /// The machine as hostgw may find it at boot: the links are there, the addresses and the
+    /// default route come later (DHCP, SLAAC, a bond configured late).
+    func atBoot(_ c: InterfaceChoice, ip: IPv4Address? = nil, v6: Bool = false, addresses: [InterfaceAddress] = [], routes: [Route] = [])
+        -> InterfaceSelectionError?
+    {
+        let picked = Result { () throws(InterfaceSelectionError) in
+            try selectInterface(c, publicIP: ip, publicIPv6: nil, needIPv4: true, needIPv6: v6, links: links, addresses: addresses, routes: routes)
+        }
+        if case .failure(let e) = picked { return e }
+        return nil
+    }
+
+    @Test func whatTheNetworkComingUpCanFixIsWaitedFor() throws {
+        let loOnly = [addresses[0]]
+        // No default route yet, no address yet, a named or matched interface not created yet.
+        let waits: [InterfaceSelectionError?] = [
+            atBoot(.defaultRoute, addresses: loOnly),
+            atBoot(.defaultRoute, addresses: loOnly, routes: routes),
+            atBoot(.named("eth0"), addresses: loOnly),
+            atBoot(.named("vlan42"), addresses: addresses, routes: routes),
+            atBoot(.regex("^vlan"), addresses: addresses, routes: routes),
+            atBoot(.canReach(IPAddress("10.0.0.99")!), addresses: loOnly),
+            atBoot(.address(IPAddress("10.0.0.11")!), addresses: loOnly),
+            atBoot(.named("bond0"), v6: true, addresses: [addresses[2]]),
+            // --public-ip on an interface that has no address yet.
+            atBoot(.named("bond0"), ip: IPv4Address("10.0.0.11"), addresses: loOnly),
+        ]
+        for e in waits {
+            let error = try #require(e, "selection succeeded with the network down")
+            #expect(error.mayResolveItself, "\(error) would exit 78 and stop the agent for good")
+        }
+        // Once the network is up, the same settings pick the interface.
+        #expect(atBoot(.defaultRoute, addresses: addresses, routes: routes) == nil)
+        #expect(atBoot(.named("bond0"), ip: IPv4Address("10.0.0.11"), addresses: addresses) == nil)
+    }
+
+    @Test func aPublicIPTheInterfaceDoesNotCarryIsTheOperatorsToFix() throws {
+        let error = try #require(atBoot(.defaultRoute, ip: IPv4Address("203.0.113.9"), addresses: addresses, routes: routes))
+        #expect(error == .publicIPNotOnInterface(ip: IPAddress("203.0.113.9")!, link: "bond0", addresses: ["10.0.0.11"]))
+        #expect(!error.mayResolveItself)
+    }
 }

@@ -38,14 +38,4 @@ import Testing
         #expect(conf.plugins[0].ipam.type == "host-local")
         #expect(conf.plugins[0].ipam.ranges == [[["subnet": "10.244.3.0/24"]], [["subnet": "fd00:1:0:3::/64"]]])
     }
-
-    @Test func atomicWriteReplacesWholeFileAndLeavesNoTemporary() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hgw-files-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("flannel/subnet.env").path
-        try writeFileAtomically("A=1\n", to: path)
-        try writeFileAtomically("B=2\n", to: path)
-        #expect(try String(contentsOfFile: path, encoding: .utf8) == "B=2\n")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("flannel").path) == ["subnet.env"])
-    }
 }

@@ -22,7 +22,7 @@ import Testing
     @Test func unknownConfigKeyIsRefusedWithSuggestion() {
         let json = Data(#"{"etcd-endpoint": "http://x:2379"}"#.utf8)
         #expect {
-            try SettingsResolver.parseFile(json, path: "/etc/hostgw/config.json")
+            try SettingsFile.parse(json, path: "/etc/hostgw/config.json")
         } throws: { error in
             let e = error as? SettingError
             return e?.setting == "etcd-endpoint" && e?.exitCode == 78 && "\(error)".contains("did you mean 'etcd-endpoints'")
@@ -31,7 +31,7 @@ import Testing
 
     @Test func configFileValuesOfEveryJSONTypeBecomeFlagText() throws {
         let json = Data(#"{"observe-only": true, "mtu": 1450, "etcd-endpoints": ["http://a:2379", "http://b:2379"]}"#.utf8)
-        let f = try SettingsResolver.parseFile(json, path: "c.json")
+        let f = try SettingsFile.parse(json, path: "c.json")
         #expect(f == ["observe-only": "true", "mtu": "1450", "etcd-endpoints": "http://a:2379,http://b:2379"])
     }
 

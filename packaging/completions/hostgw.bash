@@ -186,9 +186,9 @@ _hostgw() {
 
 _hostgw_run() {
     repeating_flags=()
-    non_repeating_flags=(--observe-only --version -h --help)
+    non_repeating_flags=(--etcd-allow-insecure-auth --observe-only --version -h --help)
     repeating_options=(--adopt-protocol)
-    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-timeout --iface --iface-regex --iface-can-reach --public-ip --public-ipv6 --subnet-file --cni-conflist --state-dir --lease-ttl --mtu --node-name --listen --resync-period --protocol --table --health-grace --deletion-grace --log-level --log-format)
+    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-password-file --etcd-timeout --iface --iface-regex --iface-can-reach --public-ip --public-ipv6 --subnet-file --cni-conflist --state-dir --lease-ttl --mtu --node-name --listen --resync-period --protocol --table --health-grace --deletion-grace --log-level --log-format)
     __hostgw_offer_flags_options 0
 
     # Offer option value completions
@@ -221,6 +221,9 @@ _hostgw_run() {
         return
         ;;
     '--etcd-password')
+        return
+        ;;
+    '--etcd-password-file')
         return
         ;;
     '--etcd-timeout')
@@ -291,9 +294,9 @@ _hostgw_run() {
 
 _hostgw_status() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--etcd-allow-insecure-auth --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-timeout --node-name --listen --protocol --table --state-dir)
+    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-password-file --etcd-timeout --node-name --listen --protocol --table --state-dir)
     __hostgw_offer_flags_options 0
 
     # Offer option value completions
@@ -326,6 +329,9 @@ _hostgw_status() {
         return
         ;;
     '--etcd-password')
+        return
+        ;;
+    '--etcd-password-file')
         return
         ;;
     '--etcd-timeout')
@@ -351,9 +357,9 @@ _hostgw_status() {
 
 _hostgw_check() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--etcd-allow-insecure-auth --version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-timeout --node-name --listen --protocol --table --state-dir --window --drift-warning --drift-critical --peers-warning --peers-critical --lease-warning --lease-critical)
+    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-password-file --etcd-timeout --node-name --listen --protocol --table --state-dir --window --drift-warning --drift-critical --peers-warning --peers-critical --lease-warning --lease-critical)
     __hostgw_offer_flags_options 0
 
     # Offer option value completions
@@ -386,6 +392,9 @@ _hostgw_check() {
         return
         ;;
     '--etcd-password')
+        return
+        ;;
+    '--etcd-password-file')
         return
         ;;
     '--etcd-timeout')
@@ -432,9 +441,9 @@ _hostgw_check() {
 
 _hostgw_leases() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--etcd-allow-insecure-auth --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-timeout)
+    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-password-file --etcd-timeout)
     __hostgw_offer_flags_options 0
 
     # Offer option value completions
@@ -467,6 +476,9 @@ _hostgw_leases() {
         return
         ;;
     '--etcd-password')
+        return
+        ;;
+    '--etcd-password-file')
         return
         ;;
     '--etcd-timeout')
@@ -500,9 +512,9 @@ _hostgw_config() {
 
 _hostgw_config_show() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--etcd-allow-insecure-auth --version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-timeout)
+    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-password-file --etcd-timeout)
     __hostgw_offer_flags_options 0
 
     # Offer option value completions
@@ -537,6 +549,9 @@ _hostgw_config_show() {
     '--etcd-password')
         return
         ;;
+    '--etcd-password-file')
+        return
+        ;;
     '--etcd-timeout')
         return
         ;;
@@ -545,9 +560,9 @@ _hostgw_config_show() {
 
 _hostgw_config_set() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--etcd-allow-insecure-auth --version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-timeout)
+    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-password-file --etcd-timeout)
     __hostgw_offer_flags_options 1
 
     # Offer option value completions
@@ -582,6 +597,9 @@ _hostgw_config_set() {
     '--etcd-password')
         return
         ;;
+    '--etcd-password-file')
+        return
+        ;;
     '--etcd-timeout')
         return
         ;;
@@ -590,9 +608,9 @@ _hostgw_config_set() {
 
 _hostgw_leave() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--etcd-allow-insecure-auth --version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-timeout --node-name --listen --protocol --table --state-dir)
+    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-password-file --etcd-timeout --node-name --listen --protocol --table --state-dir)
     __hostgw_offer_flags_options 0
 
     # Offer option value completions
@@ -625,6 +643,9 @@ _hostgw_leave() {
         return
         ;;
     '--etcd-password')
+        return
+        ;;
+    '--etcd-password-file')
         return
         ;;
     '--etcd-timeout')
@@ -650,9 +671,9 @@ _hostgw_leave() {
 
 _hostgw_routes() {
     repeating_flags=()
-    non_repeating_flags=(--for-external --include-unreachable --aggregate --version -h --help)
+    non_repeating_flags=(--etcd-allow-insecure-auth --for-external --include-unreachable --aggregate --version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-timeout --format --external-ip --external-iface --interface --protocol)
+    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-password-file --etcd-timeout --format --external-ip --external-iface --interface --protocol)
     __hostgw_offer_flags_options 0
 
     # Offer option value completions
@@ -685,6 +706,9 @@ _hostgw_routes() {
         return
         ;;
     '--etcd-password')
+        return
+        ;;
+    '--etcd-password-file')
         return
         ;;
     '--etcd-timeout')
@@ -710,9 +734,9 @@ _hostgw_routes() {
 
 _hostgw_external-sync() {
     repeating_flags=()
-    non_repeating_flags=(--observe-only --version -h --help)
+    non_repeating_flags=(--etcd-allow-insecure-auth --observe-only --version -h --help)
     repeating_options=()
-    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-timeout --node-name --listen --resync-period --protocol --table --health-grace --deletion-grace --log-level --log-format)
+    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-password-file --etcd-timeout --node-name --listen --resync-period --protocol --table --health-grace --deletion-grace --log-level --log-format)
     __hostgw_offer_flags_options 0
 
     # Offer option value completions
@@ -745,6 +769,9 @@ _hostgw_external-sync() {
         return
         ;;
     '--etcd-password')
+        return
+        ;;
+    '--etcd-password-file')
         return
         ;;
     '--etcd-timeout')

@@ -50,7 +50,7 @@ struct BenchLeasesCommand: AsyncParsableCommand {
     func run() async throws {
         let (s, _) = storeOptions.settingsOrExit()
         guard let first = IPv4Address(firstGateway) else { throw ValidationError("--first-gateway must be an IPv4 address") }
-        try await withStore(s) { store in
+        try await withStore(s, access: .readWrite) { store in
             let keys = LeaseKeys(prefix: s.prefix)
             let config = try await store.getConfig(keys: keys)
             guard config.enableIPv4, config.network != nil else {

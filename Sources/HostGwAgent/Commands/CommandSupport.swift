@@ -25,7 +25,18 @@ func settingOrExit<T>(_ body: () throws -> T) -> T {
 
 /// Resolves settings from flags, environment and the config file `config`, or exits.
 func resolveOrExit<T>(config: String?, _ body: (SettingsResolver) throws -> T) -> T {
-    settingOrExit { try body(try SettingsResolver(configPath: config)) }
+    settingOrExit {
+        let r = try SettingsResolver(configPath: config)
+        r.printWarnings()
+        return try body(r)
+    }
+}
+
+extension SettingsResolver {
+    /// The resolver's warnings on stderr (the journal, under systemd), before logging starts.
+    func printWarnings() {
+        for w in warnings { FileHandle.standardError.write(Data("hostgw: \(w)\n".utf8)) }
+    }
 }
 
 extension StoreOptions {
@@ -33,16 +44,24 @@ extension StoreOptions {
     func settingsOrExit() -> (StoreSettings, SettingsResolver) {
         settingOrExit {
             let r = try resolver()
+            r.printWarnings()
             return (try StoreSettings(self, r), r)
         }
     }
 }
 
+/// Whether a command may change the store. The commands that only look (status, check, leases,
+/// routes, config show) open the embedded store read-only, so they never create one.
+enum StoreAccess {
+    case readOnly
+    case readWrite
+}
+
 /// Opens the configured store.
-func makeStore(_ s: StoreSettings, logger: Logger) throws -> any SubnetStore {
+func makeStore(_ s: StoreSettings, access: StoreAccess, logger: Logger) throws -> any SubnetStore {
     switch s.backend {
     case .embedded(let path):
-        return try EmbeddedStore(path: path, logger: logger)
+        return try EmbeddedStore(path: path, readOnly: access == .readOnly, logger: logger)
     case .etcd(let e):
         return try EtcdStore(
             options: EtcdOptions(
@@ -54,7 +73,7 @@ func makeStore(_ s: StoreSettings, logger: Logger) throws -> any SubnetStore {
 
 /// A logger for admin commands: warnings and worse, on stderr, so stdout stays a clean document.
 func adminLogger() -> Logger {
-    var l = Logger(label: "hostgw") { StreamLogHandler.standardError(label: $0) }
+    var l = Logger(label: "hostgw") { LineLogHandler(label: $0, format: .text) }
     l.logLevel = .warning
     return l
 }

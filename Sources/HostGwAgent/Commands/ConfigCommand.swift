@@ -16,7 +16,7 @@ struct ConfigCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (s, _) = storeOptions.settingsOrExit()
-            try await withStore(s) { store in
+            try await withStore(s, access: .readOnly) { store in
                 do {
                     let config = try await store.getConfig(keys: LeaseKeys(prefix: s.prefix))
                     print(String(decoding: try config.jsonData(), as: UTF8.self))
@@ -52,7 +52,7 @@ struct ConfigCommand: AsyncParsableCommand {
             } catch {
                 fail("\(file): \(error); nothing was written", code: ExitStatus.dataError)
             }
-            try await withStore(s) { store in
+            try await withStore(s, access: .readWrite) { store in
                 let config = try await store.putConfig(data, keys: LeaseKeys(prefix: s.prefix))
                 let pools = [config.enableIPv4 ? config.poolDescription(for: .v4) : nil, config.enableIPv6 ? config.poolDescription(for: .v6) : nil]
                 print("config written to \(s.prefix)/config: \(pools.compactMap { $0 }.joined(separator: "; "))")
@@ -62,10 +62,13 @@ struct ConfigCommand: AsyncParsableCommand {
 }
 
 /// Opens the store, runs `body`, closes the store; store errors exit 69 with the store named.
-func withStore(_ s: StoreSettings, _ body: (any SubnetStore) async throws -> Void) async throws {
+func withStore(_ s: StoreSettings, access: StoreAccess, _ body: (any SubnetStore) async throws -> Void) async throws {
     let store: any SubnetStore
     do {
-        store = try makeStore(s, logger: adminLogger())
+        store = try makeStore(s, access: access, logger: adminLogger())
+    } catch let e as StoreError {
+        if case .missing = e { fail("\(e)", code: ExitStatus.unavailable) }
+        fail("cannot open the store (\(s.summary)): \(e)", code: ExitStatus.unavailable)
     } catch {
         fail("cannot open the store (\(s.summary)): \(error)", code: ExitStatus.unavailable)
     }

@@ -38,7 +38,7 @@ struct LeasesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (s, _) = storeOptions.settingsOrExit()
-        try await withStore(s) { store in
+        try await withStore(s, access: .readOnly) { store in
             let keys = LeaseKeys(prefix: s.prefix)
             let config = try await store.getConfig(keys: keys)
             let snap = try await store.listLeases(config: config, keys: keys)
@@ -66,7 +66,7 @@ struct LeasesCommand: AsyncParsableCommand {
                 })
             print(lines.joined(separator: "\n"))
             print("\(rows.count) lease(s) in \(s.summary) at revision \(snap.revision)")
-            for k in skipped { print("skipped \(k.key): \(k.reason)") }
+            for k in skipped { print("skipped \(displaySafe(k.key)): \(displaySafe(k.reason, limit: 1024))") }
         }
     }
 }

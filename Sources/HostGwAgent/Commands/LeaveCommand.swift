@@ -34,7 +34,7 @@ struct LeaveCommand: AsyncParsableCommand {
         let failed = removal.failures.map { "\($0.route.destination): \($0.error)" }
         for f in failed { FileHandle.standardError.write(Data("hostgw: could not delete \(f)\n".utf8)) }
 
-        try await withStore(s) { store in
+        try await withStore(s, access: .readWrite) { store in
             let keys = LeaseKeys(prefix: s.prefix)
             let config = try await store.getConfig(keys: keys)
             let snap = try await store.listLeases(config: config, keys: keys)

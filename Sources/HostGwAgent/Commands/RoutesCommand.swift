@@ -73,12 +73,12 @@ struct RoutesCommand: AsyncParsableCommand {
                 fail("--external-iface \(name): \(error)", code: ExitStatus.usage)
             }
         }
-        try await withStore(s) { store in
+        try await withStore(s, access: .readOnly) { store in
             let keys = LeaseKeys(prefix: s.prefix)
             let config = try await store.getConfig(keys: keys)
             let snap = try await store.listLeases(config: config, keys: keys)
             for skipped in snap.skipped {
-                FileHandle.standardError.write(Data("hostgw: warning: skipped \(skipped.key): \(skipped.reason)\n".utf8))
+                FileHandle.standardError.write(Data("hostgw: warning: skipped \(displaySafe(skipped.key)): \(displaySafe(skipped.reason, limit: 1024))\n".utf8))
             }
             let settings = ExternalRoutesSettings(
                 format: format,
@@ -88,7 +88,7 @@ struct RoutesCommand: AsyncParsableCommand {
             let doc = try ExternalRoutesDocument(
                 leases: snap.leases, source: ExternalRouteSource(store: s.summary, revision: snap.revision, generatedAt: Date()),
                 settings: settings)
-            for n in doc.notices { FileHandle.standardError.write(Data("hostgw: warning: \(n)\n".utf8)) }
+            for n in doc.notices { FileHandle.standardError.write(Data("hostgw: warning: \(displaySafe("\(n)", limit: 1024))\n".utf8)) }
             print(doc.text, terminator: doc.text.hasSuffix("\n") ? "" : "\n")
         }
     }

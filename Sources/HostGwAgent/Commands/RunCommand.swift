@@ -50,7 +50,7 @@ func runDaemon(role: AgentDaemon.Role, settings: RunSettings, storeSettings: Sto
     let store: any SubnetStore
     do {
         netlink = try NetlinkClient()
-        store = try makeStore(storeSettings, logger: logger)
+        store = try makeStore(storeSettings, access: .readWrite, logger: logger)
     } catch {
         fail("cannot start: \(error)", code: ExitStatus.unavailable)
     }

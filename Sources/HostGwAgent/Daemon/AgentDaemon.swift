@@ -182,15 +182,10 @@ struct AgentDaemon: Service {
 
     /// Picks the interface and public IP, acquires this node's lease and writes the subnet files.
     private func join(_ config: NetworkConfig) async throws -> (LeaseManager, Lease) {
-        let chosen: SelectedInterface
-        do {
-            chosen = try selectInterface(
-                settings.interface, publicIP: settings.publicIP, publicIPv6: settings.publicIPv6,
-                needIPv4: config.enableIPv4, needIPv6: config.enableIPv6,
-                links: try await netlink.links(), addresses: try await netlink.addresses(),
-                routes: try await netlink.routes(family: nil, table: RouteTableID.main, protocol: nil))
-        } catch let e as InterfaceSelectionError {
-            throw DaemonExit(code: ExitStatus.config, message: "cannot pick the interface toward the other nodes: \(e)")
+        // Waits while the network is not up yet (InterfaceSelectionError.mayResolveItself), so an
+        // exit 78 always means a setting to change.
+        let chosen = try await retrying("pick the interface toward the other nodes (waiting for the network)") {
+            try await pickInterface(config)
         }
         await state.set(interface: chosen)
         logger.info(
@@ -221,17 +216,33 @@ struct AgentDaemon: Service {
         let info = PodNetworkInfo(
             network: config.network, subnet: lease.subnet, ipv6Network: config.ipv6Network, ipv6Subnet: lease.ipv6Subnet,
             mtu: settings.mtu ?? chosen.link.mtu)
-        func write(_ path: String, _ text: () throws -> String) throws {
-            do {
-                try writeFileAtomically(try text(), to: path)
-            } catch {
-                throw DaemonExit(code: ExitStatus.software, message: "cannot write \(path): \(error)")
-            }
-        }
-        try write(settings.subnetFile) { renderSubnetEnv(info) }
-        if let path = settings.cniConflist { try write(path) { try renderCNIConflist(info) } }
+        try writeNodeFile(settings.subnetFile, setting: "subnet-file", renderSubnetEnv(info))
+        if let path = settings.cniConflist { try writeNodeFile(path, setting: "cni-conflist", try renderCNIConflist(info)) }
 
         return (manager, lease)
+    }
+
+    /// One look at links, addresses and routes for the interface; a failure the network coming
+    /// up cannot fix is a `DaemonExit` 78, any other is thrown to be retried.
+    private func pickInterface(_ config: NetworkConfig) async throws -> SelectedInterface {
+        let links = try await netlink.links()
+        let addresses = try await netlink.addresses()
+        let routes = try await netlink.routes(family: nil, table: RouteTableID.main, protocol: nil)
+        // A Result, not do/catch: a typed-throws catch with a condition here sends Swift 6.3's
+        // AllocBoxToStack pass into a loop (or a crash).
+        let picked = Result { () throws(InterfaceSelectionError) in
+            try selectInterface(
+                settings.interface, publicIP: settings.publicIP, publicIPv6: settings.publicIPv6,
+                needIPv4: config.enableIPv4, needIPv6: config.enableIPv6, links: links, addresses: addresses, routes: routes)
+        }
+        switch picked {
+        case .success(let chosen):
+            return chosen
+        case .failure(let e) where e.mayResolveItself:
+            throw e
+        case .failure(let e):
+            throw DaemonExit(code: ExitStatus.config, message: "cannot pick the interface toward the other nodes: \(e)")
+        }
     }
 
     /// Marks the agent ready after the first full pass, then keeps health's reconcile time fresh.
@@ -309,6 +320,7 @@ struct AgentDaemon: Service {
     /// sd_notify's STATUS. Waiting is progress, not a failure systemd should punish: every attempt
     /// is recorded in health (so the watchdog keeps being pinged while attempts keep coming) and,
     /// before READY=1, extends systemd's start timeout past the next attempt (EXTEND_TIMEOUT_USEC).
+    /// A `DaemonExit` is not retried: it ends the process with its status.
     private func retrying<T: Sendable>(
         _ what: String, maxDelay: Duration = .seconds(10), _ body: () async throws -> T
     ) async throws -> T {
@@ -320,6 +332,7 @@ struct AgentDaemon: Service {
                 await health.progress(waitingFor: nil)
                 return value
             } catch {
+                if error is DaemonExit { throw error }
                 let delay = backoff.fail()
                 let attempt = backoff.failures
                 logger.warning("cannot \(what); retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)", "retryIn": "\(delay)"])

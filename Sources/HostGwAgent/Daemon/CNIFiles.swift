@@ -3,7 +3,7 @@
 // bridge + host-local plugins.
 import Foundation
 import NetAddress
-import Netlink
+import SubnetLease
 
 struct PodNetworkInfo: Sendable, Equatable {
     var network: IPPrefix?
@@ -70,4 +70,32 @@ func renderCNIConflist(_ info: PodNetworkInfo, bridge: String = "cni0") throws -
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     return String(decoding: try encoder.encode(list), as: UTF8.self) + "\n"
+}
+
+/// Writes one of the node's files (`setting` is its flag name) durably, or says exactly what to
+/// change: a path the process may not write (the shipped unit's ProtectSystem=strict makes
+/// everything outside ReadWritePaths read-only) is a configuration error, exit 78, named once,
+/// not a crash to restart from.
+func writeNodeFile(
+    _ path: String, setting: String, _ contents: String, using fs: some DurableFileSystem = POSIXFileSystem()
+) throws(DaemonExit) {
+    do {
+        try DurableFile.replace(path, with: Data(contents.utf8), using: fs)
+    } catch {
+        switch error.errno {
+        case .EROFS:
+            throw DaemonExit(
+                code: ExitStatus.config,
+                message: "cannot write --\(setting) \(path): \(error.errno) (read-only file system). Under the shipped systemd unit "
+                    + "(ProtectSystem=strict) only ReadWritePaths= are writable: add \((path as NSString).deletingLastPathComponent) to "
+                    + "ReadWritePaths= (systemctl edit hostgw) or choose a path under /run/flannel or /var/lib/hostgw")
+        case .EACCES, .EPERM:
+            throw DaemonExit(
+                code: ExitStatus.config,
+                message: "cannot write --\(setting) \(path): \(error.errno) (permission denied for uid \(geteuid())): "
+                    + "give the agent's user write access to \((path as NSString).deletingLastPathComponent) or choose another path")
+        default:
+            throw DaemonExit(code: ExitStatus.software, message: "cannot write --\(setting) \(path): \(error)")
+        }
+    }
 }

@@ -36,6 +36,21 @@ enum InterfaceSelectionError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+extension InterfaceSelectionError {
+    /// Whether the network coming up may still fix it, so `hostgw run` waits and picks again
+    /// (backoff, a log line and sd_notify STATUS each time) rather than exit 78, which the unit
+    /// does not restart: at boot the default route, the named interface (a bond or VLAN set up
+    /// late) or its address (DHCP, SLAAC) may just not be there yet, whatever
+    /// network-online.target promised. Only a public IP that the chosen interface does not carry
+    /// while it carries others is the operator's to fix (host-gw cannot route through NAT).
+    var mayResolveItself: Bool {
+        switch self {
+        case .noDefaultRoute, .noSuchInterface, .noMatch, .cannotReach, .noAddress: true
+        case .publicIPNotOnInterface(_, _, let addresses): addresses.isEmpty
+        }
+    }
+}
+
 func selectInterface(
     _ choice: InterfaceChoice, publicIP: IPv4Address?, publicIPv6: IPv6Address?,
     needIPv4: Bool, needIPv6: Bool,

@@ -6,43 +6,15 @@
 // Every error names the setting and where its bad value came from.
 import Foundation
 
-/// Exit codes from sysexits.h that scripts and systemd units rely on.
-enum ExitStatus {
-    static let usage: Int32 = 64  // EX_USAGE: a bad flag
-    static let dataError: Int32 = 65  // EX_DATAERR: bad input data (e.g. net-conf.json)
-    static let unavailable: Int32 = 69  // EX_UNAVAILABLE: a needed service (store) is unreachable
-    static let software: Int32 = 70  // EX_SOFTWARE
-    static let noPermission: Int32 = 77  // EX_NOPERM: missing CAP_NET_ADMIN
-    static let config: Int32 = 78  // EX_CONFIG: a bad setting in env or config file
-}
-
-/// A setting that could not be used. `source` says where it came from.
-struct SettingError: Error, CustomStringConvertible {
-    var setting: String
-    var source: String
-    var value: String
-    var rule: String
-    var exitCode: Int32
-
-    var description: String {
-        "invalid \(source): \(value.isEmpty ? "(empty)" : "'\(value)'") — \(rule)"
-    }
-}
-
 struct SettingsResolver: Sendable {
     /// Flag name (without dashes) -> value, from the config file.
     let file: [String: String]
     let filePath: String?
     let environment: [String: String]
 
-    /// Every key a config file may hold: the long names of `hostgw run`'s flags.
-    static let knownKeys: Set<String> = [
-        "store", "store-path", "etcd-endpoints", "etcd-prefix", "etcd-cafile", "etcd-certfile",
-        "etcd-keyfile", "etcd-username", "etcd-password", "etcd-timeout", "node-name", "iface",
-        "iface-regex", "iface-can-reach", "public-ip", "subnet-file", "cni-conflist", "state-dir",
-        "listen", "observe-only", "lease-ttl", "resync-period", "mtu", "protocol", "adopt-protocol", "table",
-        "health-grace", "deletion-grace", "log-level", "log-format",
-    ]
+    /// Notes for the operator found while reading settings (e.g. a config file holding a
+    /// password that other users can read). Printed on stderr by the command, never fatal.
+    private(set) var warnings: [String] = []
 
     init(configPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.environment = environment
@@ -58,38 +30,25 @@ struct SettingsResolver: Sendable {
                 setting: "config", source: source, value: path,
                 rule: "the config file does not exist or cannot be read", exitCode: ExitStatus.config)
         }
-        file = try Self.parseFile(data, path: path)
+        file = try SettingsFile.parse(data, path: path)
+        if let warning = Self.exposedSecretWarning(file: file, path: path) { warnings.append(warning) }
+    }
+
+    /// A warning when a config file holding a password can be read by users other than its
+    /// owner: the password is then as good as public on this machine.
+    static func exposedSecretWarning(file: [String: String], path: String) -> String? {
+        guard file.keys.contains(where: SettingsFile.isSecret),
+            let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int,
+            mode & 0o044 != 0
+        else { return nil }
+        return "warning: config file \(path) holds etcd-password and is readable by other users (mode \(String(mode & 0o777, radix: 8))): "
+            + "chmod 600 it, or keep the password in a file named by etcd-password-file"
     }
 
     init(file: [String: String], environment: [String: String]) {
         self.file = file
         self.filePath = nil
         self.environment = environment
-    }
-
-    /// Parses a config file: a JSON object whose keys are flag names and whose values are
-    /// strings, numbers or booleans. Unknown keys are errors (a typo must not be ignored).
-    static func parseFile(_ data: Data, path: String) throws -> [String: String] {
-        let dict: [String: ConfigFileValue]
-        do {
-            dict = try JSONDecoder().decode([String: ConfigFileValue].self, from: data)
-        } catch {
-            throw SettingError(
-                setting: "config", source: "config file \(path)", value: "",
-                rule: "must be a JSON object of flag names to strings, numbers, booleans or lists (\(describe(error)))",
-                exitCode: ExitStatus.config)
-        }
-        var out: [String: String] = [:]
-        for (key, value) in dict {
-            guard knownKeys.contains(key) else {
-                let hint = closest(to: key, in: knownKeys).map { " (did you mean '\($0)'?)" } ?? ""
-                throw SettingError(
-                    setting: key, source: "config file \(path) key '\(key)'", value: value.text,
-                    rule: "unknown setting\(hint)", exitCode: ExitStatus.config)
-            }
-            out[key] = value.text
-        }
-        return out
     }
 
     static func envName(_ key: String) -> String {
@@ -181,55 +140,4 @@ func parseDuration(_ text: String) -> Duration? {
     }
     guard sawUnit, number.isEmpty, total > .zero else { return nil }
     return total
-}
-
-/// Closest name by edit distance, when it is close enough to be a likely typo.
-func closest(to word: String, in candidates: some Sequence<String>) -> String? {
-    func distance(_ a: [Character], _ b: [Character]) -> Int {
-        var prev = Array(0...b.count)
-        for (i, ca) in a.enumerated() {
-            var cur = [i + 1] + Array(repeating: 0, count: b.count)
-            for (j, cb) in b.enumerated() {
-                cur[j + 1] = min(prev[j + 1] + 1, cur[j] + 1, prev[j] + (ca == cb ? 0 : 1))
-            }
-            prev = cur
-        }
-        return prev[b.count]
-    }
-    let w = Array(word.lowercased())
-    let best = candidates.map { ($0, distance(w, Array($0.lowercased()))) }.min { $0.1 < $1.1 }
-    guard let best, best.1 <= max(2, w.count / 3) else { return nil }
-    return best.0
-}
-
-/// A config-file value: kept as the text a flag would carry.
-struct ConfigFileValue: Decodable {
-    var text: String
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if let b = try? c.decode(Bool.self) {
-            text = b ? "true" : "false"
-        } else if let i = try? c.decode(Int.self) {
-            text = String(i)
-        } else if let d = try? c.decode(Double.self) {
-            text = String(d)
-        } else if let s = try? c.decode(String.self) {
-            text = s
-        } else {
-            text = try c.decode([String].self).joined(separator: ",")
-        }
-    }
-}
-
-/// A decoding error as one line: which key and what was wrong.
-func describe(_ error: any Error) -> String {
-    switch error {
-    case DecodingError.dataCorrupted(let ctx), DecodingError.typeMismatch(_, let ctx),
-        DecodingError.valueNotFound(_, let ctx), DecodingError.keyNotFound(_, let ctx):
-        let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
-        return path.isEmpty ? ctx.debugDescription : "\(path): \(ctx.debugDescription)"
-    default:
-        return "\(error)"
-    }
 }

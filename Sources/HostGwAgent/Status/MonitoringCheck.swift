@@ -5,6 +5,7 @@ import NetAddress
 import Foundation
 import SubnetLease
 import RouteSync
+import SubnetLease
 
 enum CheckState: Int32, Comparable {
     case ok = 0, warning = 1, critical = 2, unknown = 3
@@ -106,7 +107,8 @@ func evaluateCheck(_ r: NodeStatusReport, _ t: CheckThresholds, now: Date) -> Ch
         "routes=\(r.routeSync.routesInstalled)",
     ]
     if let leaseLeft { perf.append("lease_ttl_s=\(Int(leaseLeft));\(Int(t.leaseWarning.seconds)):;\(Int(t.leaseCritical.seconds)):") }
-    return CheckResult(state: state, line: "HOSTGW \(state.word) - \(summary) | \(perf.joined(separator: " "))")
+    // A monitoring line is one line: reasons quote store text (node names, keys, errors).
+    return CheckResult(state: state, line: "HOSTGW \(state.word) - \(displaySafe(summary, limit: 2048)) | \(perf.joined(separator: " "))")
 }
 
 private func describePeers(_ bad: [PeerStatus]) -> String {

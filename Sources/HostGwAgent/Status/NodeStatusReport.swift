@@ -6,6 +6,7 @@ import SubnetLease
 import NetAddress
 import Netlink
 import RouteSync
+import SubnetLease
 
 struct NodeStatusReport: Codable, Sendable {
     struct LeaseReport: Codable, Sendable {
@@ -168,7 +169,8 @@ func renderStatus(_ r: NodeStatusReport, now: Date = Date()) -> String {
                 [isoTime(d.time), d.kind.rawValue, d.subnet.description, d.peer ?? "-", d.expected ?? "-", d.actual ?? "-", d.repaired ? "yes" : "no"]
             }))
     }
-    return out.joined(separator: "\n") + "\n"
+    // Every line holds store text (node names, reasons, errors quoting keys): one line each.
+    return out.map { displaySafe($0, limit: 4096) }.joined(separator: "\n") + "\n"
 }
 
 /// The `datapath` lines: what was read, then one line per condition with its fix.
@@ -199,9 +201,10 @@ func renderDatapath(_ d: DatapathReport) -> [String] {
     return out
 }
 
-/// Left-aligned columns, two spaces apart; the last column is not padded.
+/// Left-aligned columns, two spaces apart; the last column is not padded. Cells are store text
+/// made safe (`displaySafe`): one line, no terminal escapes, bounded width.
 func table(_ header: [String], _ rows: [[String]]) -> [String] {
-    let all = [header] + rows
+    let all = [header] + rows.map { $0.map { displaySafe($0, limit: 256) } }
     let widths = header.indices.map { c in all.map { $0[c].count }.max() ?? 0 }
     return all.map { row in
         row.enumerated().map { c, cell in

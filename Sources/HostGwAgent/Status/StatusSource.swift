@@ -49,7 +49,7 @@ enum StatusSource {
 
         var store: (any SubnetStore)?
         do {
-            let opened = try makeStore(s, logger: adminLogger())
+            let opened = try makeStore(s, access: .readOnly, logger: adminLogger())
             store = opened
             let keys = LeaseKeys(prefix: s.prefix)
             let config = try await opened.getConfig(keys: keys)

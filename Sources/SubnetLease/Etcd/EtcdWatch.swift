@@ -187,49 +187,18 @@ extension EtcdStore {
     /// header batch: its revision is the member's current one, which may be below the start
     /// revision after a restore). Nil for lines that carry nothing.
     func handleWatchLine(_ line: Data, endpoint: String, from: Int64) async throws -> WatchBatch? {
-        guard !line.allSatisfy({ $0 == 0x20 || $0 == 0x0d }) else { return nil }
-        let decoded: WatchStreamLine
-        do {
-            decoded = try JSONDecoder().decode(WatchStreamLine.self, from: line)
-        } catch {
-            throw StoreError.protocolViolation(endpoint: endpoint, operation: "watch", message: "unreadable watch line: \(error)")
-        }
-        if let error = decoded.error {
-            throw StoreError.server(endpoint: endpoint, operation: "watch", status: error.http_code ?? 0, message: error.text ?? "")
-        }
-        guard let result = decoded.result else { return nil }
-        if let compact = result.compact_revision.flatMap({ Int64($0) }), compact > 0 {
-            throw StoreError.compacted(requested: from, compactRevision: compact)
-        }
-        if result.canceled == true {
-            throw StoreError.server(endpoint: endpoint, operation: "watch", status: 0, message: "watch canceled: \(result.cancel_reason ?? "no reason given")")
-        }
-        let clusterID = result.header?.clusterID
-        var events: [WatchEvent] = []
-        for event in result.events ?? [] {
-            guard let kv = event.kv else { continue }
-            if event.type == "DELETE" {
-                events.append(.delete(key: try kv.decodedKey(), revision: kv.modRevision))
-            } else {
-                events.append(.put(try kv.entry()))
-            }
-        }
-        guard !events.isEmpty else {
-            guard let revision = result.header?.rev else { return nil }
-            // Only a notification that is neither the creation answer nor a cancel says that
-            // everything up to its revision has been delivered.
-            return WatchBatch(revision: revision, events: [], progress: result.created != true, clusterID: clusterID)
-        }
+        guard var batch = try WatchStreamLine.batch(line, endpoint: endpoint, from: from) else { return nil }
+        guard !batch.events.isEmpty else { return batch }
         // Resolve expiry of new TTL keys now, so consumers get complete leases.
-        let puts = events.compactMap { e -> StoreEntry? in if case .put(let entry) = e { entry } else { nil } }
+        let puts = batch.events.compactMap { e -> StoreEntry? in if case .put(let entry) = e { entry } else { nil } }
         let resolved = try await resolveExpirations(puts)
         var byKeyRevision: [String: StoreEntry] = [:]
         for r in resolved { byKeyRevision["\(r.modRevision)\u{0}\(r.key)"] = r }
-        events = events.map { e in
+        batch.events = batch.events.map { e in
             if case .put(let entry) = e, let r = byKeyRevision["\(entry.modRevision)\u{0}\(entry.key)"] { return .put(r) }
             return e
         }
-        return WatchBatch(revision: result.header?.rev ?? events.map(\.revision).max() ?? from, events: events, clusterID: clusterID)
+        return batch
     }
 
     private func watchConnected(_ endpoint: String) {

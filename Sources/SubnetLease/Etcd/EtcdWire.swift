@@ -246,6 +246,50 @@ struct WatchStreamLine: Decodable, Sendable {
     var error: GatewayError?
 }
 
+extension WatchStreamLine {
+    /// One line of the watch stream as a batch, before the expiry of its new TTL keys is looked
+    /// up (`EtcdStore.handleWatchLine` does that): events, a progress notification, or the
+    /// creation answer (a header batch: its revision is the member's current one, which may be
+    /// below the start revision after a restore). Nil for lines that carry nothing. Throws the
+    /// store error a line reports (server error, compaction, cancel) or is (unreadable).
+    static func batch(_ line: Data, endpoint: String, from: Int64) throws(StoreError) -> WatchBatch? {
+        guard !line.allSatisfy({ $0 == 0x20 || $0 == 0x0d }) else { return nil }
+        let decoded: WatchStreamLine
+        do {
+            decoded = try JSONDecoder().decode(WatchStreamLine.self, from: line)
+        } catch {
+            throw StoreError.protocolViolation(endpoint: endpoint, operation: "watch", message: "unreadable watch line: \(error)")
+        }
+        if let error = decoded.error {
+            throw StoreError.server(endpoint: endpoint, operation: "watch", status: error.http_code ?? 0, message: error.text ?? "")
+        }
+        guard let result = decoded.result else { return nil }
+        if let compact = result.compact_revision.flatMap({ Int64($0) }), compact > 0 {
+            throw StoreError.compacted(requested: from, compactRevision: compact)
+        }
+        if result.canceled == true {
+            throw StoreError.server(endpoint: endpoint, operation: "watch", status: 0, message: "watch canceled: \(result.cancel_reason ?? "no reason given")")
+        }
+        let clusterID = result.header?.clusterID
+        var events: [WatchEvent] = []
+        for event in result.events ?? [] {
+            guard let kv = event.kv else { continue }
+            if event.type == "DELETE" {
+                events.append(.delete(key: try kv.decodedKey(), revision: kv.modRevision))
+            } else {
+                events.append(.put(try kv.entry()))
+            }
+        }
+        guard !events.isEmpty else {
+            guard let revision = result.header?.rev else { return nil }
+            // Only a notification that is neither the creation answer nor a cancel says that
+            // everything up to its revision has been delivered.
+            return WatchBatch(revision: revision, events: [], progress: result.created != true, clusterID: clusterID)
+        }
+        return WatchBatch(revision: result.header?.rev ?? events.map(\.revision).max() ?? from, events: events, clusterID: clusterID)
+    }
+}
+
 // MARK: keys
 
 enum EtcdKey {
@@ -262,5 +306,44 @@ enum EtcdKey {
             bytes.removeLast()
         }
         return "\u{0}"
+    }
+}
+
+// MARK: fuzzing entry point (Tests/Fuzz/FuzzEtcdWire)
+
+extension EtcdStore {
+    /// Decodes `bytes` the way the store reads etcd's JSON gateway, with no connection: as every
+    /// reply type, and as a watch stream (framed by `LineFramer` with `lineLimit`, each line
+    /// through `WatchStreamLine.batch`, the watch's own decoding). Returns the number of entries
+    /// decoded; never traps.
+    static func decodeWireForFuzzing(_ bytes: Data, lineLimit: Int = 4096) -> Int {
+        let d = JSONDecoder()
+        var entries = 0
+        func count(_ kvs: [KeyValue]?) { for kv in kvs ?? [] where (try? kv.entry()) != nil { entries += 1 } }
+        if let r = try? d.decode(RangeResponse.self, from: bytes) { count(r.kvs); _ = r.header?.rev }
+        if let r = try? d.decode(PutResponse.self, from: bytes) { count(r.prev_kv.map { [$0] }) }
+        if let r = try? d.decode(TxnResponse.self, from: bytes) { for op in r.responses ?? [] { count(op.response_range?.kvs) } }
+        if let r = try? d.decode(LeaseGrantResponse.self, from: bytes) { _ = r.ID.flatMap { Int64($0) }; _ = r.TTL.flatMap { Int64($0) } }
+        if let r = try? d.decode(TimeToLiveResponse.self, from: bytes) { _ = r.TTL.flatMap { Int64($0) } }
+        if let r = try? d.decode(KeepAliveStreamLine.self, from: bytes) { _ = r.result?.TTL.flatMap { Int64($0) } }
+        if let r = try? d.decode(StatusResponse.self, from: bytes) { _ = r.hasLeader; _ = r.header?.clusterID }
+        _ = try? d.decode(GatewayError.self, from: bytes)
+        _ = try? d.decode(AuthResponse.self, from: bytes)
+        // The stream arrives in chunks of any size: feed it in two, as the watch's reader would.
+        var framer = LineFramer(limit: lineLimit)
+        var lines: [Data] = []
+        do {
+            let cut = bytes.count / 2
+            lines += try framer.append(bytes.prefix(cut))
+            lines += try framer.append(bytes.dropFirst(cut))
+            if !framer.rest.isEmpty { lines.append(framer.rest) }
+        } catch {
+            // An oversized line ends the watch (StoreError.tooLarge); the lines before it count.
+        }
+        for line in lines {
+            guard let batch = try? WatchStreamLine.batch(line, endpoint: "fuzz", from: 1) else { continue }
+            entries += batch.events.count
+        }
+        return entries
     }
 }

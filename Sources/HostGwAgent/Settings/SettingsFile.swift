@@ -1,0 +1,131 @@
+// The config file (`--config FILE`, HOSTGW_CONFIG): a JSON object keyed by flag name, parsed
+// into the text a flag would carry. Also the error type and exit codes every settings layer
+// uses. Self-contained (Foundation only) on purpose: the settings-file fuzzer
+// (Tests/Fuzz/FuzzSettingsFile) compiles this very file.
+import Foundation
+
+/// Exit codes from sysexits.h that scripts and systemd units rely on.
+enum ExitStatus {
+    static let usage: Int32 = 64  // EX_USAGE: a bad flag
+    static let dataError: Int32 = 65  // EX_DATAERR: bad input data (e.g. net-conf.json)
+    static let unavailable: Int32 = 69  // EX_UNAVAILABLE: a needed service (store) is unreachable
+    static let software: Int32 = 70  // EX_SOFTWARE
+    static let noPermission: Int32 = 77  // EX_NOPERM: missing CAP_NET_ADMIN
+    static let config: Int32 = 78  // EX_CONFIG: a bad setting in env or config file
+}
+
+/// A setting that could not be used. `source` says where it came from. The value is echoed
+/// unless it is secret (`SettingsFile.isSecret`) or `hidesValue` is set: an unknown key may be a
+/// misspelt password key, so its value is never shown.
+struct SettingError: Error, CustomStringConvertible {
+    var setting: String
+    var source: String
+    var value: String
+    var rule: String
+    var exitCode: Int32
+    var hidesValue = false
+
+    var description: String {
+        if hidesValue { return "invalid \(source) — \(rule)" }
+        let shown = SettingsFile.isSecret(setting) ? "(value hidden)" : value.isEmpty ? "(empty)" : "'\(value)'"
+        return "invalid \(source): \(shown) — \(rule)"
+    }
+}
+
+enum SettingsFile {
+    /// Every key a config file may hold: the long names of `hostgw run`'s flags (a test holds
+    /// this equal to the flags).
+    static let knownKeys: Set<String> = [
+        "store", "store-path", "etcd-endpoints", "etcd-prefix", "etcd-cafile", "etcd-certfile",
+        "etcd-keyfile", "etcd-username", "etcd-password", "etcd-password-file", "etcd-allow-insecure-auth",
+        "etcd-timeout", "node-name", "iface", "iface-regex", "iface-can-reach", "public-ip", "public-ipv6",
+        "subnet-file", "cni-conflist", "state-dir", "listen", "observe-only", "lease-ttl", "resync-period",
+        "mtu", "protocol", "adopt-protocol", "table", "health-grace", "deletion-grace", "log-level", "log-format",
+    ]
+
+    /// Settings whose values are never echoed in an error, a log line or status.
+    static let secretKeys: Set<String> = ["etcd-password"]
+
+    static func isSecret(_ key: String) -> Bool { secretKeys.contains(key) }
+
+    /// Parses a config file: a JSON object whose keys are flag names and whose values are
+    /// strings, numbers, booleans or lists of strings. Unknown keys are errors (a typo must not
+    /// be ignored), reported without their value.
+    static func parse(_ data: Data, path: String) throws -> [String: String] {
+        let dict: [String: ConfigFileValue]
+        do {
+            dict = try JSONDecoder().decode([String: ConfigFileValue].self, from: data)
+        } catch {
+            throw SettingError(
+                setting: "config", source: "config file \(path)", value: "",
+                rule: "must be a JSON object of flag names to strings, numbers, booleans or lists (\(describe(error)))",
+                exitCode: ExitStatus.config, hidesValue: true)
+        }
+        var out: [String: String] = [:]
+        for (key, value) in dict.sorted(by: { $0.key < $1.key }) {
+            guard knownKeys.contains(key) else {
+                let hint = closest(to: key, in: knownKeys).map { " (did you mean '\($0)'?)" } ?? ""
+                throw SettingError(
+                    setting: key, source: "config file \(path) key '\(key)'", value: "",
+                    rule: "unknown setting\(hint)", exitCode: ExitStatus.config, hidesValue: true)
+            }
+            out[key] = value.text
+        }
+        return out
+    }
+}
+
+/// Closest name by edit distance, when it is close enough to be a likely typo.
+func closest(to word: String, in candidates: some Sequence<String>) -> String? {
+    func distance(_ a: [Character], _ b: [Character]) -> Int {
+        var prev = Array(0...b.count)
+        for (i, ca) in a.enumerated() {
+            var cur = [i + 1] + Array(repeating: 0, count: b.count)
+            for (j, cb) in b.enumerated() {
+                cur[j + 1] = min(prev[j + 1] + 1, cur[j] + 1, prev[j] + (ca == cb ? 0 : 1))
+            }
+            prev = cur
+        }
+        return prev[b.count]
+    }
+    let w = Array(word.lowercased())
+    let limit = max(2, w.count / 3)
+    // The distance is at least the difference in length: skip what cannot be close, so a
+    // hostile 64 KB key costs nothing (the full table would be 64 K rows per candidate).
+    let best = candidates.lazy.filter { abs($0.count - w.count) <= limit }
+        .map { ($0, distance(w, Array($0.lowercased()))) }.min { ($0.1, $0.0) < ($1.1, $1.0) }
+    guard let best, best.1 <= limit else { return nil }
+    return best.0
+}
+
+/// A config-file value: kept as the text a flag would carry.
+struct ConfigFileValue: Decodable {
+    var text: String
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let b = try? c.decode(Bool.self) {
+            text = b ? "true" : "false"
+        } else if let i = try? c.decode(Int.self) {
+            text = String(i)
+        } else if let d = try? c.decode(Double.self) {
+            text = String(d)
+        } else if let s = try? c.decode(String.self) {
+            text = s
+        } else {
+            text = try c.decode([String].self).joined(separator: ",")
+        }
+    }
+}
+
+/// A decoding error as one line: which key and what was wrong.
+func describe(_ error: any Error) -> String {
+    switch error {
+    case DecodingError.dataCorrupted(let ctx), DecodingError.typeMismatch(_, let ctx),
+        DecodingError.valueNotFound(_, let ctx), DecodingError.keyNotFound(_, let ctx):
+        let path = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+        return path.isEmpty ? ctx.debugDescription : "\(path): \(ctx.debugDescription)"
+    default:
+        return "\(error)"
+    }
+}

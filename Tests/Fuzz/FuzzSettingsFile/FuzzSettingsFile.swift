@@ -1,0 +1,14 @@
+// Fuzzes the agent's config file (`--config`, HOSTGW_CONFIG): a JSON object of flag names.
+// SettingsFile.swift is the agent's own file (a symlink into Sources/HostGwAgent/Settings), so
+// the fuzzer runs exactly the code `hostgw` runs.
+import Foundation
+import FuzzSupport
+
+@main
+enum FuzzSettingsFile {
+    static func main() {
+        fuzzMain { bytes in
+            _ = try? SettingsFile.parse(Data(bytes), path: "/etc/hostgw/config.json")
+        }
+    }
+}

@@ -1,0 +1,94 @@
+// Kernel-event passes: a burst joins one pass, and passes fighting another process over a route
+// are at least the minimum interval apart; other triggers are never delayed.
+import Foundation
+import NetAddress
+import Netlink
+import SubnetLease
+import Testing
+
+@testable import RouteSync
+
+@Suite struct PassPacerTests {
+    @Test func kernelEventsWaitToCoalesceOthersStartAtOnce() {
+        let clock = ManualClock()
+        let pacer = PassPacer(coalesce: .milliseconds(5), minimumInterval: .milliseconds(200), clock: clock)
+        #expect(pacer.delay(for: .kernelEvent) == .milliseconds(5))
+        for t in [ReconcileTrigger.leases, .periodic, .startup, .manual, .overrun] { #expect(pacer.delay(for: t) == .zero) }
+    }
+
+    @Test func backToBackKernelPassesAreSpacedByTheMinimumInterval() {
+        let clock = ManualClock()
+        var pacer = PassPacer(coalesce: .milliseconds(5), minimumInterval: .milliseconds(200), clock: clock)
+        pacer.passStarted()
+        clock.advance(by: .milliseconds(20))
+        #expect(pacer.delay(for: .kernelEvent) == .milliseconds(180))
+        #expect(pacer.delay(for: .leases) == .zero)
+        clock.advance(by: .milliseconds(500))
+        #expect(pacer.delay(for: .kernelEvent) == .milliseconds(5))
+    }
+
+    /// A process deleting hostgw's route again after every repair: the events keep coming, but
+    /// the passes (full dumps) do not follow them one for one.
+    @Test func aFightOverOneRouteDoesNotGetAPassPerEvent() async throws {
+        let clock = ManualClock()
+        let kernel = FakeKernel()
+        let leases = [lease("10.244.2.0/24", via: "10.0.0.2", node: "b")]
+        let b = hostgwRoute("10.244.2.0/24", via: "10.0.0.2")
+        let r = RouteReconciler(config: v4Config, kernel: kernel, logger: silentLogger, clock: clock, metricsFactory: TestMetrics())
+        await r.update(leases: leases, localSubnets: [])
+        await r.sync()
+        let before = await r.status().passes
+        for _ in 0..<20 {
+            await kernel.remove("10.244.2.0/24")
+            await r.handle(.routeRemoved(b))
+        }
+        // The first event's pass waits on the clock; every later event joined it.
+        #expect(await eventually { clock.sleeperCount == 1 })
+        #expect(await r.status().passes == before)
+        clock.advance(by: .milliseconds(200))
+        #expect(await eventually { await kernel.table.contains(b) })
+        #expect(await eventually { await r.status().passes == before + 1 })
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await r.status().passes == before + 1)
+        // The drift counter still counted the repair.
+        #expect(await r.status().driftCounts[.missing] == 1)
+    }
+}
+
+@Suite struct DriftLogSummaryTests {
+    let key = DriftLogSummary.Key(subnet: prefix("10.244.2.0/24"), kind: .missing)
+
+    @Test func firstDriftIsLoggedThenRepeatsAreCountedPerInterval() {
+        let clock = ManualClock()
+        var log = DriftLogSummary(interval: .seconds(60), clock: clock)
+        do { let v = log.admit(key); #expect(v) }
+        for _ in 0..<99 {
+            clock.advance(by: .milliseconds(200))
+            do { let v = log.admit(key); #expect(!v) }
+        }
+        do { let v = log.due(); #expect(v.isEmpty) }
+        clock.advance(by: .seconds(60))
+        do { let v = log.due(); #expect(v == [.init(key: key, count: 99)]) }
+        // Still fighting: one more summary per interval, not a line per drift.
+        for _ in 0..<5 { let v = log.admit(key); #expect(!v) }
+        clock.advance(by: .seconds(60))
+        do { let v = log.due(); #expect(v == [.init(key: key, count: 5)]) }
+        // Quiet for an interval: forgotten, and the next drift is a first occurrence again.
+        clock.advance(by: .seconds(60))
+        do { let v = log.due(); #expect(v.isEmpty) }
+        do { let v = log.admit(key); #expect(v) }
+    }
+
+    @Test func routesAreSummarisedSeparately() {
+        let clock = ManualClock()
+        var log = DriftLogSummary(interval: .seconds(60), clock: clock)
+        let other = DriftLogSummary.Key(subnet: prefix("10.244.3.0/24"), kind: .missing)
+        let changed = DriftLogSummary.Key(subnet: prefix("10.244.2.0/24"), kind: .changed)
+        do { let v = log.admit(key); #expect(v) }
+        do { let v = log.admit(other); #expect(v) }
+        do { let v = log.admit(changed); #expect(v) }
+        do { let v = log.admit(key); #expect(!v) }
+        clock.advance(by: .seconds(61))
+        do { let v = log.due(); #expect(v == [.init(key: key, count: 1)]) }
+    }
+}
