@@ -106,3 +106,22 @@ e2e_agents_up() {
   for i in $(seq 1 "$n"); do lab_agent_start "$i" "$@"; done
   for i in $(seq 1 "$n"); do lab_wait_ready "$i"; done
 }
+
+# --- datapath drills: node 1's conditions, as metric, `hostgw check`, status and /healthz -------
+# (they read $ns, node 1's namespace, set by the drill)
+cond() { metric 1 "hostgw_datapath_condition{condition=\"$1\"}" | awk '{print $1 + 0}'; }
+cond_is() { [ "$(cond "$1")" = "$2" ]; }
+# check_is RC TEXT: `hostgw check` on node 1 exits RC and its line contains TEXT.
+check_is() {
+  local rc=0 out
+  out=$(lab_hostgw_in "$ns" check --node-name node1) || rc=$?
+  [ "$rc" = "$1" ] && [[ $out == *"$2"* ]]
+}
+check_line() { lab_hostgw_in "$ns" check --node-name node1 || true; }
+status_has() {
+  lab_hostgw_in "$ns" status --node-name node1 --json |
+    jq -e --arg c "$1" --arg s "$2" '[.datapath.conditions[] | select(.condition == $c and .severity == $s)] | length == 1' >/dev/null
+}
+status_clear() { lab_hostgw_in "$ns" status --node-name node1 --json | jq -e '.datapath.conditions == []' >/dev/null; }
+healthz() { ip netns exec "$ns" curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9447/healthz; }
+healthz_is() { [ "$(healthz)" = "$1" ]; }

@@ -12,15 +12,6 @@ wait_routes_equal 1 $N
 wait_routes_equal -6 1 $N
 ns=$(lab_node_ns 1)
 
-cond() { metric 1 "hostgw_datapath_condition{condition=\"$1\"}" | awk '{print $1 + 0}'; }
-cond_is() { [ "$(cond "$1")" = "$2" ]; }
-check_is() {
-  local rc=0 out
-  out=$(lab_hostgw_in "$ns" check --node-name node1) || rc=$?
-  [ "$rc" = "$1" ] && [[ $out == *"$2"* ]]
-}
-check_line() { lab_hostgw_in "$ns" check --node-name node1 || true; }
-healthz() { ip netns exec "$ns" curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9447/healthz; }
 before4=$(hostgw_routes 1)
 before6=$(hostgw_routes -6 1)
 changes=$(metric_sum 1 hostgw_route_changes_total)

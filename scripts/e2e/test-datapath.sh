@@ -12,22 +12,6 @@ wait_routes_equal 1 $N
 ns=$(lab_node_ns 1)
 net=10.244.0.0/16
 
-cond() { metric 1 "hostgw_datapath_condition{condition=\"$1\"}" | awk '{print $1 + 0}'; }
-cond_is() { [ "$(cond "$1")" = "$2" ]; }
-# check_is RC TEXT: `hostgw check` on node 1 exits RC and its line contains TEXT.
-check_is() {
-  local rc=0 out
-  out=$(lab_hostgw_in "$ns" check --node-name node1) || rc=$?
-  [ "$rc" = "$1" ] && [[ $out == *"$2"* ]]
-}
-check_line() { lab_hostgw_in "$ns" check --node-name node1 || true; }
-status_has() {
-  lab_hostgw_in "$ns" status --node-name node1 --json |
-    jq -e --arg c "$1" --arg s "$2" '[.datapath.conditions[] | select(.condition == $c and .severity == $s)] | length == 1' >/dev/null
-}
-status_clear() { lab_hostgw_in "$ns" status --node-name node1 --json | jq -e '.datapath.conditions == []' >/dev/null; }
-healthz() { ip netns exec "$ns" curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9447/healthz; }
-healthz_is() { [ "$(healthz)" = "$1" ]; }
 
 routes_before=$(hostgw_routes 1)
 changes_before=$(metric_sum 1 hostgw_route_changes_total)
