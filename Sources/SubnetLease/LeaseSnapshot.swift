@@ -189,12 +189,30 @@ struct SkipReporter: Sendable {
     }
 }
 
+/// Whether a listing looks up the expiry of each lease (see `SubnetStore.listLeases`).
+public enum ExpiryLookup: Sendable, Hashable {
+    case none
+    case all
+}
+
 extension SubnetStore {
-    /// Every lease under `keys`, for `hostgw leases` (expiry resolved).
-    public func listLeases(config: NetworkConfig, keys: LeaseKeys = LeaseKeys()) async throws -> LeaseSnapshot {
+    /// Every lease under `keys`. Expiries are looked up only when `expiries` is `.all` (`hostgw
+    /// leases`, where a human reads them): etcd answers a listing with lease IDs only, and a
+    /// lookup per lease is N requests. Routing never needs them, since the store itself expires
+    /// keys; without the lookup a TTL lease's `expiration` is `.distantFuture`.
+    public func listLeases(config: NetworkConfig, keys: LeaseKeys = LeaseKeys(), expiries: ExpiryLookup = .none) async throws -> LeaseSnapshot {
         let result = try await range(prefix: keys.subnets)
-        let entries = try await resolveExpirations(result.entries)
+        let entries = expiries == .all ? try await resolveExpirations(result.entries) : result.entries
         return LeaseDecoder(config: config, keys: keys).snapshot(entries: entries, revision: result.revision)
+    }
+
+    /// `lease` with its expiry looked up (at most two requests: the key, then its TTL), for
+    /// showing one lease such as the node's own. Unchanged when the key is gone or has no TTL.
+    public func withExpiry(_ lease: Lease, keys: LeaseKeys = LeaseKeys()) async throws -> Lease {
+        guard !lease.isReservation, let entry = try await get(key: keys.key(for: lease)), entry.hasTTL else { return lease }
+        var resolved = lease
+        resolved.expiration = try await resolveExpirations([entry]).first?.expiration ?? lease.expiration
+        return resolved
     }
 
     /// Validates `json` as a network config and stores it at `<prefix>/config` (only if valid).

@@ -138,8 +138,9 @@ public struct LeaseWatcher: Sendable {
         relist: while !Task.isCancelled {
             do {
                 let listing = try await store.range(prefix: keys.subnets)
-                let resolved = try await store.resolveExpirations(listing.entries)
-                entries = Dictionary(resolved.map { ($0.key, $0) }, uniquingKeysWith: { _, b in b })
+                // No expiry lookups: the store expires keys itself and routing never reads a
+                // peer's expiry (on etcd a lookup per lease would be N requests per listing).
+                entries = Dictionary(listing.entries.map { ($0.key, $0) }, uniquingKeysWith: { _, b in b })
                 if listing.revision < revision {
                     logger.warning(
                         "the store's revision went backwards (a restored snapshot or an older store file); listed it again",

@@ -41,7 +41,7 @@ struct LeasesCommand: AsyncParsableCommand {
         try await withStore(s, access: .readOnly) { store in
             let keys = LeaseKeys(prefix: s.prefix)
             let config = try await store.getConfig(keys: keys)
-            let snap = try await store.listLeases(config: config, keys: keys)
+            let snap = try await store.listLeases(config: config, keys: keys, expiries: .all)
             let rows = snap.leases.sorted { ($0.subnet ?? $0.ipv6Subnet).map(\.description) ?? "" < ($1.subnet ?? $1.ipv6Subnet).map(\.description) ?? "" }
                 .map { l in
                     Row(

@@ -56,7 +56,9 @@ enum StatusSource {
             let snap = try await opened.listLeases(config: config, keys: keys)
             storeReport.invalidEntries = snap.skipped.count
             let holder = LeaseHolder.existing(stateDirectory: q.stateDir)
-            let mine = snap.leases.first { ownedBy($0, node: q.nodeName, kernel?.addresses ?? [], holder: holder, keys: keys) }
+            var mine = snap.leases.first { ownedBy($0, node: q.nodeName, kernel?.addresses ?? [], holder: holder, keys: keys) }
+            // Only the own lease's expiry is shown: one lookup, not one per lease.
+            if let found = mine { mine = try await opened.withExpiry(found, keys: keys) }
             if let mine {
                 leaseReport = .init(
                     subnet: mine.subnet, ipv6Subnet: mine.ipv6Subnet, expiration: mine.expiration, reservation: mine.isReservation,

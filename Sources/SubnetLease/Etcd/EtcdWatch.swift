@@ -128,7 +128,7 @@ extension EtcdStore {
         func handle(_ line: Data) async throws {
             progress.heard()
             watchHeard()
-            if let batch = try await handleWatchLine(line, endpoint: endpoint, from: from) {
+            if let batch = try handleWatchLine(line, endpoint: endpoint, from: from) {
                 // A progress notification covers its revision; events only their own (a catch-up
                 // chunk is stamped with the current revision while later chunks are still coming).
                 let covered = batch.progress ? batch.revision : batch.events.map(\.revision).max()
@@ -185,20 +185,11 @@ extension EtcdStore {
 
     /// One line of the watch stream: events, a progress notification, or the creation answer (a
     /// header batch: its revision is the member's current one, which may be below the start
-    /// revision after a restore). Nil for lines that carry nothing.
-    func handleWatchLine(_ line: Data, endpoint: String, from: Int64) async throws -> WatchBatch? {
-        guard var batch = try WatchStreamLine.batch(line, endpoint: endpoint, from: from) else { return nil }
-        guard !batch.events.isEmpty else { return batch }
-        // Resolve expiry of new TTL keys now, so consumers get complete leases.
-        let puts = batch.events.compactMap { e -> StoreEntry? in if case .put(let entry) = e { entry } else { nil } }
-        let resolved = try await resolveExpirations(puts)
-        var byKeyRevision: [String: StoreEntry] = [:]
-        for r in resolved { byKeyRevision["\(r.modRevision)\u{0}\(r.key)"] = r }
-        batch.events = batch.events.map { e in
-            if case .put(let entry) = e, let r = byKeyRevision["\(entry.modRevision)\u{0}\(entry.key)"] { return .put(r) }
-            return e
-        }
-        return batch
+    /// revision after a restore). Nil for lines that carry nothing. A put carries its lease ID
+    /// only; its expiry is not looked up (etcd expires the key itself, and routing never reads
+    /// it).
+    func handleWatchLine(_ line: Data, endpoint: String, from: Int64) throws -> WatchBatch? {
+        try WatchStreamLine.batch(line, endpoint: endpoint, from: from)
     }
 
     private func watchConnected(_ endpoint: String) {

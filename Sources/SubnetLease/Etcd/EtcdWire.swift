@@ -247,8 +247,8 @@ struct WatchStreamLine: Decodable, Sendable {
 }
 
 extension WatchStreamLine {
-    /// One line of the watch stream as a batch, before the expiry of its new TTL keys is looked
-    /// up (`EtcdStore.handleWatchLine` does that): events, a progress notification, or the
+    /// One line of the watch stream as a batch (puts carry their lease ID, not its expiry):
+    /// events, a progress notification, or the
     /// creation answer (a header batch: its revision is the member's current one, which may be
     /// below the start revision after a restore). Nil for lines that carry nothing. Throws the
     /// store error a line reports (server error, compaction, cancel) or is (unreadable).
