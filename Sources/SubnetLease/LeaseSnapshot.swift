@@ -56,12 +56,12 @@ struct LeaseDecoder: Sendable {
     let config: NetworkConfig
     let keys: LeaseKeys
 
-    enum Decoded {
+    enum Decoded: Sendable {
         case lease(Lease)
         case skipped(SkippedEntry)
     }
 
-    enum KeyDecoded {
+    enum KeyDecoded: Sendable {
         case subnets(subnet: IPPrefix?, ipv6Subnet: IPPrefix?)
         case skipped(SkippedEntry)
     }
@@ -127,10 +127,45 @@ struct LeaseDecoder: Sendable {
     /// Decodes a full listing. Of two keys claiming one subnet, the younger gives way
     /// (`SubnetClaims`) and is skipped as an overlap.
     func snapshot(entries: [StoreEntry], revision: Int64) -> LeaseSnapshot {
+        var cache = LeaseDecodeCache()
+        return snapshot(entries: entries, revision: revision, cache: &cache)
+    }
+
+    /// `snapshot(entries:revision:)`, decoding only the entries `cache` does not hold at their
+    /// revision: after a watch event, the keys it names. The result is the same as without a
+    /// cache (a test holds the two equal); the cache keeps exactly the keys of `entries`.
+    func snapshot(entries: [StoreEntry], revision: Int64, cache: inout LeaseDecodeCache) -> LeaseSnapshot {
+        var decoded: [LeaseDecodeCache.Item] = []
+        decoded.reserveCapacity(entries.count)
+        for entry in entries {
+            if let hit = cache.items[entry.key], hit.modRevision == entry.modRevision, hit.createRevision == entry.createRevision {
+                decoded.append(hit)
+            } else {
+                let keyDecoded = decodeKey(entry)
+                let value: Decoded
+                switch keyDecoded {
+                case .skipped(let s): value = .skipped(s)
+                case .subnets(let subnet, let ipv6Subnet):
+                    value = decodeValue(entry, (subnet, ipv6Subnet))
+                    cache.decodes += 1
+                }
+                let item = LeaseDecodeCache.Item(modRevision: entry.modRevision, createRevision: entry.createRevision, key: keyDecoded, value: value)
+                cache.items[entry.key] = item
+                decoded.append(item)
+            }
+        }
+        if cache.items.count > entries.count {
+            let live = Set(entries.map(\.key))
+            cache.items = cache.items.filter { live.contains($0.key) }
+        }
+
         var leases: [Lease] = []
         leases.reserveCapacity(entries.count)
         var skipped: [SkippedEntry] = []
-        let claims = self.claims(entries)
+        let claims: [(entry: Int, claim: SubnetClaims.Claim)] = decoded.indices.compactMap { i in
+            guard case .subnets(let subnet, let ipv6Subnet) = decoded[i].key else { return nil }
+            return (i, SubnetClaims.Claim(key: entries[i].key, createRevision: entries[i].createRevision, subnets: [subnet, ipv6Subnet].compactMap { $0 }))
+        }
         let losses = SubnetClaims.losses(claims.map(\.claim))
         var lost: [Int: String] = [:]
         for (index, loss) in losses {
@@ -141,7 +176,7 @@ struct LeaseDecoder: Sendable {
                 skipped.append(.init(key: entry.key, reason: reason, category: "overlap"))
                 continue
             }
-            switch decode(entry) {
+            switch decoded[i].value {
             case .skipped(let s): skipped.append(s)
             case .lease(let lease): leases.append(lease)
             }
@@ -165,6 +200,21 @@ struct LeaseDecoder: Sendable {
         default: "\(error)"
         }
     }
+}
+
+/// What a lease watcher keeps of its last snapshot's decoding, by key and revision, so a watch
+/// event re-decodes only the keys it names (at 5,000 leases a full decode per event is most of
+/// the agent's CPU). Valid for one `LeaseDecoder` (one network config and prefix).
+struct LeaseDecodeCache: Sendable {
+    struct Item: Sendable {
+        let modRevision: Int64
+        let createRevision: Int64
+        let key: LeaseDecoder.KeyDecoded
+        let value: LeaseDecoder.Decoded
+    }
+    var items: [String: Item] = [:]
+    /// How many lease values were decoded (JSON) through this cache: what a test counts.
+    var decodes = 0
 }
 
 /// Logs and counts skipped entries once per (key, revision), so a bad key seen in every

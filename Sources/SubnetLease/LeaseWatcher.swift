@@ -116,6 +116,7 @@ public struct LeaseWatcher: Sendable {
         let reporter = SkipReporter(logger: logger, factory: metricsFactory)
         var reported = Set<String>()
         var entries: [String: StoreEntry] = [:]
+        var decodeCache = LeaseDecodeCache()
         var revision: Int64 = 0
         var cluster: UInt64?
         var lastEmitted: Int64 = -1
@@ -123,7 +124,7 @@ public struct LeaseWatcher: Sendable {
 
         func emit() {
             guard revision != lastEmitted else { return }
-            let snapshot = decoder.snapshot(entries: Array(entries.values), revision: revision)
+            let snapshot = decoder.snapshot(entries: Array(entries.values), revision: revision, cache: &decodeCache)
             reporter.report(snapshot.skipped, entries: entries, alreadyReported: &reported)
             lastEmitted = revision
             continuation.yield(snapshot)

@@ -1,0 +1,55 @@
+// A watch event re-decodes only the keys it names (issue 15), and the snapshot is the same as a
+// full decode: leases, skipped entries and the overlap rule alike.
+import Foundation
+import NetAddress
+import Testing
+
+@testable import SubnetLease
+
+@Suite struct IncrementalDecodeTests {
+    static let cfg = try! NetworkConfig(json: Data(#"{"Network": "10.0.0.0/8", "SubnetLen": 24}"#.utf8))
+    static let prefix = "/coreos.com/network/subnets/"
+
+    static func entry(_ i: Int, ip: String = "192.168.0.1", rev: Int64, created: Int64? = nil, raw: String? = nil) -> StoreEntry {
+        let key = prefix + "10.\(i / 256).\(i % 256).0-24"
+        let value = raw ?? #"{"PublicIP":"\#(ip)","BackendType":"host-gw"}"#
+        return StoreEntry(key: key, value: Data(value.utf8), createRevision: created ?? rev, modRevision: rev, ttlHandle: rev, expiration: nil)
+    }
+
+    @Test func oneChangedLeaseOfFiveThousandDecodesOneValue() {
+        let decoder = LeaseDecoder(config: Self.cfg, keys: LeaseKeys())
+        var entries = (1...5000).map { Self.entry($0, rev: Int64($0)) }
+        var cache = LeaseDecodeCache()
+        let first = decoder.snapshot(entries: entries, revision: 5000, cache: &cache)
+        #expect(first.leases.count == 5000)
+        #expect(cache.decodes == 5000)
+
+        // One peer changes its IP; one leaves; one joins.
+        entries[41] = Self.entry(42, ip: "192.168.0.99", rev: 5001, created: 42)
+        entries.remove(at: 7)
+        entries.append(Self.entry(6000, rev: 5003))
+        let before = cache.decodes
+        let next = decoder.snapshot(entries: entries, revision: 5003, cache: &cache)
+        #expect(cache.decodes - before == 2, "decoded \(cache.decodes - before) values for 2 changed keys")
+        #expect(cache.items.count == entries.count)
+        #expect(next == decoder.snapshot(entries: entries, revision: 5003))
+        #expect(next.leases.contains { $0.attributes.publicIP?.description == "192.168.0.99" })
+    }
+
+    @Test func cachedSnapshotsEqualFullDecodesWithBadEntries() {
+        let decoder = LeaseDecoder(config: Self.cfg, keys: LeaseKeys())
+        var entries = (1...50).map { Self.entry($0, rev: Int64($0)) }
+        entries.append(Self.entry(51, rev: 51, raw: "{not json"))
+        entries.append(StoreEntry(key: Self.prefix + "10.0.1.0-23", value: Data(#"{"PublicIP":"192.168.0.7"}"#.utf8), createRevision: 52, modRevision: 52, expiration: nil))
+        entries.append(StoreEntry(key: Self.prefix + "garbage", value: Data(), createRevision: 53, modRevision: 53, expiration: nil))
+        var cache = LeaseDecodeCache()
+        #expect(decoder.snapshot(entries: entries, revision: 53, cache: &cache) == decoder.snapshot(entries: entries, revision: 53))
+        // The broken value is repaired and the garbage key goes: same as full decodes.
+        entries[50] = Self.entry(51, rev: 54, created: 51)
+        entries.removeAll { $0.key.hasSuffix("garbage") }
+        let cached = decoder.snapshot(entries: entries, revision: 54, cache: &cache)
+        #expect(cached == decoder.snapshot(entries: entries, revision: 54))
+        #expect(cached.skipped.map(\.key) == [Self.prefix + "10.0.1.0-23"])
+        #expect(!cached.leases.isEmpty && cached.leases.count == 51)
+    }
+}
