@@ -253,20 +253,21 @@ public enum DatapathConditions {
         return findings.sorted { $0.severity > $1.severity }
     }
 
-    /// Strict rp_filter drops a forwarded packet whose source's route (looked up in the rules and
-    /// tables an output lookup consults, from no input interface) does not leave by the interface
-    /// it arrived on. Pod traffic from other nodes arrives on the node interface; hostgw's own
-    /// routes are that route back only when they are in the main table (an `iif` ip rule that
-    /// sends pod traffic to another table does not match the reverse lookup) and leave by the node
-    /// interface. Loose (2) and off (0) are fine: loose drops only a source with no route at all.
-    /// A non-main table is reported even when an ip rule does make the reverse lookup find it:
-    /// hostgw does not read ip rules.
+    /// Strict rp_filter drops a forwarded packet when the route to its source does not leave by
+    /// the interface it arrived on. The kernel looks the source up through the ip rules with the
+    /// addresses swapped, the forward route's device as input interface and no firewall mark
+    /// (unless src_valid_mark). Pod traffic from other nodes arrives on the node interface;
+    /// hostgw's routes are surely that route back only when they are in the main table and leave
+    /// by the node interface. In another table they are found only if an ip rule sends the
+    /// reverse lookup there (rules on `iif`, `from`, `to` do; rules on `fwmark` do not), and
+    /// hostgw does not read ip rules: a non-main table is reported. Loose (2) and off (0) are
+    /// fine: loose drops only a source with no route at all.
     static func reversePathFinding(_ facts: DatapathFacts) -> DatapathFinding? {
         guard let rp = facts.rpFilter, rp.effective == 1 else { return nil }
         let iface = facts.interfaceName
         var why: [String] = []
         if facts.routeTable != RouteTableID.main {
-            why.append("hostgw's routes are in table \(facts.routeTable), which the reverse-path lookup does not consult unless an ip rule sends it there")
+            why.append("hostgw's routes are in table \(facts.routeTable), which the reverse-path lookup reaches only through an ip rule that matches it (fwmark rules do not)")
         }
         let others = facts.routeInterfaces.filter { $0.key != facts.interfaceIndex }.values.sorted()
         if !others.isEmpty {

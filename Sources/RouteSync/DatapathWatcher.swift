@@ -109,7 +109,7 @@ public actor DatapathWatcher {
     public static let limits = [
         "rules inside forward chains are not judged: a drop policy is reported even when rules accept pod traffic",
         "iptables-legacy rules cannot be read over nfnetlink; only their presence is reported",
-        "ip rules are not read: strict rp_filter with hostgw's routes in a non-main table is reported even when an ip rule makes the reverse-path lookup find them",
+        "ip rules are not read: strict rp_filter with hostgw's routes in a non-main table is reported even when an ip rule (on iif, from or to) makes the reverse-path lookup find them",
         "loose rp_filter (2) is taken as fine: it drops only sources with no route at all (a node without a default route, with hostgw's routes outside the main table)",
     ]
 

@@ -73,7 +73,7 @@ import Testing
 
     let rpStrict = DatapathFinding(
         .rpFilterStrict, .warning,
-        detail: "strict reverse-path filtering on eth0 (rp_filter all 0, eth0 1) while hostgw's routes are in table 100, which the reverse-path lookup does not consult unless an ip rule sends it there: pod traffic from other nodes is dropped where the route back to its source does not leave by eth0",
+        detail: "strict reverse-path filtering on eth0 (rp_filter all 0, eth0 1) while hostgw's routes are in table 100, which the reverse-path lookup reaches only through an ip rule that matches it (fwmark rules do not): pod traffic from other nodes is dropped where the route back to its source does not leave by eth0",
         fix: "sysctl -w net.ipv4.conf.eth0.rp_filter=2")
 
     @Test func strictRpFilterIsACheckWarningAndLeavesHealthAlone() {
