@@ -1,6 +1,6 @@
-// Datapath preconditions: raw facts about this node (forwarding settings from NETCONF, nftables
-// base chains from nfnetlink, whether iptables-legacy tables exist) -> named conditions with a
-// severity. Pure: the watcher gathers the facts, the agent presents the findings. hostgw never
+// Datapath preconditions: raw facts about this node (forwarding and rp_filter settings from
+// NETCONF, nftables base chains from nfnetlink, whether iptables-legacy tables exist, br_netfilter's
+// switches, where hostgw's own routes live) -> named conditions with a severity. Pure: the watcher gathers the facts, the agent presents the findings. hostgw never
 // changes a sysctl or a filter rule; each finding names the command an operator runs instead.
 public import NetAddress
 public import Netlink
@@ -23,6 +23,59 @@ public enum DatapathCondition: String, CaseIterable, Codable, Sendable, Hashable
     case filterUnreadable = "filter-unreadable"
     /// iptables-legacy tables exist; their rules are invisible to nfnetlink.
     case legacyIptables = "iptables-legacy"
+    /// Strict reverse-path filtering (effective rp_filter 1) on the node interface while the route
+    /// back to a peer's pods may not leave by it (hostgw's routes in another table, or leaving by
+    /// another interface).
+    case rpFilterStrict = "rp-filter-strict"
+    /// br_netfilter hands bridged IPv4 frames to the forward hook (bridge-nf-call-iptables = 1),
+    /// where a chain drops by policy: pod-to-pod traffic on this node's bridge is dropped too.
+    case bridgeCallIptables = "bridge-nf-call-iptables"
+    /// The same for IPv6 (bridge-nf-call-ip6tables = 1).
+    case bridgeCallIp6tables = "bridge-nf-call-ip6tables"
+}
+
+/// IPv4 reverse-path filtering on the node interface, as NETCONF reports it (0 off, 1 strict,
+/// 2 loose). The kernel applies the larger of `conf.all` and `conf.<interface>` (IN_DEV_RPFILTER).
+public struct ReversePathFilter: Codable, Sendable, Hashable {
+    public var all: UInt32?
+    public var interface: UInt32?
+    /// The value the kernel applies; nil when either is unknown.
+    public var effective: UInt32?
+
+    public init(all: UInt32?, interface: UInt32?) {
+        self.all = all
+        self.interface = interface
+        if let all, let interface { effective = max(all, interface) }
+    }
+
+    public static func mode(_ value: UInt32?) -> String {
+        switch value {
+        case 0?: "off"
+        case 1?: "strict"
+        case 2?: "loose"
+        case let v?: "\(v)"
+        case nil: "unknown"
+        }
+    }
+}
+
+/// br_netfilter's switches in this network namespace (/proc/sys/net/bridge).
+public struct BridgeNetfilter: Codable, Sendable, Hashable {
+    /// false: /proc/sys/net/bridge is absent, br_netfilter is not loaded and bridged frames never
+    /// reach the ip/ip6 hooks.
+    public var loaded: Bool
+    /// net.bridge.bridge-nf-call-iptables; nil when unreadable.
+    public var callIptables: Bool?
+    /// net.bridge.bridge-nf-call-ip6tables; nil when unreadable.
+    public var callIp6tables: Bool?
+
+    public init(loaded: Bool, callIptables: Bool? = nil, callIp6tables: Bool? = nil) {
+        self.loaded = loaded
+        self.callIptables = callIptables
+        self.callIp6tables = callIp6tables
+    }
+
+    public static let notLoaded = BridgeNetfilter(loaded: false)
 }
 
 public enum DatapathSeverity: String, Codable, Sendable, Hashable, Comparable {
@@ -63,6 +116,12 @@ public struct DatapathFacts: Sendable, Hashable {
     /// Tables named in /proc/net/ip_tables_names and ip6_tables_names (iptables-legacy), nil when
     /// unreadable. Empty: legacy iptables is not in use in this namespace.
     public var legacyTables: [String]?
+    /// The routing table hostgw's routes live in.
+    public var routeTable: UInt32
+    /// The interfaces hostgw's IPv4 peer routes leave by (index -> name).
+    public var routeInterfaces: [UInt32: String]
+    /// br_netfilter's switches; nil when not read (yet).
+    public var bridge: BridgeNetfilter?
 
     public struct ReadFailure: Error, Sendable, Hashable, CustomStringConvertible {
         public var message: String
@@ -78,7 +137,8 @@ public struct DatapathFacts: Sendable, Hashable {
     public init(
         podNetworks: [IPFamily: IPPrefix], interfaceIndex: UInt32, interfaceName: String,
         netconf: [IPFamily: Result<[NetconfEntry], ReadFailure>], chains: Result<[FilterChain], ReadFailure>,
-        legacyTables: [String]?
+        legacyTables: [String]?, routeTable: UInt32 = RouteTableID.main, routeInterfaces: [UInt32: String] = [:],
+        bridge: BridgeNetfilter? = nil
     ) {
         self.podNetworks = podNetworks
         self.interfaceIndex = interfaceIndex
@@ -86,6 +146,17 @@ public struct DatapathFacts: Sendable, Hashable {
         self.netconf = netconf
         self.chains = chains
         self.legacyTables = legacyTables
+        self.routeTable = routeTable
+        self.routeInterfaces = routeInterfaces
+        self.bridge = bridge
+    }
+
+    /// rp_filter on the node interface; nil when IPv4 is not in use or NETCONF was not read.
+    public var rpFilter: ReversePathFilter? {
+        guard podNetworks[.v4] != nil, case .success(let entries)? = netconf[.v4] else { return nil }
+        return ReversePathFilter(
+            all: entries.first { $0.scope == .all }?.rpFilter,
+            interface: entries.first { $0.scope == .interface(interfaceIndex) }?.rpFilter)
     }
 
     /// Base chains on the forward hook of a family that carries this network's traffic.
@@ -177,7 +248,60 @@ public enum DatapathConditions {
                 detail: "iptables-legacy tables in use (\(legacy.joined(separator: ", "))): hostgw cannot read their FORWARD policy or rules",
                 fix: "check with iptables-legacy -S FORWARD (and ip6tables-legacy); move to iptables-nft so hostgw can see the policy"))
         }
+        if let rp = reversePathFinding(facts) { findings.append(rp) }
+        findings += bridgeFindings(facts)
         return findings.sorted { $0.severity > $1.severity }
+    }
+
+    /// Strict rp_filter drops a forwarded packet when the route to its source does not leave by
+    /// the interface it arrived on. The kernel looks the source up through the ip rules with the
+    /// addresses swapped, the forward route's device as input interface and no firewall mark
+    /// (unless src_valid_mark). Pod traffic from other nodes arrives on the node interface;
+    /// hostgw's routes are surely that route back only when they are in the main table and leave
+    /// by the node interface. In another table they are found only if an ip rule sends the
+    /// reverse lookup there (rules on `iif`, `from`, `to` do; rules on `fwmark` do not), and
+    /// hostgw does not read ip rules: a non-main table is reported. Loose (2) and off (0) are
+    /// fine: loose drops only a source with no route at all.
+    static func reversePathFinding(_ facts: DatapathFacts) -> DatapathFinding? {
+        guard let rp = facts.rpFilter, rp.effective == 1 else { return nil }
+        let iface = facts.interfaceName
+        var why: [String] = []
+        if facts.routeTable != RouteTableID.main {
+            why.append("hostgw's routes are in table \(facts.routeTable), which the reverse-path lookup reaches only through an ip rule that matches it (fwmark rules do not)")
+        }
+        let others = facts.routeInterfaces.filter { $0.key != facts.interfaceIndex }.values.sorted()
+        if !others.isEmpty {
+            why.append("peer routes leave by \(others.joined(separator: ", ")), not \(iface)")
+        }
+        guard !why.isEmpty else { return nil }
+        let values = "rp_filter all \(rp.all.map(String.init) ?? "?"), \(iface) \(rp.interface.map(String.init) ?? "?")"
+        return DatapathFinding(
+            .rpFilterStrict, .warning,
+            detail: "strict reverse-path filtering on \(iface) (\(values)) while \(why.joined(separator: " and ")): pod traffic from other nodes is dropped where the route back to its source does not leave by \(iface)",
+            fix: "sysctl -w net.ipv4.conf.\(iface).rp_filter=2 (loose; the kernel applies the larger of conf.all and conf.\(iface)), and keep it in /etc/sysctl.d/")
+    }
+
+    /// br_netfilter with bridge-nf-call-iptables = 1 sends frames bridged between pods on this
+    /// node through the forward hook of the ip (ip6) family too; a drop policy there drops same-node
+    /// pod traffic. Without a dropping chain (or without br_netfilter) it changes nothing.
+    static func bridgeFindings(_ facts: DatapathFacts) -> [DatapathFinding] {
+        guard let bridge = facts.bridge, bridge.loaded else { return [] }
+        var findings: [DatapathFinding] = []
+        let switches: [(IPFamily, Bool?, DatapathCondition, FilterFamily, String)] = [
+            (.v4, bridge.callIptables, .bridgeCallIptables, .ip, "bridge-nf-call-iptables"),
+            (.v6, bridge.callIp6tables, .bridgeCallIp6tables, .ip6, "bridge-nf-call-ip6tables"),
+        ]
+        for (family, on, condition, filterFamily, name) in switches where on == true {
+            guard let net = facts.podNetworks[family] else { continue }
+            let dropping = facts.forwardChains.filter { $0.policy == .drop && ($0.family == .inet || $0.family == filterFamily) }
+            guard !dropping.isEmpty else { continue }
+            let names = dropping.map { "\($0.family) \($0.table)/\($0.name)" }
+            findings.append(DatapathFinding(
+                condition, .warning,
+                detail: "br_netfilter passes bridged \(family == .v4 ? "IPv4" : "IPv6") traffic to the forward hook (net.bridge.\(name) = 1), where \(names.joined(separator: ", ")) has policy drop: traffic between pods on this node (\(net)) is dropped too unless a rule accepts it",
+                fix: dropFix(dropping, networks: [family: net]) + " (keep net.bridge.\(name)=1 where kube-proxy needs it)"))
+        }
+        return findings
     }
 
     /// The command for the first dropping chain: iptables-nft's own chain gets `iptables -P` or an

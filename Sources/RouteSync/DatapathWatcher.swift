@@ -1,6 +1,7 @@
-// Follows this node's datapath preconditions: NETCONF forwarding settings live (a dump at start,
-// then notifications; a re-dump after lost events and every `netconfPeriod` as a safety net),
-// nftables chains and iptables-legacy tables every `filterPeriod`. Each change of the findings is
+// Follows this node's datapath preconditions: NETCONF forwarding and rp_filter settings live (a
+// dump at start, then notifications; a re-dump after lost events and every `netconfPeriod` as a
+// safety net), nftables chains, iptables-legacy tables, br_netfilter's switches and the
+// interfaces hostgw's routes leave by every `filterPeriod`. Each change of the findings is
 // logged, counted in `hostgw_datapath_condition{condition}` (0/1) and handed to `onChange`.
 // Reads only: it never writes a sysctl or a filter rule.
 public import Foundation
@@ -15,6 +16,11 @@ public protocol DatapathAccess: Sendable {
     func filterChains() async throws -> [FilterChain]
     /// Table names of iptables-legacy (ip_tables_names, ip6_tables_names); nil when unreadable.
     func legacyTables() async -> [String]?
+    /// br_netfilter's switches in this namespace (`.notLoaded` when /proc/sys/net/bridge is absent).
+    func bridgeNetfilter() async -> BridgeNetfilter
+    /// The interfaces hostgw's installed IPv4 peer routes leave by (index -> name): the
+    /// reconciler's view of its own routes, not a dump.
+    func routeInterfaces() async -> [UInt32: String]
 }
 
 /// What `hostgw status` shows about the datapath: what was read and what it means.
@@ -25,6 +31,12 @@ public struct DatapathReport: Codable, Sendable, Hashable {
         public var scope: String
         /// nil: not known (not read, or no entry).
         public var enabled: Bool?
+
+        public init(family: IPFamily, scope: String, enabled: Bool?) {
+            self.family = family
+            self.scope = scope
+            self.enabled = enabled
+        }
     }
 
     public struct Chain: Codable, Sendable, Hashable {
@@ -43,12 +55,19 @@ public struct DatapathReport: Codable, Sendable, Hashable {
     public var filterError: String?
     /// iptables-legacy tables present (nil: unknown).
     public var legacyTables: [String]?
+    /// IPv4 rp_filter on the node interface (nil: no IPv4, or not read).
+    public var rpFilter: ReversePathFilter?
+    /// The table hostgw's routes live in.
+    public var routeTable: UInt32?
+    /// br_netfilter's switches (nil: not read yet).
+    public var bridgeNetfilter: BridgeNetfilter?
     public var conditions: [DatapathFinding]
     /// What hostgw does not judge, said plainly.
     public var limits: [String]
 
     public init(
         checkedAt: Date?, forwarding: [Forwarding], forwardChains: [Chain], filterError: String?, legacyTables: [String]?,
+        rpFilter: ReversePathFilter? = nil, routeTable: UInt32? = nil, bridgeNetfilter: BridgeNetfilter? = nil,
         conditions: [DatapathFinding], limits: [String]
     ) {
         self.checkedAt = checkedAt
@@ -56,6 +75,9 @@ public struct DatapathReport: Codable, Sendable, Hashable {
         self.forwardChains = forwardChains
         self.filterError = filterError
         self.legacyTables = legacyTables
+        self.rpFilter = rpFilter
+        self.routeTable = routeTable
+        self.bridgeNetfilter = bridgeNetfilter
         self.conditions = conditions
         self.limits = limits
     }
@@ -66,16 +88,19 @@ public actor DatapathWatcher {
         public var podNetworks: [IPFamily: IPPrefix]
         public var interfaceIndex: UInt32
         public var interfaceName: String
+        /// The routing table hostgw's routes live in (`--table`).
+        public var routeTable: UInt32
         public var filterPeriod: Duration
         public var netconfPeriod: Duration
 
         public init(
-            podNetworks: [IPFamily: IPPrefix], interfaceIndex: UInt32, interfaceName: String,
+            podNetworks: [IPFamily: IPPrefix], interfaceIndex: UInt32, interfaceName: String, routeTable: UInt32 = RouteTableID.main,
             filterPeriod: Duration = .seconds(2), netconfPeriod: Duration = .seconds(30)
         ) {
             self.podNetworks = podNetworks
             self.interfaceIndex = interfaceIndex
             self.interfaceName = interfaceName
+            self.routeTable = routeTable
             self.filterPeriod = filterPeriod
             self.netconfPeriod = netconfPeriod
         }
@@ -84,6 +109,8 @@ public actor DatapathWatcher {
     public static let limits = [
         "rules inside forward chains are not judged: a drop policy is reported even when rules accept pod traffic",
         "iptables-legacy rules cannot be read over nfnetlink; only their presence is reported",
+        "ip rules are not read: strict rp_filter with hostgw's routes in a non-main table is reported even when an ip rule (on iif, from or to) makes the reverse-path lookup find them",
+        "loose rp_filter (2) is taken as fine: it drops only sources with no route at all (a node without a default route, with hostgw's routes outside the main table)",
     ]
 
     private let config: Config
@@ -96,6 +123,8 @@ public actor DatapathWatcher {
     private var netconf: [IPFamily: Result<[NetconfEntry], DatapathFacts.ReadFailure>] = [:]
     private var chains: Result<[FilterChain], DatapathFacts.ReadFailure> = .failure(.init("not read yet"))
     private var legacy: [String]?
+    private var bridge: BridgeNetfilter?
+    private var routeInterfaces: [UInt32: String] = [:]
     private var checkedAt: Date?
     public private(set) var findings: [DatapathFinding] = []
 
@@ -119,7 +148,8 @@ public actor DatapathWatcher {
     public var facts: DatapathFacts {
         DatapathFacts(
             podNetworks: config.podNetworks, interfaceIndex: config.interfaceIndex, interfaceName: config.interfaceName,
-            netconf: netconf, chains: chains, legacyTables: legacy)
+            netconf: netconf, chains: chains, legacyTables: legacy, routeTable: config.routeTable,
+            routeInterfaces: routeInterfaces, bridge: bridge)
     }
 
     /// Reads everything once and publishes the findings (start, and tests).
@@ -199,7 +229,8 @@ public actor DatapathWatcher {
             forwardChains: facts.forwardChains.map {
                 .init(family: $0.family.description, table: $0.table, chain: $0.name, policy: $0.policy?.description, priority: $0.priority)
             },
-            filterError: filterError, legacyTables: legacy, conditions: findings, limits: Self.limits)
+            filterError: filterError, legacyTables: legacy, rpFilter: facts.rpFilter, routeTable: config.routeTable,
+            bridgeNetfilter: bridge, conditions: findings, limits: Self.limits)
     }
 
     private func readNetconf() async {
@@ -222,6 +253,8 @@ public actor DatapathWatcher {
             chains = .failure(Self.failure(error))
         }
         legacy = await access.legacyTables()
+        bridge = await access.bridgeNetfilter()
+        routeInterfaces = await access.routeInterfaces()
         checkedAt = Date()
     }
 

@@ -241,6 +241,17 @@ public actor RouteReconciler {
             lastPassError: lastPassError, passes: passes, deletionHold: holdStatus())
     }
 
+    /// The interfaces hostgw's installed routes of `family` leave by (index -> name), as of the
+    /// last pass: what the datapath watcher judges rp_filter against.
+    public func routeInterfaces(family: IPFamily) -> [UInt32: String] {
+        var out: [UInt32: String] = [:]
+        for route in memory.routes.values where route.family == family {
+            guard let index = route.outputInterface, out[index] == nil else { continue }
+            out[index] = lastLinks.first { $0.index == index }?.name ?? "dev#\(index)"
+        }
+        return out
+    }
+
     // MARK: Mass-deletion hold
 
     /// The snapshot's leases plus the peers whose deletion `hold` keeps back; logs each hold once

@@ -70,4 +70,46 @@ import Testing
         #expect(String(decoding: data, as: UTF8.self).contains("\"condition\" : \"ipv4-forwarding-off\""))
         #expect(renderStatus(report([forwardingOff])).contains("CRITICAL ipv4-forwarding-off: IPv4 forwarding is off"))
     }
+
+    let rpStrict = DatapathFinding(
+        .rpFilterStrict, .warning,
+        detail: "strict reverse-path filtering on eth0 (rp_filter all 0, eth0 1) while hostgw's routes are in table 100, which the reverse-path lookup reaches only through an ip rule that matches it (fwmark rules do not): pod traffic from other nodes is dropped where the route back to its source does not leave by eth0",
+        fix: "sysctl -w net.ipv4.conf.eth0.rp_filter=2")
+
+    @Test func strictRpFilterIsACheckWarningAndLeavesHealthAlone() {
+        #expect(healthProblems(snapshot([rpStrict]), policy: policy, now: now).isEmpty)
+        let r = evaluateCheck(report([rpStrict]), CheckThresholds(), now: now)
+        #expect(r.state == .warning)
+        #expect(r.line.hasPrefix("HOSTGW WARNING - rp-filter-strict: strict reverse-path filtering on eth0"))
+        #expect(r.line.contains("fix: sysctl -w net.ipv4.conf.eth0.rp_filter=2"))
+    }
+
+    @Test func statusShowsRpFilterTableAndBridgeNetfilter() throws {
+        var r = report([rpStrict])
+        r.datapath?.forwarding = [.init(family: .v4, scope: "all", enabled: true), .init(family: .v4, scope: "eth0", enabled: true)]
+        r.datapath?.rpFilter = ReversePathFilter(all: 0, interface: 1)
+        r.datapath?.routeTable = 100
+        r.datapath?.bridgeNetfilter = BridgeNetfilter(loaded: true, callIptables: true, callIp6tables: false)
+        let text = renderStatus(r)
+        #expect(text.contains("rp_filter eth0 strict (all 0, eth0 1), hostgw's routes in table 100; br_netfilter: bridge-nf-call-iptables 1, bridge-nf-call-ip6tables 0"))
+        #expect(text.contains("WARNING rp-filter-strict: strict reverse-path filtering on eth0"))
+        r.datapath?.bridgeNetfilter = .notLoaded
+        #expect(renderStatus(r).contains("br_netfilter: not loaded (no /proc/sys/net/bridge)"))
+        let back = try NodeStatusReport.decode(try r.jsonData())
+        #expect(back.datapath?.rpFilter?.effective == 1)
+        #expect(back.datapath?.bridgeNetfilter == .notLoaded)
+        #expect(back.datapath?.routeTable == 100)
+    }
+
+    @Test func bridgeSwitchesAreReadFromTheDirectoryAndAbsenceMeansNotLoaded() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hgw-brnf-\(UInt32.random(in: 0...UInt32.max))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(KernelDatapath.bridgeNetfilter(directory: dir) == .notLoaded)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "1\n".write(toFile: dir + "/bridge-nf-call-iptables", atomically: true, encoding: .utf8)
+        try "0\n".write(toFile: dir + "/bridge-nf-call-ip6tables", atomically: true, encoding: .utf8)
+        #expect(KernelDatapath.bridgeNetfilter(directory: dir) == BridgeNetfilter(loaded: true, callIptables: true, callIp6tables: false))
+        try FileManager.default.removeItem(atPath: dir + "/bridge-nf-call-ip6tables")
+        #expect(KernelDatapath.bridgeNetfilter(directory: dir) == BridgeNetfilter(loaded: true, callIptables: true, callIp6tables: nil))
+    }
 }

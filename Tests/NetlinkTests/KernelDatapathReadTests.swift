@@ -1,6 +1,7 @@
 // Against the kernel, in a namespace of its own: the NETCONF dump and notifications follow
-// `sysctl -w`, and the nftables chain dump sees iptables-nft's FORWARD policy and a native nft
-// forward chain, hook and policy included.
+// `sysctl -w` (forwarding and rp_filter, on conf.all and on the interface), and the nftables
+// chain dump sees iptables-nft's FORWARD policy and a native nft forward chain, hook and policy
+// included.
 import NetAddress
 @testable import Netlink
 import Foundation
@@ -44,6 +45,44 @@ struct KernelDatapathReadTests {
             }
         }
         #expect(heard?.forwarding == false)
+    }
+
+    @Test func netconfDumpCarriesRpFilterPerScope() throws {
+        let lab = try Lab("nl-rpf")
+        defer { lab.namespace.delete() }
+        try lab.namespace.run(["sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.\(Lab.linkName).rp_filter=1"])
+        var entries = try lab.socket.netconf(family: .v4)
+        #expect(entries.first { $0.scope == .all }?.rpFilter == 0)
+        #expect(entries.first { $0.scope == .interface(lab.ifindex) }?.rpFilter == 1)
+        try lab.namespace.run(["sysctl", "-qw", "net.ipv4.conf.all.rp_filter=2", "net.ipv4.conf.\(Lab.linkName).rp_filter=0"])
+        entries = try lab.socket.netconf(family: .v4)
+        #expect(entries.first { $0.scope == .all }?.rpFilter == 2)
+        #expect(entries.first { $0.scope == .interface(lab.ifindex) }?.rpFilter == 0)
+    }
+
+    @Test func monitorHearsRpFilterChangesOnTheInterfaceAndOnAll() async throws {
+        let lab = try Lab("nl-rpf-mon")
+        defer { lab.namespace.delete() }
+        try lab.namespace.run(["sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.\(Lab.linkName).rp_filter=0"])
+        let monitor = try NetlinkMonitor(namespace: lab.namespace.name, groups: .netconf)
+        defer { monitor.stop() }
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(30))
+            monitor.stop()
+        }
+        defer { watchdog.cancel() }
+        try lab.namespace.run(["sysctl", "-qw", "net.ipv4.conf.\(Lab.linkName).rp_filter=1"])
+        try lab.namespace.run(["sysctl", "-qw", "net.ipv4.conf.all.rp_filter=2"])
+        var onInterface: UInt32?
+        var onAll: UInt32?
+        for await event in monitor {
+            guard case .netconfChanged(let e) = event, e.family == .v4, let r = e.rpFilter else { continue }
+            if e.scope == .interface(lab.ifindex) { onInterface = r }
+            if e.scope == .all { onAll = r }
+            if onInterface != nil, onAll != nil { break }
+        }
+        #expect(onInterface == 1)
+        #expect(onAll == 2)
     }
 
     @Test func chainDumpSeesForwardDropPolicies() throws {

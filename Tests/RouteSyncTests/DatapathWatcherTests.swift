@@ -12,6 +12,8 @@ final class FakeDatapath: DatapathAccess {
     struct State {
         var v4: [NetconfEntry] = [.init(family: .v4, scope: .all, forwarding: true), .init(family: .v4, scope: .interface(2), forwarding: true)]
         var chains: Result<[FilterChain], NetlinkError> = .success([])
+        var bridge = BridgeNetfilter.notLoaded
+        var routeInterfaces: [UInt32: String] = [2: "eth0"]
         var netconfReads = 0
     }
     let state = Mutex(State())
@@ -24,12 +26,14 @@ final class FakeDatapath: DatapathAccess {
     }
     func filterChains() async throws -> [FilterChain] { try state.withLock { $0.chains }.get() }
     func legacyTables() async -> [String]? { [] }
+    func bridgeNetfilter() async -> BridgeNetfilter { state.withLock { $0.bridge } }
+    func routeInterfaces() async -> [UInt32: String] { state.withLock { $0.routeInterfaces } }
 }
 
 @Suite struct DatapathWatcherTests {
-    func make(_ fake: FakeDatapath, _ metrics: TestMetrics) -> DatapathWatcher {
+    func make(_ fake: FakeDatapath, _ metrics: TestMetrics, table: UInt32 = RouteTableID.main) -> DatapathWatcher {
         DatapathWatcher(
-            config: .init(podNetworks: [.v4: prefix("10.244.0.0/16")], interfaceIndex: 2, interfaceName: "eth0"),
+            config: .init(podNetworks: [.v4: prefix("10.244.0.0/16")], interfaceIndex: 2, interfaceName: "eth0", routeTable: table),
             access: fake, clock: ManualClock(), metrics: metrics, logger: silentLogger)
     }
 
@@ -75,5 +79,84 @@ final class FakeDatapath: DatapathAccess {
         await w.refresh()
         #expect(await w.findings.isEmpty)
         #expect(metrics.gauge("hostgw_datapath_condition{condition=forward-policy-drop}") == 0)
+    }
+
+    @Test func rpFilterNotificationsFlipStrictModeLiveWithTheLargerValue() async {
+        let fake = FakeDatapath()
+        fake.state.withLock {
+            $0.v4 = [
+                .init(family: .v4, scope: .all, forwarding: true, rpFilter: 0),
+                .init(family: .v4, scope: .interface(2), forwarding: true, rpFilter: 0),
+            ]
+        }
+        let metrics = TestMetrics()
+        let w = make(fake, metrics, table: 100)
+        await w.refresh()
+        #expect(await w.findings.isEmpty)
+        #expect(await w.report().rpFilter == ReversePathFilter(all: 0, interface: 0))
+        let reads = fake.state.withLock { $0.netconfReads }
+
+        // `sysctl -w net.ipv4.conf.eth0.rp_filter=1`: the message carries rp_filter only.
+        await w.handle(.netconfChanged(.init(family: .v4, scope: .interface(2), rpFilter: 1)))
+        #expect(await w.findings.map(\.condition) == [.rpFilterStrict])
+        #expect(metrics.gauge("hostgw_datapath_condition{condition=rp-filter-strict}") == 1)
+        #expect(await w.report().rpFilter?.effective == 1)
+        #expect(await w.report().routeTable == 100)
+        // Forwarding is kept from the dump: the notification merged, it did not replace.
+        #expect(await w.facts.netconf[.v4].flatMap { try? $0.get() }?.first { $0.scope == .interface(2) }?.forwarding == true)
+
+        // Loose on the interface wins over nothing: max(0, 2) = 2.
+        await w.handle(.netconfChanged(.init(family: .v4, scope: .interface(2), rpFilter: 2)))
+        #expect(await w.findings.isEmpty)
+        #expect(metrics.gauge("hostgw_datapath_condition{condition=rp-filter-strict}") == 0)
+
+        // conf.all strict with the interface off: the kernel applies 1.
+        await w.handle(.netconfChanged(.init(family: .v4, scope: .interface(2), rpFilter: 0)))
+        await w.handle(.netconfChanged(.init(family: .v4, scope: .all, rpFilter: 1)))
+        #expect(await w.findings.map(\.condition) == [.rpFilterStrict])
+        await w.handle(.netconfChanged(.init(family: .v4, scope: .all, rpFilter: 0)))
+        #expect(await w.findings.isEmpty)
+        #expect(fake.state.withLock { $0.netconfReads } == reads)
+    }
+
+    @Test func rpFilterStrictInTheMainTableIsJudgedByTheRoutesEgress() async {
+        let fake = FakeDatapath()
+        fake.state.withLock {
+            $0.v4 = [
+                .init(family: .v4, scope: .all, forwarding: true, rpFilter: 1),
+                .init(family: .v4, scope: .interface(2), forwarding: true, rpFilter: 1),
+            ]
+        }
+        let metrics = TestMetrics()
+        let w = make(fake, metrics)
+        await w.refresh()
+        #expect(await w.findings.isEmpty)  // main table, every route leaves by eth0
+
+        fake.state.withLock { $0.routeInterfaces = [2: "eth0", 3: "eth1"] }
+        await w.refresh()
+        let found = await w.findings
+        #expect(found.map(\.condition) == [.rpFilterStrict])
+        #expect(found.first?.detail.contains("peer routes leave by eth1, not eth0") == true)
+    }
+
+    @Test func bridgeNetfilterIsReadEachPeriodAndCountsOnlyWithADropPolicy() async {
+        let fake = FakeDatapath()
+        fake.state.withLock { $0.bridge = BridgeNetfilter(loaded: true, callIptables: true, callIp6tables: true) }
+        let metrics = TestMetrics()
+        let w = make(fake, metrics)
+        await w.refresh()
+        #expect(await w.findings.isEmpty)
+        #expect(await w.report().bridgeNetfilter == BridgeNetfilter(loaded: true, callIptables: true, callIp6tables: true))
+
+        fake.state.withLock { $0.chains = .success([FilterChain(family: .ip, table: "filter", name: "FORWARD", hook: 2, policy: .drop)]) }
+        await w.refresh()
+        #expect(await w.findings.map(\.condition) == [.forwardPolicyDrop, .bridgeCallIptables])
+        #expect(metrics.gauge("hostgw_datapath_condition{condition=bridge-nf-call-iptables}") == 1)
+        #expect(metrics.gauge("hostgw_datapath_condition{condition=bridge-nf-call-ip6tables}") == 0)
+
+        fake.state.withLock { $0.bridge = BridgeNetfilter(loaded: true, callIptables: false, callIp6tables: true) }
+        await w.refresh()
+        #expect(await w.findings.map(\.condition) == [.forwardPolicyDrop])
+        #expect(metrics.gauge("hostgw_datapath_condition{condition=bridge-nf-call-iptables}") == 0)
     }
 }

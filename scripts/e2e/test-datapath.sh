@@ -26,7 +26,7 @@ check_is 0 "HOSTGW OK" || fail "hostgw check is not OK on a healthy node: $(chec
 status_clear || fail "status shows datapath conditions on a healthy node: $(lab_hostgw_in "$ns" status --node-name node1 --json | jq -c .datapath)"
 lab_hostgw_in "$ns" status --node-name node1 | grep -q '^datapath   forwarding ipv4 all on, ipv4 eth0 on$' ||
   fail "status does not show forwarding on: $(lab_hostgw_in "$ns" status --node-name node1 | grep -A1 datapath)"
-for c in ipv4-forwarding-off ipv4-interface-forwarding-off forward-policy-drop filter-unreadable forwarding-unknown iptables-legacy; do
+for c in ipv4-forwarding-off ipv4-interface-forwarding-off forward-policy-drop filter-unreadable forwarding-unknown iptables-legacy rp-filter-strict bridge-nf-call-iptables; do
   cond_is "$c" 0 || fail "hostgw_datapath_condition{condition=$c} is '$(cond "$c")' on a healthy node"
 done
 check "healthy node: check OK, no datapath condition, every hostgw_datapath_condition series 0"
@@ -67,11 +67,23 @@ status_has forward-policy-drop warning || fail "status --json lacks forward-poli
 lab_hostgw_in "$ns" status --node-name node1 | grep -q 'nftables forward-hook chains ip filter/FORWARD policy drop' ||
   fail "status text does not show the chain: $(lab_hostgw_in "$ns" status --node-name node1 | grep -A4 datapath)"
 healthz_is 200 || fail "/healthz answers $(healthz) for a warning"
+# br_netfilter in node 1's namespace with bridge-nf-call-iptables 1 sends same-node pod traffic
+# into that chain too: named where it is loaded, and never where it is not.
+brnf=$(ip netns exec "$ns" cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo absent)
+if [ "$brnf" = 1 ]; then
+  lab_wait_for 5 cond_is bridge-nf-call-iptables 1 || fail "bridge-nf-call-iptables is '$(cond bridge-nf-call-iptables)' with br_netfilter on and FORWARD DROP"
+  [[ $(check_line) == *"bridge-nf-call-iptables: br_netfilter passes bridged IPv4 traffic to the forward hook"* ]] || fail "the check line does not name bridge-nf-call-iptables: $(check_line)"
+  status_has bridge-nf-call-iptables warning || fail "status --json lacks bridge-nf-call-iptables"
+else
+  cond_is bridge-nf-call-iptables 0 || fail "bridge-nf-call-iptables is '$(cond bridge-nf-call-iptables)' without br_netfilter's switch on ($brnf)"
+  lab_hostgw_in "$ns" status --node-name node1 | grep -q 'br_netfilter: \(not loaded\|bridge-nf-call-iptables 0\)' || fail "status does not say br_netfilter's state"
+fi
 routes_kept
-check "iptables -P FORWARD DROP: within 5 s check WARNING '$want', status and metric, /healthz still 200, routes kept"
+check "iptables -P FORWARD DROP: within 5 s check WARNING '$want', status and metric, /healthz still 200, bridge-nf-call-iptables named iff on ($brnf), routes kept"
 ip netns exec "$ns" iptables -P FORWARD ACCEPT
 lab_wait_for 5 check_is 0 "HOSTGW OK" || fail "hostgw check not OK 5 s after iptables -P FORWARD ACCEPT: $(check_line)"
 cond_is forward-policy-drop 0 || fail "forward-policy-drop still '$(cond forward-policy-drop)'"
+cond_is bridge-nf-call-iptables 0 || fail "bridge-nf-call-iptables still '$(cond bridge-nf-call-iptables)'"
 check "iptables -P FORWARD ACCEPT: cleared within 5 s"
 
 # --- 3. a native nft forward chain with policy drop ---------------------------------------------

@@ -11,6 +11,8 @@ struct CheckCommand: AsyncParsableCommand {
             agent is unhealthy (IP forwarding off included), no lease, or the lease expires within \
             --lease-critical. WARNING: drift events within --window, peers not ok, the lease expires \
             within --lease-warning, or a datapath warning (a forward-hook chain with policy drop, \
+            bridge-nf-call-iptables or -ip6tables sending same-node pod traffic into such a chain, \
+            strict rp_filter on the node interface where hostgw's routes are not the way back, \
             nftables or forwarding unreadable, iptables-legacy in use).
             """)
 

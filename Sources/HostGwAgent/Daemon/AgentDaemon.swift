@@ -98,8 +98,10 @@ struct AgentDaemon: Service {
         if role == .node, let iface = await state.interface {
             let health = health
             let w = DatapathWatcher(
-                config: .init(podNetworks: syncConfig.podNetworks, interfaceIndex: iface.link.index, interfaceName: iface.link.name),
-                access: KernelDatapath(netlink: netlink), logger: logger,
+                config: .init(
+                    podNetworks: syncConfig.podNetworks, interfaceIndex: iface.link.index, interfaceName: iface.link.name,
+                    routeTable: syncConfig.table),
+                access: KernelDatapath(netlink: netlink, reconciler: reconciler), logger: logger,
                 onChange: { findings in await health.datapath(findings) })
             await state.set(datapath: w)
             found = (w, try NetlinkMonitor(groups: .netconf))

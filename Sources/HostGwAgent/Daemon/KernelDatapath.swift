@@ -1,5 +1,7 @@
 // The datapath watcher's view of this host: NETCONF and nftables through the agent's netlink
-// client, iptables-legacy's table list from /proc/net (per network namespace, like the agent).
+// client, iptables-legacy's table list from /proc/net and br_netfilter's switches from
+// /proc/sys/net/bridge (both per network namespace, like the agent), and the interfaces of
+// hostgw's own routes from the reconciler.
 import Foundation
 import NetAddress
 import Netlink
@@ -7,6 +9,8 @@ import RouteSync
 
 struct KernelDatapath: DatapathAccess {
     let netlink: NetlinkClient
+    let reconciler: RouteReconciler
+    var bridgeDirectory = "/proc/sys/net/bridge"
 
     func netconf(family: IPFamily) async throws -> [NetconfEntry] { try await netlink.netconf(family: family) }
 
@@ -21,5 +25,24 @@ struct KernelDatapath: DatapathAccess {
             names += text.split(separator: "\n").map { prefix + $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         return names
+    }
+
+    func bridgeNetfilter() async -> BridgeNetfilter { Self.bridgeNetfilter(directory: bridgeDirectory) }
+
+    func routeInterfaces() async -> [UInt32: String] { await reconciler.routeInterfaces(family: .v4) }
+
+    /// No directory: br_netfilter is not loaded in this namespace. An unreadable switch is nil.
+    static func bridgeNetfilter(directory: String) -> BridgeNetfilter {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else { return .notLoaded }
+        func flag(_ name: String) -> Bool? {
+            guard let text = try? String(contentsOfFile: directory + "/" + name, encoding: .utf8) else { return nil }
+            switch text.trimmingCharacters(in: .whitespacesAndNewlines) {
+            case "0": return false
+            case "1": return true
+            default: return nil
+            }
+        }
+        return BridgeNetfilter(loaded: true, callIptables: flag("bridge-nf-call-iptables"), callIp6tables: flag("bridge-nf-call-ip6tables"))
     }
 }

@@ -17,7 +17,7 @@ enum MetricHelp {
         "hostgw_lease_name_clashes": "Leases under this node's name that another machine holds (1 or more: two machines share a node name).",
         "hostgw_route_deletions_held": "Peer routes kept although their leases vanished in a mass deletion, until the deletion grace runs out.",
         "hostgw_route_deletion_holds_total": "Snapshots that would have deleted more than half of the peer routes (at least two) at once, held.",
-        "hostgw_datapath_condition": "1 while this node has the named datapath condition (ipv4-forwarding-off, forward-policy-drop, ...), else 0; see docs/operations.md.",
+        "hostgw_datapath_condition": "1 while this node has the named datapath condition (ipv4-forwarding-off, forward-policy-drop, rp-filter-strict, bridge-nf-call-iptables, ...), else 0; see docs/operations.md.",
         "hostgw_store_reachable": "1 when the last request to the store succeeded, 0 when it failed.",
         "hostgw_store_request_errors_total": "Failed store requests, by store and operation.",
         "hostgw_store_invalid_entries_total": "Store entries under the subnets prefix skipped as invalid leases, by reason.",

@@ -194,6 +194,21 @@ func renderDatapath(_ d: DatapathReport) -> [String] {
     case let t?: filter += "; iptables-legacy IN USE (\(t.joined(separator: ", ")), not readable)"
     }
     out.append("           \(filter)")
+    var more: [String] = []
+    if let rp = d.rpFilter {
+        let iface = d.forwarding.first { $0.family == .v4 && $0.scope != "all" }?.scope ?? "node interface"
+        var line = "rp_filter \(iface) \(ReversePathFilter.mode(rp.effective)) (all \(rp.all.map(String.init) ?? "?"), \(iface) \(rp.interface.map(String.init) ?? "?"))"
+        if let t = d.routeTable, t != RouteTableID.main { line += ", hostgw's routes in table \(t)" }
+        more.append(line)
+    }
+    switch d.bridgeNetfilter {
+    case nil: break
+    case let b? where !b.loaded: more.append("br_netfilter: not loaded (no /proc/sys/net/bridge), bridged pod traffic skips iptables/nft")
+    case let b?:
+        func v(_ x: Bool?) -> String { x.map { $0 ? "1" : "0" } ?? "unreadable" }
+        more.append("br_netfilter: bridge-nf-call-iptables \(v(b.callIptables)), bridge-nf-call-ip6tables \(v(b.callIp6tables))")
+    }
+    if !more.isEmpty { out.append("           \(more.joined(separator: "; "))") }
     for c in d.conditions {
         out.append("           \(c.severity.rawValue.uppercased()) \(c.condition.rawValue): \(c.detail)")
         out.append("             fix: \(c.fix)")
