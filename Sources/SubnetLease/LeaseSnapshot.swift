@@ -1,7 +1,7 @@
 // Turning raw store entries into leases. Anything under the prefix that is not a valid lease of
 // this network is skipped and reported, never treated as absent data: one bad key must not look
 // like "no peers" and make the agent delete every route.
-public import Foundation
+import Foundation
 import Metrics
 import Logging
 public import NetAddress
@@ -195,21 +195,5 @@ extension SubnetStore {
         let result = try await range(prefix: keys.subnets)
         let entries = try await resolveExpirations(result.entries)
         return LeaseDecoder(config: config, keys: keys).snapshot(entries: entries, revision: result.revision)
-    }
-
-    /// Validates `json` as a network config and stores it at `<prefix>/config` (only if valid).
-    @discardableResult
-    public func putConfig(_ json: Data, keys: LeaseKeys = LeaseKeys()) async throws -> NetworkConfig {
-        let config = try NetworkConfig(json: json)
-        _ = try await put(key: keys.config, value: json)
-        return config
-    }
-
-    /// The stored network config, validated; `ConfigError` with field `(store)` when none is stored.
-    public func getConfig(keys: LeaseKeys = LeaseKeys()) async throws -> NetworkConfig {
-        guard let entry = try await get(key: keys.config) else {
-            throw ConfigError(field: "(store)", value: keys.config, rule: "no network config is stored; write one with `hostgw config set`")
-        }
-        return try NetworkConfig(json: entry.value)
     }
 }

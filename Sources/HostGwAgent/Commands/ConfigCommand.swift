@@ -60,30 +60,3 @@ struct ConfigCommand: AsyncParsableCommand {
         }
     }
 }
-
-/// Opens the store, runs `body`, closes the store; store errors exit 69 with the store named.
-func withStore(_ s: StoreSettings, access: StoreAccess, _ body: (any SubnetStore) async throws -> Void) async throws {
-    let store: any SubnetStore
-    do {
-        store = try makeStore(s, access: access, logger: adminLogger())
-    } catch let e as StoreError {
-        if case .missing = e { fail("\(e)", code: ExitStatus.unavailable) }
-        fail("cannot open the store (\(s.summary)): \(e)", code: ExitStatus.unavailable)
-    } catch {
-        fail("cannot open the store (\(s.summary)): \(error)", code: ExitStatus.unavailable)
-    }
-    do {
-        try await body(store)
-        await closeStore(store)
-    } catch let e as ConfigError {
-        await closeStore(store)
-        fail("\(e)", code: ExitStatus.dataError)
-    } catch let e as StoreError {
-        await closeStore(store)
-        fail("store \(s.summary): \(e)", code: ExitStatus.unavailable)
-    }
-}
-
-func closeStore(_ store: any SubnetStore) async {
-    try? await store.shutdown()
-}

@@ -1,18 +1,8 @@
 // The config file (`--config FILE`, HOSTGW_CONFIG): a JSON object keyed by flag name, parsed
-// into the text a flag would carry. Also the error type and exit codes every settings layer
-// uses. Self-contained (Foundation only) on purpose: the settings-file fuzzer
-// (Tests/Fuzz/FuzzSettingsFile) compiles this very file.
+// into the text a flag would carry. Also the error type every settings layer uses (its exit codes
+// are in ExitStatus.swift). Foundation only, on purpose: the settings-file fuzzer
+// (Tests/Fuzz/FuzzSettingsFile) compiles this very file, and ExitStatus.swift beside it.
 import Foundation
-
-/// Exit codes from sysexits.h that scripts and systemd units rely on.
-enum ExitStatus {
-    static let usage: Int32 = 64  // EX_USAGE: a bad flag
-    static let dataError: Int32 = 65  // EX_DATAERR: bad input data (e.g. net-conf.json)
-    static let unavailable: Int32 = 69  // EX_UNAVAILABLE: a needed service (store) is unreachable
-    static let software: Int32 = 70  // EX_SOFTWARE
-    static let noPermission: Int32 = 77  // EX_NOPERM: missing CAP_NET_ADMIN
-    static let config: Int32 = 78  // EX_CONFIG: a bad setting in env or config file
-}
 
 /// A setting that could not be used. `source` says where it came from. The value is echoed
 /// unless it is secret (`SettingsFile.isSecret`) or `hidesValue` is set: an unknown key may be a

@@ -1,4 +1,5 @@
-// What every command shares: turning settings errors into exit codes, and opening the store.
+// What every command shares: turning settings errors into exit codes, and the admin logger.
+// Opening the store is in StoreOpening.swift.
 import NetAddress
 import ArgumentParser
 import Foundation
@@ -47,27 +48,6 @@ extension StoreOptions {
             r.printWarnings()
             return (try StoreSettings(self, r), r)
         }
-    }
-}
-
-/// Whether a command may change the store. The commands that only look (status, check, leases,
-/// routes, config show) open the embedded store read-only, so they never create one.
-enum StoreAccess {
-    case readOnly
-    case readWrite
-}
-
-/// Opens the configured store.
-func makeStore(_ s: StoreSettings, access: StoreAccess, logger: Logger) throws -> any SubnetStore {
-    switch s.backend {
-    case .embedded(let path):
-        return try EmbeddedStore(path: path, readOnly: access == .readOnly, logger: logger)
-    case .etcd(let e):
-        return try EtcdStore(
-            options: EtcdOptions(
-                endpoints: e.endpoints.map(\.absoluteString), caFile: e.caFile, certFile: e.certFile, keyFile: e.keyFile,
-                username: e.username, password: e.password, requestTimeout: e.timeout),
-            logger: logger)
     }
 }
 
