@@ -15,7 +15,7 @@ struct ExternalSyncCommand: AsyncParsableCommand {
     @OptionGroup(title: "Route sync and reporting") var syncOptions: SyncOptions
 
     func run() async throws {
-        let (settings, storeSettings) = resolveOrExit(config: storeOptions.config) { r in
+        let (settings, storeSettings) = try resolveOrExit(config: storeOptions.config) { r in
             (try RunSettings(syncOptions, nil, r), try StoreSettings(storeOptions, r))
         }
         try await runDaemon(role: .external, settings: settings, storeSettings: storeSettings)

@@ -63,14 +63,14 @@ struct RoutesCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (s, _) = storeOptions.settingsOrExit()
+        let (s, _) = try storeOptions.settingsOrExit()
         var hostAddresses: [InterfaceAddress]?
         if let ip = externalIP { hostAddresses = InterfaceAddress(externalIP: ip).map { [$0] } }
         if let name = externalIface {
             do {
                 hostAddresses = try await ExternalHostAddresses.addresses(ofInterface: name)
             } catch {
-                fail("--external-iface \(name): \(error)", code: ExitStatus.usage)
+                try fail("--external-iface \(name): \(error)", code: ExitStatus.usage)
             }
         }
         try await withStore(s, access: .readOnly) { store in

@@ -6,27 +6,30 @@ import Foundation
 import Logging
 import SubnetLease
 
-/// Prints `hostgw: message` on stderr and exits with `code`. Nothing has been written by then.
-func fail(_ message: String, code: Int32) -> Never {
+/// Prints `hostgw: message` on stderr and ends the command with exit status `code`, by throwing
+/// argument-parser's `ExitCode` (which prints nothing more): the error unwinds the stack, so every
+/// `defer` and every close on the way out (the store, netlink) still runs. Nothing has been
+/// written to stdout by then.
+func fail(_ message: String, code: Int32) throws -> Never {
     FileHandle.standardError.write(Data("hostgw: \(message)\n".utf8))
-    exit(code)
+    throw ExitCode(code)
 }
 
-/// `body`'s value; a SettingError exits with its code (64 for flags, 78 for env/config file), any
-/// other error with 78.
-func settingOrExit<T>(_ body: () throws -> T) -> T {
+/// `body`'s value; a SettingError ends the command with its code (64 for flags, 78 for env or
+/// config file), any other error with 78.
+func settingOrExit<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let e as SettingError {
-        fail(e.description, code: e.exitCode)
+        try fail(e.description, code: e.exitCode)
     } catch {
-        fail("\(error)", code: ExitStatus.config)
+        try fail("\(error)", code: ExitStatus.config)
     }
 }
 
-/// Resolves settings from flags, environment and the config file `config`, or exits.
-func resolveOrExit<T>(config: String?, _ body: (SettingsResolver) throws -> T) -> T {
-    settingOrExit {
+/// Resolves settings from flags, environment and the config file `config`, or ends the command.
+func resolveOrExit<T>(config: String?, _ body: (SettingsResolver) throws -> T) throws -> T {
+    try settingOrExit {
         let r = try SettingsResolver(configPath: config)
         r.printWarnings()
         return try body(r)
@@ -41,9 +44,9 @@ extension SettingsResolver {
 }
 
 extension StoreOptions {
-    /// The store settings for an admin command, or exit with a clear message.
-    func settingsOrExit() -> (StoreSettings, SettingsResolver) {
-        settingOrExit {
+    /// The store settings for an admin command, or end the command with a clear message.
+    func settingsOrExit() throws -> (StoreSettings, SettingsResolver) {
+        try settingOrExit {
             let r = try resolver()
             r.printWarnings()
             return (try StoreSettings(self, r), r)

@@ -25,27 +25,30 @@ func makeStore(_ s: StoreSettings, access: StoreAccess, logger: Logger) throws -
     }
 }
 
-/// Opens the store, runs `body`, closes the store; store errors exit 69 with the store named.
+/// Opens the store, runs `body`, closes the store; store errors end the command with 69 and the
+/// store named, config errors with 65.
 func withStore(_ s: StoreSettings, access: StoreAccess, _ body: (any SubnetStore) async throws -> Void) async throws {
     let store: any SubnetStore
     do {
         store = try makeStore(s, access: access, logger: adminLogger())
     } catch let e as StoreError {
-        if case .missing = e { fail("\(e)", code: ExitStatus.unavailable) }
-        fail("cannot open the store (\(s.summary)): \(e)", code: ExitStatus.unavailable)
+        if case .missing = e { try fail("\(e)", code: ExitStatus.unavailable) }
+        try fail("cannot open the store (\(s.summary)): \(e)", code: ExitStatus.unavailable)
     } catch {
-        fail("cannot open the store (\(s.summary)): \(error)", code: ExitStatus.unavailable)
+        try fail("cannot open the store (\(s.summary)): \(error)", code: ExitStatus.unavailable)
     }
+    // Closed on every way out, an ended command (`fail`, `ExitCode`) included.
     do {
         try await body(store)
+    } catch {
         await closeStore(store)
-    } catch let e as ConfigError {
-        await closeStore(store)
-        fail("\(e)", code: ExitStatus.dataError)
-    } catch let e as StoreError {
-        await closeStore(store)
-        fail("store \(s.summary): \(e)", code: ExitStatus.unavailable)
+        switch error {
+        case let e as ConfigError: try fail("\(e)", code: ExitStatus.dataError)
+        case let e as StoreError: try fail("store \(s.summary): \(e)", code: ExitStatus.unavailable)
+        default: throw error
+        }
     }
+    await closeStore(store)
 }
 
 func closeStore(_ store: any SubnetStore) async {
