@@ -59,7 +59,7 @@ actor FakeKernel: RouteTableAccess {
     var failures: [IPPrefix: Errno] = [:]
     var dumpError: NetlinkError?
     /// Makes apply throw, as when the batch cannot be sent at all.
-    var applyError: NetlinkError?
+    var applyError: (any Error)?
     private(set) var dumps = 0
     private(set) var applied: [[RouteChange]] = []
     private var holding = false
@@ -128,7 +128,7 @@ actor FakeKernel: RouteTableAccess {
     func setLinks(_ links: [Link]) { linkList = links }
     func setAddresses(_ addresses: [InterfaceAddress]) { addressList = addresses }
     func setDumpError(_ error: NetlinkError?) { dumpError = error }
-    func setApplyError(_ error: NetlinkError?) { applyError = error }
+    func setApplyError(_ error: (any Error)?) { applyError = error }
     func hold() { holding = true }
     func release() {
         holding = false
