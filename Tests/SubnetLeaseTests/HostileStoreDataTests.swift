@@ -5,6 +5,7 @@ import NetAddress
 import Netlink
 import SubnetLease
 import Testing
+import MetricsTestKit
 
 @Suite struct HostileStoreDataTests {
     @Test func brokenEntriesAreSkippedAndCounted() async throws {

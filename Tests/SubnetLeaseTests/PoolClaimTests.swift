@@ -4,6 +4,7 @@ import Foundation
 import NetAddress
 
 import Testing
+import MetricsTestKit
 
 @testable import SubnetLease
 
