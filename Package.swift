@@ -151,6 +151,7 @@ let package = Package(
                 "Netlink",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: upcoming
         ),
@@ -163,6 +164,7 @@ let package = Package(
                 "Netlink",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: upcoming
         ),
@@ -201,7 +203,7 @@ let fuzzTargets: [(name: String, product: String, dependencies: [Target.Dependen
     ("FuzzNetworkConfig", "fuzz-network-config", ["NetAddress", "SubnetLease"]),
     ("FuzzLeaseValue", "fuzz-lease-value", ["NetAddress", "SubnetLease"]),
     ("FuzzEtcdWire", "fuzz-etcd-wire", ["SubnetLease"]),
-    ("FuzzSettingsFile", "fuzz-settings-file", []),
+    ("FuzzSettingsFile", "fuzz-settings-file", ["SubnetLease"]),
 ]
 package.targets.append(.target(name: "FuzzSupport", path: "Tests/Fuzz/FuzzSupport", swiftSettings: upcoming))
 for t in fuzzTargets {

@@ -56,6 +56,35 @@ public struct Errno: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// The calling thread's errno.
     public static var current: Errno { Errno(rawValue: errno) }
+
+    /// The errno called `name`: a symbolic name (`ENETUNREACH`) or `errno N`, as `name` prints one
+    /// hostgw does not name. nil for any other text.
+    public init?(name: String) {
+        if let number = Errno.names.first(where: { $0.value == name })?.key {
+            self.init(rawValue: number)
+        } else if name.hasPrefix("errno "), let number = Int32(name.dropFirst("errno ".count)) {
+            self.init(rawValue: number)
+        } else {
+            return nil
+        }
+    }
+}
+
+/// In JSON (status documents) an errno is its name, `"ENETUNREACH"`, as before it had a type.
+extension Errno: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let errno = Errno(name: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an errno name: \(text)")
+        }
+        self = errno
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(name)
+    }
 }
 
 /// A netlink failure with the context needed to act on it.

@@ -1,7 +1,7 @@
 // The words status, metrics and logs use for a peer's route and for drift. The raw strings are
 // an interface (dashboards, alerts, `hostgw status` scripts): never rename one.
 public import NetAddress
-import Netlink
+public import Netlink
 
 /// Where one peer's route (one lease, one address family) stands.
 public enum PeerState: String, Sendable, Hashable, Codable, CodingKeyRepresentable, CaseIterable, CustomStringConvertible {
@@ -53,13 +53,13 @@ public struct PeerStatus: Sendable, Hashable, Codable {
     public var reason: String?
     /// The last kernel error for this route (`EEXIST: add 10.244.3.0/24 ...`), cleared once the route is ok.
     public var lastError: String?
-    /// The errno name of `lastError` (`ENETUNREACH`).
-    public var lastErrno: String?
+    /// The errno of `lastError`; in JSON its name (`ENETUNREACH`).
+    public var lastErrno: Errno?
 
     public init(
         leaseKey: String, node: String?, family: IPFamily, subnet: IPPrefix, gateway: IPAddress?,
         interface: String? = nil, state: PeerState, reason: String? = nil, lastError: String? = nil,
-        lastErrno: String? = nil
+        lastErrno: Errno? = nil
     ) {
         self.leaseKey = leaseKey
         self.node = node

@@ -22,8 +22,9 @@ public struct PassReport: Sendable {
     public var drift: [DriftEvent]
     public var peers: [PeerStatus]
     public var duration: Duration
-    /// Set when the pass failed as a whole (a dump error); nothing was applied then.
-    public var error: String?
+    /// Set when the pass failed as a whole (reading the kernel, or a batch that failed outside
+    /// netlink); nothing was applied or remembered then.
+    public var error: PassError?
 }
 
 /// The result of `removeAll()`.
@@ -340,17 +341,10 @@ public actor RouteReconciler {
             actual = try await kernel.routes(family: nil, table: config.table, protocol: nil).filter { $0.table == config.table }
             links = try await kernel.links()
             addresses = try await kernel.addresses(family: nil)
+        } catch let error as NetlinkError {
+            return failed(reason, .readKernel(error), started: started)
         } catch {
-            let text = "\(error)"
-            if let error = error as? NetlinkError { metrics.netlinkError(error.errno) }
-            lastPassError = "reading the kernel's routes, links or addresses failed: \(text)"
-            logger.info("reconcile pass failed", metadata: ["trigger": "\(reason.rawValue)", "error": "\(text)"])
-            passes += 1
-            let duration = ContinuousClock.now - started
-            lastPassDuration = duration
-            metrics.passDuration(duration)
-            return PassReport(
-                trigger: reason, plan: RoutePlan(), results: [], drift: [], peers: peers, duration: duration, error: text)
+            return failed(reason, .other(step: PassError.readKernelStep, text: "\(error)"), started: started)
         }
         lastLinks = links
         lastAddresses = addresses
@@ -366,14 +360,15 @@ public actor RouteReconciler {
         if !config.observeOnly && !routePlan.changes.isEmpty {
             do {
                 results = try await kernel.apply(routePlan.changes, batchSize: config.batchSize)
-            } catch {
+            } catch let failure as NetlinkError {
                 // The batch never reached the kernel: every change failed, but it is one error.
-                let failure =
-                    (error as? NetlinkError)
-                    ?? NetlinkError(kind: .system, errno: .EINVAL, detail: "\(error)", request: "apply route batch")
                 metrics.netlinkError(failure.errno)
                 batchFailed = true
                 results = routePlan.changes.map { _ in .failure(failure) }
+            } catch {
+                // Not netlink's failure (so no errno): the pass fails as a whole, as a dump
+                // failure does, and the next pass tries again.
+                return failed(reason, .other(step: PassError.sendBatchStep, text: "\(error)"), started: started)
             }
         }
         let adoptions = Dictionary(routePlan.adoptions.map { ($0.desired.destination, $0) }, uniquingKeysWith: { a, _ in a })
@@ -429,6 +424,18 @@ public actor RouteReconciler {
         }
         return PassReport(
             trigger: reason, plan: routePlan, results: results, drift: events, peers: peers, duration: duration, error: nil)
+    }
+
+    /// A pass that failed as a whole: counted, logged and shown in status; nothing remembered.
+    private func failed(_ reason: ReconcileTrigger, _ error: PassError, started: ContinuousClock.Instant) -> PassReport {
+        if let netlink = error.netlinkError { metrics.netlinkError(netlink.errno) }
+        lastPassError = error.description
+        logger.info("reconcile pass failed", metadata: ["trigger": "\(reason.rawValue)", "error": "\(error)"])
+        passes += 1
+        let duration = ContinuousClock.now - started
+        lastPassDuration = duration
+        metrics.passDuration(duration)
+        return PassReport(trigger: reason, plan: RoutePlan(), results: [], drift: [], peers: peers, duration: duration, error: error)
     }
 
     private func record(_ events: [DriftEvent]) {
@@ -536,7 +543,7 @@ public actor RouteReconciler {
                 peer.state = unfixed
                 peer.reason = "\(change.kind.rawValue) failed with \(error.errno.name); \(found)"
                 peer.lastError = error.description
-                peer.lastErrno = error.errno.name
+                peer.lastErrno = error.errno
             }
             return peer
         }

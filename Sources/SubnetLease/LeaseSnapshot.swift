@@ -1,19 +1,35 @@
 // Turning raw store entries into leases. Anything under the prefix that is not a valid lease of
 // this network is skipped and reported, never treated as absent data: one bad key must not look
 // like "no peers" and make the agent delete every route.
-public import Foundation
+import Foundation
 import Metrics
 import Logging
 public import NetAddress
+
+/// Why a key under the subnets prefix is not a usable lease. The raw value is the `reason` label
+/// of `hostgw_store_invalid_entries_total` (dashboards and alerts use it): never rename one.
+public enum SkipCategory: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    /// The key is not a subnet key of this prefix.
+    case key
+    /// The value is not lease JSON, or lacks the public IP its subnet needs.
+    case value
+    /// The subnet is not a lease subnet of the network config.
+    case network
+    /// Another lease holds the subnet (`SubnetClaims`).
+    case overlap
+    /// The lease lacks a family the network config enables.
+    case family
+
+    public var description: String { rawValue }
+}
 
 /// A key under the subnets prefix that is not a usable lease, and why.
 public struct SkippedEntry: Sendable, Hashable {
     public var key: String
     public var reason: String
-    /// A short fixed word for metrics: `key`, `value`, `network`, `overlap`, `family`.
-    public var category: String
+    public var category: SkipCategory
 
-    public init(key: String, reason: String, category: String) {
+    public init(key: String, reason: String, category: SkipCategory) {
         self.key = key
         self.reason = reason
         self.category = category
@@ -76,20 +92,20 @@ struct LeaseDecoder: Sendable {
     /// The key alone: a subnet key of this prefix whose subnets the network config allows.
     func decodeKey(_ entry: StoreEntry) -> KeyDecoded {
         guard entry.key.hasPrefix(keys.subnets) else {
-            return .skipped(.init(key: entry.key, reason: "key is outside \(keys.subnets)", category: "key"))
+            return .skipped(.init(key: entry.key, reason: "key is outside \(keys.subnets)", category: .key))
         }
         let suffix = String(entry.key.dropFirst(keys.subnets.count))
         guard let parsed = Lease.parseKey(suffix) else {
-            return .skipped(.init(key: entry.key, reason: "key is not a subnet key such as 10.244.3.0-24", category: "key"))
+            return .skipped(.init(key: entry.key, reason: "key is not a subnet key such as 10.244.3.0-24", category: .key))
         }
         for family in IPFamily.allCases {
             let subnet = family == .v4 ? parsed.subnet : parsed.ipv6Subnet
             if let subnet {
                 if let problem = config.problem(withLeaseSubnet: subnet) {
-                    return .skipped(.init(key: entry.key, reason: problem, category: "network"))
+                    return .skipped(.init(key: entry.key, reason: problem, category: .network))
                 }
             } else if config.network(for: family) != nil {
-                return .skipped(.init(key: entry.key, reason: "no \(family.rawValue) subnet, the network config enables \(family.rawValue)", category: "family"))
+                return .skipped(.init(key: entry.key, reason: "no \(family.rawValue) subnet, the network config enables \(family.rawValue)", category: .family))
             }
         }
         return .subnets(subnet: parsed.subnet, ipv6Subnet: parsed.ipv6Subnet)
@@ -100,13 +116,13 @@ struct LeaseDecoder: Sendable {
         do {
             attributes = try JSONDecoder().decode(LeaseAttributes.self, from: entry.value)
         } catch {
-            return .skipped(.init(key: entry.key, reason: "value is not lease JSON: \(Self.short(error))", category: "value"))
+            return .skipped(.init(key: entry.key, reason: "value is not lease JSON: \(Self.short(error))", category: .value))
         }
         if parsed.subnet != nil, attributes.publicIP == nil {
-            return .skipped(.init(key: entry.key, reason: "value has no PublicIP for the IPv4 subnet", category: "value"))
+            return .skipped(.init(key: entry.key, reason: "value has no PublicIP for the IPv4 subnet", category: .value))
         }
         if parsed.ipv6Subnet != nil, attributes.publicIPv6 == nil {
-            return .skipped(.init(key: entry.key, reason: "value has no PublicIPv6 for the IPv6 subnet", category: "value"))
+            return .skipped(.init(key: entry.key, reason: "value has no PublicIPv6 for the IPv6 subnet", category: .value))
         }
         let expiration: Date? = entry.hasTTL ? (entry.expiration ?? .distantFuture) : nil
         return .lease(
@@ -173,7 +189,7 @@ struct LeaseDecoder: Sendable {
         }
         for (i, entry) in entries.enumerated() {
             if let reason = lost[i] {
-                skipped.append(.init(key: entry.key, reason: reason, category: "overlap"))
+                skipped.append(.init(key: entry.key, reason: reason, category: .overlap))
                 continue
             }
             switch decoded[i].value {
@@ -233,7 +249,7 @@ struct SkipReporter: Sendable {
             current.insert(id)
             guard !alreadyReported.contains(id) else { continue }
             logger.warning("skipping invalid store entry", metadata: ["key": "\(s.key)", "reason": "\(s.reason)"])
-            Counter(label: "hostgw_store_invalid_entries_total", dimensions: [("reason", s.category)], factory: factory).increment()
+            Counter(label: "hostgw_store_invalid_entries_total", dimensions: [("reason", s.category.rawValue)], factory: factory).increment()
         }
         alreadyReported = current
     }
@@ -263,21 +279,5 @@ extension SubnetStore {
         var resolved = lease
         resolved.expiration = try await resolveExpirations([entry]).first?.expiration ?? lease.expiration
         return resolved
-    }
-
-    /// Validates `json` as a network config and stores it at `<prefix>/config` (only if valid).
-    @discardableResult
-    public func putConfig(_ json: Data, keys: LeaseKeys = LeaseKeys()) async throws -> NetworkConfig {
-        let config = try NetworkConfig(json: json)
-        _ = try await put(key: keys.config, value: json)
-        return config
-    }
-
-    /// The stored network config, validated; `ConfigError` with field `(store)` when none is stored.
-    public func getConfig(keys: LeaseKeys = LeaseKeys()) async throws -> NetworkConfig {
-        guard let entry = try await get(key: keys.config) else {
-            throw ConfigError(field: "(store)", value: keys.config, rule: "no network config is stored; write one with `hostgw config set`")
-        }
-        return try NetworkConfig(json: entry.value)
     }
 }

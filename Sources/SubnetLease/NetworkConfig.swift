@@ -306,29 +306,15 @@ public struct NetworkConfig: Sendable, Hashable, Encodable {
         return b
     }
 
+    /// An unknown key is refused, with the likely intended key when there is one (`Suggestion`,
+    /// the same rule as the agent's config file).
     private static func refuseUnknownKeys(_ object: [String: JSONValue], valid: [String], path: String) throws(ConfigError) {
         for key in object.keys.sorted() where !valid.contains(key) {
-            let closest = valid.min { editDistance($0.lowercased(), key.lowercased()) < editDistance($1.lowercased(), key.lowercased()) }
+            let hint = Suggestion.closest(to: key, in: valid).map { "; did you mean \"\(path)\($0)\"?" } ?? ""
             throw ConfigError(
                 field: path + key, value: object[key]?.text ?? "",
-                rule: "unknown key; did you mean \"\(path)\(closest ?? "")\"? (valid keys: \(valid.joined(separator: ", ")))")
+                rule: "unknown key\(hint) (valid keys: \(valid.joined(separator: ", ")))")
         }
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a)
-        let b = Array(b)
-        guard !a.isEmpty else { return b.count }
-        guard !b.isEmpty else { return a.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }
 

@@ -7,6 +7,7 @@ import Netlink
 @testable import RouteSync
 import Synchronization
 import Testing
+import MetricsTestKit
 
 final class FakeDatapath: DatapathAccess {
     struct State {

@@ -11,6 +11,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import MetricsTestKit
 #endif
 
 let isRoot = getuid() == 0

@@ -4,6 +4,7 @@ import Netlink
 import RouteSync
 import SubnetLease
 import Testing
+import MetricsTestKit
 
 /// RouteReconciler against a real kernel, inside a throwaway namespace per test.
 @Suite(.enabled(if: isRoot, "kernel tests need root to create network namespaces; skipped"))

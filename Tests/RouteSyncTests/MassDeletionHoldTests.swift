@@ -4,6 +4,7 @@ import Netlink
 import RouteSync
 import SubnetLease
 import Testing
+import MetricsTestKit
 
 /// The mass-deletion hold (issue 11, item 5): a snapshot that would delete more than half of the
 /// peer routes (at least two) keeps them for the grace period; one node leaving is never held.

@@ -7,6 +7,7 @@ import SubnetLease
 import Testing
 
 @testable import RouteSync
+import MetricsTestKit
 
 @Suite struct PassPacerTests {
     @Test func kernelEventsWaitToCoalesceOthersStartAtOnce() {

@@ -4,6 +4,7 @@ import Netlink
 import RouteSync
 import SubnetLease
 import Testing
+import MetricsTestKit
 
 /// The reconcile loop against an in-memory kernel: repairs, drift counting, observe-only, errors.
 @Suite struct ReconcilerRepairTests {
@@ -55,7 +56,7 @@ import Testing
         #expect(metrics.gauge("hostgw_peers{state=ok}") == 2)
         #expect(metrics.gauge("hostgw_peers{state=missing}") == 0)
         #expect((metrics.gauge("hostgw_last_full_sync_timestamp_seconds") ?? 0) > 1_700_000_000)
-        #expect(metrics.metric("hostgw_reconcile_duration_seconds")?.last != nil)
+        #expect(metrics.timer("hostgw_reconcile_duration_seconds") != nil)
         // A second pass over an unchanged kernel changes nothing.
         let again = try #require(await r.sync())
         #expect(again.plan.isEmpty)
@@ -183,7 +184,7 @@ import Testing
         #expect(await ours(kernel) == [c])
         let peers = await r.status().peers
         #expect(peers.map(\.state) == [.missing, .ok])
-        #expect(peers.first?.lastErrno == "ENETUNREACH")
+        #expect(peers.first?.lastErrno == .ENETUNREACH)
         #expect(peers.first?.lastError?.contains("ENETUNREACH") == true)
         #expect(metrics.counter("hostgw_netlink_errors_total{errno=ENETUNREACH}") == 1)
         // The error clears once the route is in.
@@ -201,11 +202,46 @@ import Testing
         await kernel.setDumpError(NetlinkError(kind: .system, errno: .ENOBUFS, request: "dump routes"))
         await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
         let report = try #require(await r.sync())
-        #expect(report.error?.contains("ENOBUFS") == true)
+        #expect(report.error?.netlinkError?.errno == .ENOBUFS)
         #expect(await kernel.applied.isEmpty)
         #expect(await r.status().lastPassError?.contains("ENOBUFS") == true)
         #expect(await r.status().peers.map(\.state) == [.pending, .pending])
         #expect(metrics.counter("hostgw_netlink_errors_total{errno=ENOBUFS}") == 1)
+    }
+
+    /// A batch that fails outside netlink (here a cancellation) has no errno: the pass fails as a
+    /// whole, naming the step, and no peer is given a made-up EINVAL.
+    @Test func nonNetlinkBatchFailureFailsThePassWithoutAnErrno() async throws {
+        let kernel = FakeKernel(routes: [connected])
+        let metrics = TestMetrics()
+        let r = make(kernel, metrics: metrics)
+        await kernel.setApplyError(CancellationError())
+        await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
+        let report = try #require(await r.sync())
+        #expect(report.error == .other(step: PassError.sendBatchStep, text: "\(CancellationError())"))
+        #expect(report.error?.netlinkError == nil)
+        #expect(report.results.isEmpty)
+        let status = await r.status()
+        #expect(status.lastPassError == "sending the route batch failed: \(CancellationError())")
+        #expect(status.peers.allSatisfy { $0.lastErrno == nil && $0.lastError == nil }, "\(status.peers)")
+        #expect(status.peers.map(\.state) == [.pending, .pending])
+        #expect(metrics.counter("hostgw_netlink_errors_total{errno=EINVAL}") == 0)
+        // The next pass, with the batch going through, installs the routes and clears the error.
+        await kernel.setApplyError(nil)
+        await r.sync()
+        #expect(await ours(kernel) == [b, c])
+        #expect(await r.status().lastPassError == nil)
+    }
+
+    @Test func dumpFailureTextIsUnchanged() async throws {
+        let kernel = FakeKernel(routes: [connected])
+        let r = make(kernel, metrics: TestMetrics())
+        let failure = NetlinkError(kind: .system, errno: .ENOBUFS, request: "dump routes")
+        await kernel.setDumpError(failure)
+        await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
+        let report = try #require(await r.sync())
+        #expect(report.error == .readKernel(failure))
+        #expect(await r.status().lastPassError == "reading the kernel's routes, links or addresses failed: \(failure)")
     }
 
     @Test func unsendableBatchFailsEveryChangeButCountsOneError() async throws {
@@ -216,7 +252,7 @@ import Testing
         await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
         let report = try #require(await r.sync())
         #expect(report.results.count == 2)
-        #expect(await r.status().peers.map(\.lastErrno) == ["ENOMEM", "ENOMEM"])
+        #expect(await r.status().peers.map(\.lastErrno) == [.ENOMEM, .ENOMEM])
         #expect(await r.status().peers.map(\.state) == [.missing, .missing])
         #expect(metrics.counter("hostgw_netlink_errors_total{errno=ENOMEM}") == 1)
         await kernel.setApplyError(nil)

@@ -4,6 +4,7 @@ import Netlink
 import RouteSync
 import SubnetLease
 import Testing
+import MetricsTestKit
 
 /// What makes a pass run: kernel events, overruns, the periodic timer, and coalescing of bursts.
 @Suite struct ReconcilerTriggerTests {

@@ -2,6 +2,7 @@ import NetAddress
 import Netlink
 import RouteSync
 import Testing
+import MetricsTestKit
 
 /// `--adopt-protocol`: a foreign route equal to the desired one but for its protocol is replaced
 /// in place (flanneld's `proto boot` routes on a node moving to hostgw); any other stays a conflict.

@@ -8,6 +8,7 @@ import Netlink
 import RouteSync
 import SubnetLease
 import Synchronization
+import MetricsTestKit
 
 func prefix(_ text: String) -> IPPrefix {
     guard let p = IPPrefix(text) else { fatalError("bad prefix in test: \(text)") }
@@ -59,7 +60,7 @@ actor FakeKernel: RouteTableAccess {
     var failures: [IPPrefix: Errno] = [:]
     var dumpError: NetlinkError?
     /// Makes apply throw, as when the batch cannot be sent at all.
-    var applyError: NetlinkError?
+    var applyError: (any Error)?
     private(set) var dumps = 0
     private(set) var applied: [[RouteChange]] = []
     private var holding = false
@@ -128,7 +129,7 @@ actor FakeKernel: RouteTableAccess {
     func setLinks(_ links: [Link]) { linkList = links }
     func setAddresses(_ addresses: [InterfaceAddress]) { addressList = addresses }
     func setDumpError(_ error: NetlinkError?) { dumpError = error }
-    func setApplyError(_ error: NetlinkError?) { applyError = error }
+    func setApplyError(_ error: (any Error)?) { applyError = error }
     func hold() { holding = true }
     func release() {
         holding = false
@@ -139,58 +140,29 @@ actor FakeKernel: RouteTableAccess {
     var waitingDumps: Int { held.count }
 }
 
-/// A metrics factory per test: tests run in parallel, so nothing global is bootstrapped.
-final class TestMetrics: MetricsFactory {
-    final class Handler: CounterHandler, RecorderHandler, TimerHandler, FloatingPointCounterHandler, MeterHandler {
-        let values = Mutex<[Double]>([])
-        var last: Double? { values.withLock { $0.last } }
-        var total: Double { values.withLock { $0.reduce(0, +) } }
-        func increment(by amount: Int64) { values.withLock { $0.append(Double(amount)) } }
-        func increment(by amount: Double) { values.withLock { $0.append(amount) } }
-        func decrement(by amount: Double) { values.withLock { $0.append(-amount) } }
-        func reset() { values.withLock { $0 = [] } }
-        func record(_ value: Int64) { values.withLock { $0.append(Double(value)) } }
-        func record(_ value: Double) { values.withLock { $0.append(value) } }
-        func set(_ value: Int64) { record(value) }
-        func set(_ value: Double) { record(value) }
-        func recordNanoseconds(_ duration: Int64) { record(duration) }
-    }
-
-    private let handlers = Mutex<[String: Handler]>([:])
-
+/// A metrics factory per test is swift-metrics' own MetricsTestKit (tests run in parallel, so
+/// nothing global is bootstrapped), read with `label{name=value,...}` keys, dimensions in the
+/// order the code gives them.
+extension TestMetrics {
     private static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
         dimensions.isEmpty ? label : label + "{" + dimensions.map { "\($0.0)=\($0.1)" }.joined(separator: ",") + "}"
     }
 
-    private func handler(_ label: String, _ dimensions: [(String, String)]) -> Handler {
-        handlers.withLock { all in
-            let k = Self.key(label, dimensions)
-            if let h = all[k] { return h }
-            let h = Handler()
-            all[k] = h
-            return h
-        }
+    /// `hostgw_drift_events_total{kind=missing}`: the counter's total, 0 when never created.
+    func counter(_ key: String) -> Double {
+        counters.first { Self.key($0.label, $0.dimensions) == key }.map { Double($0.totalValue) } ?? 0
     }
 
-    /// `hostgw_drift_events_total{kind=missing}` style lookup; nil when never created.
-    func metric(_ key: String) -> Handler? { handlers.withLock { $0[key] } }
-    func counter(_ key: String) -> Double { metric(key)?.total ?? 0 }
-    func gauge(_ key: String) -> Double? { metric(key)?.last }
+    /// A gauge's (or meter's) last value; nil when never created or never set.
+    func gauge(_ key: String) -> Double? {
+        if let r = recorders.first(where: { Self.key($0.label, $0.dimensions) == key }) { return r.lastValue }
+        return meters.first { Self.key($0.label, $0.dimensions) == key }?.lastValue
+    }
 
-    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler { handler(label, dimensions) }
-    func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
-        handler(label, dimensions)
+    /// A timer's last duration in nanoseconds; nil when never recorded.
+    func timer(_ key: String) -> Int64? {
+        timers.first { Self.key($0.label, $0.dimensions) == key }?.lastValue
     }
-    func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler { handler(label, dimensions) }
-    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
-        handler(label, dimensions)
-    }
-    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { handler(label, dimensions) }
-    func destroyCounter(_ handler: any CounterHandler) {}
-    func destroyMeter(_ handler: any MeterHandler) {}
-    func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {}
-    func destroyRecorder(_ handler: any RecorderHandler) {}
-    func destroyTimer(_ handler: any TimerHandler) {}
 }
 
 /// A clock that moves only when the test says so.

@@ -3,6 +3,7 @@ import NetAddress
 import Foundation
 import SubnetLease
 import Testing
+import MetricsTestKit
 
 @Suite struct EtcdStoreErrorTests {
     @Test func deadEndpointsAreUnreachableNamingThem() async throws {

@@ -5,6 +5,7 @@ import NetAddress
 import Netlink
 import SubnetLease
 import Testing
+import MetricsTestKit
 
 @Suite struct HostileStoreDataTests {
     @Test func brokenEntriesAreSkippedAndCounted() async throws {
@@ -49,12 +50,16 @@ import Testing
             #expect(Set(snapshot.leases.map(\.key)) == Set(good.map(\.key)))
             #expect(Set(snapshot.skipped.map(\.key)) == Set(hostile.map(\.0)))
             let byKey = Dictionary(uniqueKeysWithValues: snapshot.skipped.map { ($0.key, $0.category) })
-            #expect(byKey[hostile[0].0] == "value")
-            #expect(byKey[hostile[1].0] == "key")
-            #expect(byKey[hostile[2].0] == "network")
-            #expect(byKey[hostile[3].0] == "network")
-            #expect(byKey[hostile[4].0] == "overlap")
+            #expect(byKey[hostile[0].0] == .value)
+            #expect(byKey[hostile[1].0] == .key)
+            #expect(byKey[hostile[2].0] == .network)
+            #expect(byKey[hostile[3].0] == .network)
+            #expect(byKey[hostile[4].0] == .overlap)
             #expect(metrics.total("hostgw_store_invalid_entries_total") == 5)
+            // The metric's reason label is the category's fixed word (an interface: never renamed).
+            for (reason, count) in [("value", 1), ("key", 1), ("network", 2), ("overlap", 1)] {
+                #expect(metrics.value("hostgw_store_invalid_entries_total", [("reason", reason)]) == Int64(count), "reason \(reason)")
+            }
 
             // A later change elsewhere does not count the same bad entries again.
             _ = try await LeaseManager(

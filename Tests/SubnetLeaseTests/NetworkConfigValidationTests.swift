@@ -15,6 +15,7 @@ import Testing
 
     static let cases: [Case] = [
         Case(rule: "unknown key names the closest valid key", json: #"{"Network": "10.244.0.0/16", "SubnetLength": 24}"#, field: "SubnetLength", mentions: "\"SubnetLen\""),
+        Case(rule: "unknown key with no close valid key lists the valid keys", json: #"{"Network": "10.244.0.0/16", "Colour": "red"}"#, field: "Colour", mentions: "unknown key (valid keys: Network,"),
         Case(rule: "unknown Backend key", json: #"{"Network": "10.244.0.0/16", "Backend": {"Typ": "host-gw"}}"#, field: "Backend.Typ", mentions: "Backend.Type"),
         Case(rule: "wrong JSON type for a number", json: #"{"Network": "10.244.0.0/16", "SubnetLen": "24"}"#, field: "SubnetLen", mentions: "must be an integer"),
         Case(rule: "wrong JSON type for a bool", json: #"{"Network": "10.244.0.0/16", "EnableIPv6": "yes"}"#, field: "EnableIPv6", mentions: "true or false"),

@@ -4,6 +4,7 @@ import Foundation
 import NetAddress
 
 import Testing
+import MetricsTestKit
 
 @testable import SubnetLease
 
@@ -97,7 +98,7 @@ import Testing
         // once, and the set never holds more than the one entry.
         for rev in 1...1000 {
             let entry = StoreEntry(key: "/coreos.com/network/subnets/bad", value: Data(), createRevision: 1, modRevision: Int64(rev), expiration: nil)
-            let skipped = [SkippedEntry(key: entry.key, reason: "not a subnet key", category: "key")]
+            let skipped = [SkippedEntry(key: entry.key, reason: "not a subnet key", category: .key)]
             reporter.report(skipped, entries: [entry.key: entry], alreadyReported: &reported)
             reporter.report(skipped, entries: [entry.key: entry], alreadyReported: &reported)
             #expect(reported.count == 1)

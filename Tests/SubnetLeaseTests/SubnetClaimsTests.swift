@@ -51,7 +51,7 @@ import Testing
         entries.shuffle(using: &rng)
         let decoder = LeaseDecoder(config: cfg, keys: LeaseKeys())
         let snapshot = decoder.snapshot(entries: entries, revision: 99)
-        let skippedAsOverlap = Set(snapshot.skipped.filter { $0.category == "overlap" }.map(\.key))
+        let skippedAsOverlap = Set(snapshot.skipped.filter { $0.category == .overlap }.map(\.key))
         let givingWay = Set(
             entries.filter { ClaimCheck.olderClash(claim: $0, entries: entries, prefix: prefix, isValid: { cfg.problem(withLeaseSubnet: $0) == nil }) != nil }
                 .map(\.key))

@@ -48,13 +48,13 @@ struct BenchLeasesCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (s, _) = storeOptions.settingsOrExit()
+        let (s, _) = try storeOptions.settingsOrExit()
         guard let first = IPv4Address(firstGateway) else { throw ValidationError("--first-gateway must be an IPv4 address") }
         try await withStore(s, access: .readWrite) { store in
             let keys = LeaseKeys(prefix: s.prefix)
             let config = try await store.getConfig(keys: keys)
             guard config.enableIPv4, config.network != nil else {
-                fail("the network config has no IPv4 network; bench leases writes IPv4 leases only", code: ExitStatus.dataError)
+                try fail("the network config has no IPv4 network; bench leases writes IPv4 leases only", code: ExitStatus.dataError)
             }
             let pool = config.poolSize(for: .v4)
             let encoder = JSONEncoder()
@@ -63,7 +63,7 @@ struct BenchLeasesCommand: AsyncParsableCommand {
             var n = pool
             while written < count {
                 guard n > 0 else {
-                    fail("the pool \(config.poolDescription(for: .v4)) ran out after \(written) of \(count) leases", code: ExitStatus.dataError)
+                    try fail("the pool \(config.poolDescription(for: .v4)) ran out after \(written) of \(count) leases", code: ExitStatus.dataError)
                 }
                 n -= 1
                 guard let subnet = config.poolSubnet(n, family: .v4) else { continue }

@@ -52,7 +52,7 @@ struct CheckCommand: AsyncParsableCommand {
         t.driftCritical = driftCritical
         t.badPeersWarning = peersWarning
         t.badPeersCritical = peersCritical
-        let report = await fetchReport(storeOptions, node)
+        let report = try await fetchReport(storeOptions, node)
         let result = evaluateCheck(report, t, now: Date())
         print(result.line)
         throw ExitCode(result.state.rawValue)

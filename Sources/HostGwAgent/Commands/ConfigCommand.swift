@@ -15,13 +15,13 @@ struct ConfigCommand: AsyncParsableCommand {
         @OptionGroup var storeOptions: StoreOptions
 
         func run() async throws {
-            let (s, _) = storeOptions.settingsOrExit()
+            let (s, _) = try storeOptions.settingsOrExit()
             try await withStore(s, access: .readOnly) { store in
                 do {
                     let config = try await store.getConfig(keys: LeaseKeys(prefix: s.prefix))
                     print(String(decoding: try config.jsonData(), as: UTF8.self))
                 } catch let e as ConfigError {
-                    fail("the config stored at \(s.prefix)/config is not usable: \(e)", code: ExitStatus.dataError)
+                    try fail("the config stored at \(s.prefix)/config is not usable: \(e)", code: ExitStatus.dataError)
                 }
             }
         }
@@ -36,13 +36,13 @@ struct ConfigCommand: AsyncParsableCommand {
         @OptionGroup var storeOptions: StoreOptions
 
         func run() async throws {
-            let (s, _) = storeOptions.settingsOrExit()
+            let (s, _) = try storeOptions.settingsOrExit()
             let data: Data
             if file == "-" {
                 data = FileHandle.standardInput.readDataToEndOfFile()
             } else {
                 guard let d = FileManager.default.contents(atPath: file) else {
-                    fail("cannot read \(file)", code: ExitStatus.usage)
+                    try fail("cannot read \(file)", code: ExitStatus.usage)
                 }
                 data = d
             }
@@ -50,7 +50,7 @@ struct ConfigCommand: AsyncParsableCommand {
             do {
                 _ = try NetworkConfig(json: data)
             } catch {
-                fail("\(file): \(error); nothing was written", code: ExitStatus.dataError)
+                try fail("\(file): \(error); nothing was written", code: ExitStatus.dataError)
             }
             try await withStore(s, access: .readWrite) { store in
                 let config = try await store.putConfig(data, keys: LeaseKeys(prefix: s.prefix))
@@ -59,31 +59,4 @@ struct ConfigCommand: AsyncParsableCommand {
             }
         }
     }
-}
-
-/// Opens the store, runs `body`, closes the store; store errors exit 69 with the store named.
-func withStore(_ s: StoreSettings, access: StoreAccess, _ body: (any SubnetStore) async throws -> Void) async throws {
-    let store: any SubnetStore
-    do {
-        store = try makeStore(s, access: access, logger: adminLogger())
-    } catch let e as StoreError {
-        if case .missing = e { fail("\(e)", code: ExitStatus.unavailable) }
-        fail("cannot open the store (\(s.summary)): \(e)", code: ExitStatus.unavailable)
-    } catch {
-        fail("cannot open the store (\(s.summary)): \(error)", code: ExitStatus.unavailable)
-    }
-    do {
-        try await body(store)
-        await closeStore(store)
-    } catch let e as ConfigError {
-        await closeStore(store)
-        fail("\(e)", code: ExitStatus.dataError)
-    } catch let e as StoreError {
-        await closeStore(store)
-        fail("store \(s.summary): \(e)", code: ExitStatus.unavailable)
-    }
-}
-
-func closeStore(_ store: any SubnetStore) async {
-    try? await store.shutdown()
 }

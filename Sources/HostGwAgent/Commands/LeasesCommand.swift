@@ -37,7 +37,7 @@ struct LeasesCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (s, _) = storeOptions.settingsOrExit()
+        let (s, _) = try storeOptions.settingsOrExit()
         try await withStore(s, access: .readOnly) { store in
             let keys = LeaseKeys(prefix: s.prefix)
             let config = try await store.getConfig(keys: keys)

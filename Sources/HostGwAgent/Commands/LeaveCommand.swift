@@ -19,15 +19,15 @@ struct LeaveCommand: AsyncParsableCommand {
     @OptionGroup var node: NodeQueryOptions
 
     func run() async throws {
-        let (s, r) = storeOptions.settingsOrExit()
-        let q = settingOrExit { try NodeQuery(node, r) }
+        let (s, r) = try storeOptions.settingsOrExit()
+        let q = try settingOrExit { try NodeQuery(node, r) }
         if await StatusSource.fromAgent(q) != nil {
-            fail("the agent is still running (it answers at \(q.statusURL)) and would put everything back: stop it first", code: ExitStatus.usage)
+            try fail("the agent is still running (it answers at \(q.statusURL)) and would put everything back: stop it first", code: ExitStatus.usage)
         }
 
         // Routes first: if the store is unreachable the node is still taken out of the data path.
         let nl: NetlinkClient
-        do { nl = try NetlinkClient() } catch { fail("cannot open netlink: \(error)", code: ExitStatus.noPermission) }
+        do { nl = try NetlinkClient() } catch { try fail("cannot open netlink: \(error)", code: ExitStatus.noPermission) }
         defer { nl.close() }
         let removal = try await RouteRemoval.removeAll(from: nl, table: q.table, protocol: q.routeProtocol, logger: adminLogger())
         print("deleted \(removal.removed.count + removal.alreadyGone.count) hostgw route(s) (protocol \(q.routeProtocol.rawValue), table \(q.table))")
@@ -55,7 +55,7 @@ struct LeaveCommand: AsyncParsableCommand {
             } else if try await manager.release(mine) {
                 print("released lease \(mine.key)")
             } else {
-                fail("lease \(mine.key) changed while it was being released; run hostgw leave again", code: ExitStatus.software)
+                try fail("lease \(mine.key) changed while it was being released; run hostgw leave again", code: ExitStatus.software)
             }
         }
         if !failed.isEmpty { throw ExitCode(1) }

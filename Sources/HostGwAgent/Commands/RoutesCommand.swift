@@ -63,14 +63,14 @@ struct RoutesCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (s, _) = storeOptions.settingsOrExit()
+        let (s, _) = try storeOptions.settingsOrExit()
         var hostAddresses: [InterfaceAddress]?
         if let ip = externalIP { hostAddresses = InterfaceAddress(externalIP: ip).map { [$0] } }
         if let name = externalIface {
             do {
                 hostAddresses = try await ExternalHostAddresses.addresses(ofInterface: name)
             } catch {
-                fail("--external-iface \(name): \(error)", code: ExitStatus.usage)
+                try fail("--external-iface \(name): \(error)", code: ExitStatus.usage)
             }
         }
         try await withStore(s, access: .readOnly) { store in
@@ -91,27 +91,5 @@ struct RoutesCommand: AsyncParsableCommand {
             for n in doc.notices { FileHandle.standardError.write(Data("hostgw: warning: \(displaySafe("\(n)", limit: 1024))\n".utf8)) }
             print(doc.text, terminator: doc.text.hasSuffix("\n") ? "" : "\n")
         }
-    }
-}
-
-struct ExternalSyncCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "external-sync",
-        abstract: "Keep this external host's routes to every node's pod subnet equal to the leases.",
-        discussion: """
-            For a host outside the cluster on the nodes' L2 segment (Kafka, Cassandra, PostgreSQL): \
-            takes no lease, watches the store and keeps one route per node subnet via that node, with \
-            the same protocol marker, drift detection and repair, observe-only mode, status, health and \
-            metrics as `hostgw run`. Run it as a systemd service like the agent.
-            """)
-
-    @OptionGroup(title: "Store") var storeOptions: StoreOptions
-    @OptionGroup(title: "Route sync and reporting") var syncOptions: SyncOptions
-
-    func run() async throws {
-        let (settings, storeSettings) = resolveOrExit(config: storeOptions.config) { r in
-            (try RunSettings(syncOptions, nil, r), try StoreSettings(storeOptions, r))
-        }
-        try await runDaemon(role: .external, settings: settings, storeSettings: storeSettings)
     }
 }

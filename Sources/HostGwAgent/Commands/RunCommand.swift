@@ -25,7 +25,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup(title: "Route sync and reporting") var syncOptions: SyncOptions
 
     func run() async throws {
-        let (settings, storeSettings) = resolveOrExit(config: storeOptions.config) { r in
+        let (settings, storeSettings) = try resolveOrExit(config: storeOptions.config) { r in
             (try RunSettings(syncOptions, nodeOptions, r), try StoreSettings(storeOptions, r))
         }
         try await runDaemon(role: .node, settings: settings, storeSettings: storeSettings)
@@ -44,7 +44,7 @@ func runDaemon(role: AgentDaemon.Role, settings: RunSettings, storeSettings: Sto
     logger[metadataKey: "node"] = "\(settings.nodeName)"
 
     guard hasNetAdminCapability() else {
-        fail("hostgw run needs CAP_NET_ADMIN to program routes: run it as root or grant the capability (the systemd unit does)", code: ExitStatus.noPermission)
+        try fail("hostgw run needs CAP_NET_ADMIN to program routes: run it as root or grant the capability (the systemd unit does)", code: ExitStatus.noPermission)
     }
     let netlink: NetlinkClient
     let store: any SubnetStore
@@ -52,7 +52,7 @@ func runDaemon(role: AgentDaemon.Role, settings: RunSettings, storeSettings: Sto
         netlink = try NetlinkClient()
         store = try makeStore(storeSettings, access: .readWrite, logger: logger)
     } catch {
-        fail("cannot start: \(error)", code: ExitStatus.unavailable)
+        try fail("cannot start: \(error)", code: ExitStatus.unavailable)
     }
 
     let health = AgentHealth()
@@ -94,9 +94,9 @@ func runDaemon(role: AgentDaemon.Role, settings: RunSettings, storeSettings: Sto
     case .success: break
     case .failure(let exit as DaemonExit):
         notifier.stopping(status: exit.message)
-        fail(exit.message, code: exit.code)
+        try fail(exit.message, code: exit.code)
     case .failure(let error):
-        fail("\(error)", code: ExitStatus.software)
+        try fail("\(error)", code: ExitStatus.software)
     }
     notifier.stopping(status: "stopped; routes left in place")
     logger.notice("hostgw stopped; routes left in place")

@@ -15,7 +15,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print the status document as JSON (field names are stable).") var json = false
 
     func run() async throws {
-        let report = await fetchReport(storeOptions, node)
+        let report = try await fetchReport(storeOptions, node)
         if json {
             print(String(decoding: try report.jsonData(), as: UTF8.self))
         } else {
@@ -25,9 +25,9 @@ struct StatusCommand: AsyncParsableCommand {
 }
 
 /// The agent's report, or the one computed without it.
-func fetchReport(_ storeOptions: StoreOptions, _ node: NodeQueryOptions) async -> NodeStatusReport {
-    let (s, r) = storeOptions.settingsOrExit()
-    let q = settingOrExit { try NodeQuery(node, r) }
+func fetchReport(_ storeOptions: StoreOptions, _ node: NodeQueryOptions) async throws -> NodeStatusReport {
+    let (s, r) = try storeOptions.settingsOrExit()
+    let q = try settingOrExit { try NodeQuery(node, r) }
     if let live = await StatusSource.fromAgent(q) { return live }
     return await StatusSource.offline(q, store: s)
 }

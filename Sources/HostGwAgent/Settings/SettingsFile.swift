@@ -1,18 +1,9 @@
 // The config file (`--config FILE`, HOSTGW_CONFIG): a JSON object keyed by flag name, parsed
-// into the text a flag would carry. Also the error type and exit codes every settings layer
-// uses. Self-contained (Foundation only) on purpose: the settings-file fuzzer
-// (Tests/Fuzz/FuzzSettingsFile) compiles this very file.
+// into the text a flag would carry. Also the error type every settings layer uses (its exit codes
+// are in ExitStatus.swift). Foundation and SubnetLease only, on purpose: the settings-file fuzzer
+// (Tests/Fuzz/FuzzSettingsFile) compiles this very file, and ExitStatus.swift beside it.
 import Foundation
-
-/// Exit codes from sysexits.h that scripts and systemd units rely on.
-enum ExitStatus {
-    static let usage: Int32 = 64  // EX_USAGE: a bad flag
-    static let dataError: Int32 = 65  // EX_DATAERR: bad input data (e.g. net-conf.json)
-    static let unavailable: Int32 = 69  // EX_UNAVAILABLE: a needed service (store) is unreachable
-    static let software: Int32 = 70  // EX_SOFTWARE
-    static let noPermission: Int32 = 77  // EX_NOPERM: missing CAP_NET_ADMIN
-    static let config: Int32 = 78  // EX_CONFIG: a bad setting in env or config file
-}
+import SubnetLease
 
 /// A setting that could not be used. `source` says where it came from. The value is echoed
 /// unless it is secret (`SettingsFile.isSecret`) or `hidesValue` is set: an unknown key may be a
@@ -64,7 +55,7 @@ enum SettingsFile {
         var out: [String: String] = [:]
         for (key, value) in dict.sorted(by: { $0.key < $1.key }) {
             guard knownKeys.contains(key) else {
-                let hint = closest(to: key, in: knownKeys).map { " (did you mean '\($0)'?)" } ?? ""
+                let hint = Suggestion.closest(to: key, in: knownKeys).map { " (did you mean '\($0)'?)" } ?? ""
                 throw SettingError(
                     setting: key, source: "config file \(path) key '\(key)'", value: "",
                     rule: "unknown setting\(hint)", exitCode: ExitStatus.config, hidesValue: true)
@@ -73,29 +64,6 @@ enum SettingsFile {
         }
         return out
     }
-}
-
-/// Closest name by edit distance, when it is close enough to be a likely typo.
-func closest(to word: String, in candidates: some Sequence<String>) -> String? {
-    func distance(_ a: [Character], _ b: [Character]) -> Int {
-        var prev = Array(0...b.count)
-        for (i, ca) in a.enumerated() {
-            var cur = [i + 1] + Array(repeating: 0, count: b.count)
-            for (j, cb) in b.enumerated() {
-                cur[j + 1] = min(prev[j + 1] + 1, cur[j] + 1, prev[j] + (ca == cb ? 0 : 1))
-            }
-            prev = cur
-        }
-        return prev[b.count]
-    }
-    let w = Array(word.lowercased())
-    let limit = max(2, w.count / 3)
-    // The distance is at least the difference in length: skip what cannot be close, so a
-    // hostile 64 KB key costs nothing (the full table would be 64 K rows per candidate).
-    let best = candidates.lazy.filter { abs($0.count - w.count) <= limit }
-        .map { ($0, distance(w, Array($0.lowercased()))) }.min { ($0.1, $0.0) < ($1.1, $1.0) }
-    guard let best, best.1 <= limit else { return nil }
-    return best.0
 }
 
 /// A config-file value: kept as the text a flag would carry.

@@ -60,10 +60,7 @@ extension EtcdStore {
         return request
     }
 
-    static func timeAmount(_ d: Duration) -> TimeAmount {
-        let (s, atto) = d.components
-        return .nanoseconds(s * 1_000_000_000 + atto / 1_000_000_000)
-    }
+    static func timeAmount(_ d: Duration) -> TimeAmount { .nanoseconds(d.nanoseconds) }
 
     /// One request, failing over across endpoints. Retries on transport failures and on etcd's
     /// transient answers; re-authenticates once on a stale token.

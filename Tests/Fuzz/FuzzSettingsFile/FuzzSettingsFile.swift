@@ -1,6 +1,6 @@
 // Fuzzes the agent's config file (`--config`, HOSTGW_CONFIG): a JSON object of flag names.
-// SettingsFile.swift is the agent's own file (a symlink into Sources/HostGwAgent/Settings), so
-// the fuzzer runs exactly the code `hostgw` runs.
+// SettingsFile.swift and ExitStatus.swift are the agent's own files (symlinks into
+// Sources/HostGwAgent/Settings), so the fuzzer runs exactly the code `hostgw` runs.
 import Foundation
 import FuzzSupport
 

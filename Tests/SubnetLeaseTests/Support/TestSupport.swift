@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import MetricsTestKit
 import NetAddress
 import Netlink
 import SubnetLease
@@ -85,43 +86,24 @@ func node(_ i: Int, v6: Bool = false) -> NodeIdentity {
         publicIPv6: v6 ? IPv6Address("fd99::\(String(i, radix: 16))") : nil, agentVersion: "test")
 }
 
-/// An in-memory metrics factory: tests read counters by label (and dimensions).
-final class TestMetrics: MetricsFactory, Sendable {
-    private let values = Mutex<[String: Int64]>([:])
-
-    static func id(_ label: String, _ dimensions: [(String, String)]) -> String {
-        ([label] + dimensions.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }).joined(separator: ",")
+/// swift-metrics' own in-memory factory (MetricsTestKit), read by label and dimensions in any order.
+extension TestMetrics {
+    private static func same(_ a: [(String, String)], _ b: [(String, String)]) -> Bool {
+        a.map { "\($0.0)=\($0.1)" }.sorted() == b.map { "\($0.0)=\($0.1)" }.sorted()
     }
 
     /// Sum of every counter named `label`, whatever its dimensions.
     func total(_ label: String) -> Int64 {
-        values.withLock { v in v.filter { $0.key == label || $0.key.hasPrefix(label + ",") }.values.reduce(0, +) }
+        counters.filter { $0.label == label }.map(\.totalValue).reduce(0, +)
     }
 
-    func value(_ label: String, _ dimensions: [(String, String)] = []) -> Int64? { values.withLock { $0[Self.id(label, dimensions)] } }
-
-    final class Handler: CounterHandler, RecorderHandler, TimerHandler, Sendable {
-        let id: String
-        let owner: TestMetrics
-        init(id: String, owner: TestMetrics) {
-            self.id = id
-            self.owner = owner
-        }
-        func increment(by amount: Int64) { owner.values.withLock { $0[id, default: 0] += amount } }
-        func reset() { owner.values.withLock { $0[id] = 0 } }
-        func record(_ value: Int64) { owner.values.withLock { $0[id] = value } }
-        func record(_ value: Double) { owner.values.withLock { $0[id] = Int64(value) } }
-        func recordNanoseconds(_ duration: Int64) { owner.values.withLock { $0[id] = duration } }
+    /// A counter's sum, or a gauge's, recorder's or timer's last value; nil when none was made.
+    func value(_ label: String, _ dimensions: [(String, String)] = []) -> Int64? {
+        if let c = counters.first(where: { $0.label == label && Self.same($0.dimensions, dimensions) }) { return c.totalValue }
+        if let r = recorders.first(where: { $0.label == label && Self.same($0.dimensions, dimensions) }) { return r.lastValue.map { Int64($0) } }
+        if let t = timers.first(where: { $0.label == label && Self.same($0.dimensions, dimensions) }) { return t.lastValue }
+        return nil
     }
-
-    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler { Handler(id: Self.id(label, dimensions), owner: self) }
-    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
-        Handler(id: Self.id(label, dimensions), owner: self)
-    }
-    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { Handler(id: Self.id(label, dimensions), owner: self) }
-    func destroyCounter(_ handler: any CounterHandler) {}
-    func destroyRecorder(_ handler: any RecorderHandler) {}
-    func destroyTimer(_ handler: any TimerHandler) {}
 }
 
 /// Consumes a watcher's snapshots in the background so tests can wait for one with a timeout.

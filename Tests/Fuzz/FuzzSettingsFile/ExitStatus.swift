@@ -1,0 +1,1 @@
+../../../Sources/HostGwAgent/Settings/ExitStatus.swift
