@@ -14,6 +14,8 @@ startup_ns_up() {
   ip -n "$ns" link set eth0p up
   ip -n "$ns" addr add 172.20.0.10/16 dev eth0
   ip -n "$ns" link set eth0 up
+  # A node forwards pod traffic; without it /healthz is rightly 503 (forwarding off).
+  ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
 }
 
 # startup_seed NS HOSTGW STORE_PATH PEERS LEASES_OUT: the network config and PEERS peer leases
