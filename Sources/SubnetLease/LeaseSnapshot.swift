@@ -82,11 +82,20 @@ struct LeaseDecoder: Sendable {
         case skipped(SkippedEntry)
     }
 
-    func decode(_ entry: StoreEntry) -> Decoded {
-        switch decodeKey(entry) {
+    func decode(_ entry: StoreEntry) -> Decoded { decode(entry, key: decodeKey(entry)) }
+
+    /// The entry whose key decoded as `key`; the value is read only for a valid lease key.
+    func decode(_ entry: StoreEntry, key: KeyDecoded) -> Decoded {
+        switch key {
         case .skipped(let skipped): .skipped(skipped)
         case .subnets(let subnet, let ipv6Subnet): decodeValue(entry, (subnet, ipv6Subnet))
         }
+    }
+
+    /// The claim of an entry whose key decoded as `key`: nil unless it is a valid lease key.
+    static func claim(_ entry: StoreEntry, key: KeyDecoded) -> SubnetClaims.Claim? {
+        guard case .subnets(let subnet, let ipv6Subnet) = key else { return nil }
+        return SubnetClaims.Claim(key: entry.key, createRevision: entry.createRevision, subnets: [subnet, ipv6Subnet].compactMap { $0 })
     }
 
     /// The key alone: a subnet key of this prefix whose subnets the network config allows.
@@ -135,8 +144,7 @@ struct LeaseDecoder: Sendable {
     /// entry index: what `SubnetClaims` judges on the read side and in the claim check alike.
     func claims(_ entries: [StoreEntry]) -> [(entry: Int, claim: SubnetClaims.Claim)] {
         entries.indices.compactMap { i in
-            guard case .subnets(let subnet, let ipv6Subnet) = decodeKey(entries[i]) else { return nil }
-            return (i, SubnetClaims.Claim(key: entries[i].key, createRevision: entries[i].createRevision, subnets: [subnet, ipv6Subnet].compactMap { $0 }))
+            Self.claim(entries[i], key: decodeKey(entries[i])).map { (i, $0) }
         }
     }
 
@@ -158,13 +166,8 @@ struct LeaseDecoder: Sendable {
                 decoded.append(hit)
             } else {
                 let keyDecoded = decodeKey(entry)
-                let value: Decoded
-                switch keyDecoded {
-                case .skipped(let s): value = .skipped(s)
-                case .subnets(let subnet, let ipv6Subnet):
-                    value = decodeValue(entry, (subnet, ipv6Subnet))
-                    cache.decodes += 1
-                }
+                let value = decode(entry, key: keyDecoded)
+                if case .subnets = keyDecoded { cache.decodes += 1 }
                 let item = LeaseDecodeCache.Item(modRevision: entry.modRevision, createRevision: entry.createRevision, key: keyDecoded, value: value)
                 cache.items[entry.key] = item
                 decoded.append(item)
@@ -179,13 +182,12 @@ struct LeaseDecoder: Sendable {
         leases.reserveCapacity(entries.count)
         var skipped: [SkippedEntry] = []
         let claims: [(entry: Int, claim: SubnetClaims.Claim)] = decoded.indices.compactMap { i in
-            guard case .subnets(let subnet, let ipv6Subnet) = decoded[i].key else { return nil }
-            return (i, SubnetClaims.Claim(key: entries[i].key, createRevision: entries[i].createRevision, subnets: [subnet, ipv6Subnet].compactMap { $0 }))
+            Self.claim(entries[i], key: decoded[i].key).map { (i, $0) }
         }
-        let losses = SubnetClaims.losses(claims.map(\.claim))
+        let claimList = claims.map(\.claim)
         var lost: [Int: String] = [:]
-        for (index, loss) in losses {
-            lost[claims[index].entry] = SubnetClaims.reason(loss, in: claims.map(\.claim))
+        for (index, loss) in SubnetClaims.losses(claimList) {
+            lost[claims[index].entry] = SubnetClaims.reason(loss, in: claimList)
         }
         for (i, entry) in entries.enumerated() {
             if let reason = lost[i] {
