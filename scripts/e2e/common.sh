@@ -75,6 +75,9 @@ expected_routes() {
 # routes_match [-4|-6] I N: node I holds exactly the expected routes of that family.
 routes_match() { [ "$(hostgw_routes "$@")" = "$(expected_routes "$@")" ]; }
 
+# routes_node I J: node I has hostgw's route to node J's IPv4 subnet via node J's IP.
+routes_node() { ip -n "$(lab_node_ns "$1")" route show proto 77 | grep -q "^$(node_subnet "$2") via $(lab_node_ip "$2")"; }
+
 # wait_routes_equal [-4|-6] I N [SECONDS]: node I's hostgw routes of that family become exactly
 # the expected set within SECONDS (default 10).
 wait_routes_equal() {

@@ -41,7 +41,7 @@ lease_rev=$(lab_etcdctl get "$key" -w json | jq -r '.kvs[0].mod_revision')
 [ -n "$lease_rev" ] && [ "$lease_rev" != null ] || fail "node 4's key $key is not in etcd"
 check "node 4's lease $key written at revision $lease_rev (agents had seen $seen_rev)"
 for i in 1 2; do
-  lab_wait_for 15 sh -c "ip -n $(lab_node_ns "$i") route show proto 77 | grep -q '^$(node_subnet 4) via $(lab_node_ip 4)'" ||
+  lab_wait_for 15 routes_node "$i" 4 ||
     fail "node $i did not route node 4's lease within 15 s: [$(hostgw_routes "$i" | tr '\n' ';')]"
 done
 check "nodes 1 and 2 route node 4 within $(($(date +%s) - leased_at)) s of its lease"

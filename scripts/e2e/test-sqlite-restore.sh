@@ -33,7 +33,7 @@ lab_agent_start 4
 lab_wait_for 30 test -s "$LAB_DIR/n4/subnet.env" || fail "node 4 got no lease after the restore"
 leased_at=$(date +%s)
 for i in 1 2; do
-  lab_wait_for 15 sh -c "ip -n $(lab_node_ns "$i") route show proto 77 | grep -q '^$(node_subnet 4) via $(lab_node_ip 4)'" ||
+  lab_wait_for 15 routes_node "$i" 4 ||
     fail "node $i did not route node 4's lease within 15 s: [$(hostgw_routes "$i" | tr '\n' ';')]"
 done
 check "nodes 1 and 2 route node 4 within $(($(date +%s) - leased_at)) s of its lease"
