@@ -129,7 +129,8 @@ public protocol SubnetStore: Sendable {
     func checkHealth() async throws
 
     /// Fills `expiration` of TTL entries whose expiry the read did not tell (etcd tells only the
-    /// lease ID); a listing calls this, a claim does not need it.
+    /// lease ID). Only what a human reads calls this (`hostgw leases`, the own lease in `status`);
+    /// routing, the watcher and claims never do.
     func resolveExpirations(_ entries: [StoreEntry]) async throws -> [StoreEntry]
 
     /// Where the watch is connected and when it last heard from there.
