@@ -1,11 +1,13 @@
 // The reconcile loop: lease snapshots, kernel events and a periodic timer all trigger the same
 // full pass (dump -> desired -> plan -> apply -> drift). Notifications are lossy by design, so a
-// pass never trusts an event's content, only that something changed.
+// pass never trusts an event's content, only that something changed. Passes run inside the
+// reconciler's `run()` (a swift-service-lifecycle `Service`) or a caller's `sync()`.
 public import Foundation
 public import Logging
 public import Metrics
 public import NetAddress
 public import Netlink
+public import ServiceLifecycle
 public import SubnetLease
 
 /// Why a pass ran; carried into logs and the pass report.
@@ -27,7 +29,7 @@ public struct PassReport: Sendable {
     public var error: PassError?
 }
 
-/// The result of `removeAll()`.
+/// The result of `RouteRemoval.removeAll(from:table:protocol:)`.
 public struct RouteRemoval: Sendable {
     public var removed: [Route]
     /// Routes that were gone by the time the delete reached the kernel (ESRCH, ENOENT): the goal
@@ -63,7 +65,7 @@ public struct RouteRemoval: Sendable {
 
 /// Keeps the kernel's hostgw routes equal to the peers' leases. One pass in flight, at most one
 /// queued: a burst of triggers costs at most two passes.
-public actor RouteReconciler {
+public actor RouteReconciler: Service {
     private var config: RouteSyncConfig
     private let kernel: any RouteTableAccess
     private let logger: Logger
@@ -85,16 +87,25 @@ public actor RouteReconciler {
     private var passes = 0
     private var lastReport: PassReport?
     private var hold: MassDeletionHold
-    private var holdTimer: Task<Void, Never>?
     /// The last snapshot as the store had it (`leases` adds the held ones).
     private var storeLeases: [Lease] = []
 
-    private var inFlight: Task<Void, Never>?
+    /// The trigger of the next pass, if one is due: every trigger that arrives before that pass
+    /// starts joins it (each pass is full).
     private var queued: ReconcileTrigger?
+    /// A `drain()` is running passes (inside `run()` or `sync()`); at most one at a time.
+    private var draining = false
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Wakes `run()` when a pass is queued; the newest wake-up is enough.
+    private let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+    /// The mass-deletion hold's remaining time, for `run()`'s hold timer.
+    private let holdDeadlines: AsyncStream<Duration>
+    private let armHold: AsyncStream<Duration>.Continuation
+    private var subscribers: [Int: AsyncStream<RouteSyncStatus>.Continuation] = [:]
+    private var nextSubscriber = 0
     private var pacer: PassPacer
     private var driftLog: DriftLogSummary
-    private var stopped = false
-    private var ticker: Task<Void, Never>?
 
     /// - Parameters:
     ///   - kernel: a `NetlinkClient` in production.
@@ -115,6 +126,8 @@ public actor RouteReconciler {
         pacer = PassPacer(clock: clock)
         driftLog = DriftLogSummary(clock: clock)
         self.hold = MassDeletionHold(grace: config.deletionGrace, clock: clock)
+        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (holdDeadlines, armHold) = AsyncStream.makeStream(of: Duration.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     // MARK: Inputs
@@ -167,67 +180,77 @@ public actor RouteReconciler {
         }
     }
 
-    /// Feeds a monitor's events into `handle(_:)` until the sequence ends, the task is cancelled,
-    /// or `stop()` is called.
+    /// Feeds a monitor's events into `handle(_:)` until the sequence ends or the task is cancelled.
     public func consume<Events: AsyncSequence & Sendable>(events: Events) async throws
     where Events.Element == NetlinkEvent {
         for try await event in events {
-            if stopped || Task.isCancelled { return }
+            if Task.isCancelled { return }
             handle(event)
         }
     }
 
-    /// Runs the startup pass, then a full pass every `resyncPeriod`, until `stop()` or
-    /// cancellation. Routes stay in place when it returns.
-    public func run() async {
-        guard !stopped else { return }
-        let period = config.resyncPeriod
-        let clock = self.clock
-        let tick = Task { [weak self] in
-            while !Task.isCancelled {
-                do { try await clock.sleep(for: period) } catch { return }
-                await self?.trigger(.periodic)
-            }
-        }
-        ticker = tick
+    /// The reconciler as a service: the startup pass, then every pass a trigger queues, a full
+    /// pass every `resyncPeriod`, and the end of a mass-deletion hold, until the task is
+    /// cancelled. A pass in flight finishes; routes stay in place when it returns. Without
+    /// `run()`, triggers wait for `sync()`. Run it once.
+    public func run() async throws {
         trigger(.startup)
-        await withTaskCancellationHandler {
-            await tick.value
-        } onCancel: {
-            tick.cancel()
+        let period = config.resyncPeriod
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.tick(every: period) }
+            group.addTask { await self.holdTimer() }
+            for await _ in wakeups {
+                if !draining { await drain() }
+            }
+            group.cancelAll()
         }
-        ticker = nil
     }
 
-    /// Stops periodic and event-driven passes. A pass in flight finishes; no route is removed.
-    public func stop() {
-        stopped = true
-        queued = nil
-        ticker?.cancel()
-        holdTimer?.cancel()
+    private func tick(every period: Duration) async {
+        while !Task.isCancelled {
+            do { try await clock.sleep(for: period) } catch { return }
+            trigger(.periodic)
+        }
     }
 
-    /// Runs a pass now (or joins the one in flight and the one it queues) and returns the report
+    /// Sleeps out each hold the snapshots arm, then re-admits the last snapshot: the held routes
+    /// go if their leases are still gone.
+    private func holdTimer() async {
+        for await wait in holdDeadlines {
+            do { try await clock.sleep(for: wait) } catch { return }
+            holdDue()
+        }
+    }
+
+    /// Runs a pass now (or joins the one running and the one it queues) and returns the report
     /// of the last pass once the reconciler is idle. Nil before the first lease snapshot.
     @discardableResult
     public func sync() async -> PassReport? {
         trigger(.manual)
-        while let task = inFlight { await task.value }
+        if draining {
+            await withCheckedContinuation { idleWaiters.append($0) }
+        } else {
+            await drain()
+        }
         return lastReport
     }
 
-    /// `hostgw leave`: stops the reconciler and deletes every hostgw-marked route in its table,
-    /// and nothing else. Deletes even in observe-only mode: leaving is an explicit request.
-    public func removeAll() async throws -> RouteRemoval {
-        stop()
-        while let task = inFlight { await task.value }
-        let removal = try await RouteRemoval.removeAll(from: kernel, table: config.table, protocol: config.routeProtocol, batchSize: config.batchSize, logger: logger)
-        for _ in removal.removed { metrics.changed(.delete) }
-        for (_, error) in removal.failures { metrics.netlinkError(error.errno) }
-        for route in removal.removed + removal.alreadyGone { memory.routes[route.destination] = nil }
-        metrics.installed(memory.routes.count)
-        return removal
+    /// True while a pass is running or queued: what a test checks to show a trigger was ignored.
+    public var isBusy: Bool { draining || queued != nil }
+
+    /// The status after every pass, starting with the current one; ends when the caller stops
+    /// iterating. The newest status replaces one not yet read.
+    public func statusUpdates() -> AsyncStream<RouteSyncStatus> {
+        let (stream, continuation) = AsyncStream.makeStream(of: RouteSyncStatus.self, bufferingPolicy: .bufferingNewest(1))
+        let id = nextSubscriber
+        nextSubscriber += 1
+        subscribers[id] = continuation
+        continuation.yield(status())
+        continuation.onTermination = { _ in Task { await self.unsubscribe(id) } }
+        return stream
     }
+
+    private func unsubscribe(_ id: Int) { subscribers[id] = nil }
 
     // MARK: Output
 
@@ -272,14 +295,9 @@ public actor RouteReconciler {
             break
         }
         metrics.deletionHold(held: hold.status?.held.count ?? 0, started: decision.event?.isStart ?? false)
-        holdTimer?.cancel()
-        if let wait = hold.remaining {
-            let clock = self.clock
-            holdTimer = Task { [weak self] in
-                do { try await clock.sleep(for: wait) } catch { return }
-                await self?.holdDue()
-            }
-        }
+        // A timer still sleeping toward an earlier wait only wakes a re-admission early: the
+        // hold itself decides, on the clock, whether it ran out.
+        if let wait = hold.remaining { armHold.yield(wait) }
         return decision.leases
     }
 
@@ -300,28 +318,34 @@ public actor RouteReconciler {
     // MARK: Passes
 
     private func trigger(_ reason: ReconcileTrigger) {
-        guard !stopped else { return }
-        if inFlight != nil {
-            // One queued pass covers every trigger that arrives while one runs: each pass is full.
-            if queued == nil { queued = reason }
-            return
-        }
-        inFlight = Task { await self.drain(first: reason) }
+        if queued == nil { queued = reason }
+        wake.yield()
     }
 
-    private func drain(first: ReconcileTrigger) async {
-        var next: ReconcileTrigger? = first
-        while let reason = next, !stopped {
-            // Triggers arriving while a kernel-event pass waits (PassPacer) join it.
+    /// Runs queued passes until none is left. Triggers arriving while a kernel-event pass waits
+    /// (PassPacer) or runs join the next pass.
+    private func drain() async {
+        draining = true
+        while let reason = queued {
             let wait = pacer.delay(for: reason)
             if wait > .zero { try? await clock.sleep(for: wait) }
             pacer.passStarted()
             queued = nil
-            if let report = await pass(reason) { lastReport = report }
-            next = queued
+            if let report = await pass(reason) {
+                lastReport = report
+                publish()
+            }
         }
-        queued = nil
-        inFlight = nil
+        draining = false
+        let waiters = idleWaiters
+        idleWaiters = []
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func publish() {
+        guard !subscribers.isEmpty else { return }
+        let current = status()
+        for continuation in subscribers.values { continuation.yield(current) }
     }
 
     /// Every lease in the snapshot. Expiry is the store's job: etcd deletes a key when its lease

@@ -79,6 +79,8 @@ public final class EmbeddedStore: SubnetStore {
     private let clock: StoreClock
     private let lastPoll = Mutex<Date?>(nil)
     private let pollInterval: Duration
+    /// The watch's poll waits on it; tests inject a manual clock.
+    private let pollClock: any Clock<Duration>
     private let logger: Logger
     private let metrics: StoreMetrics
     /// Events kept for watchers that fall behind; older ones are compacted away.
@@ -105,11 +107,12 @@ public final class EmbeddedStore: SubnetStore {
     public init(
         path: String, readOnly: Bool = false, logger: Logger, pollInterval: Duration = .milliseconds(150), eventRetention: Int64 = 10_000,
         busyTimeout: TimeInterval = 10, metricsFactory: any MetricsFactory = MetricsSystem.factory,
-        clock: StoreClock = .system
+        clock: StoreClock = .system, pollClock: any Clock<Duration> = ContinuousClock()
     ) throws(StoreError) {
         self.path = path
         self.clock = clock
         self.pollInterval = pollInterval
+        self.pollClock = pollClock
         self.logger = logger
         self.eventRetention = eventRetention
         metrics = StoreMetrics(store: "sqlite", factory: metricsFactory)
@@ -294,7 +297,7 @@ public final class EmbeddedStore: SubnetStore {
                 lastPoll.withLock { $0 = clock.wall() }
                 yield(batch)
                 if batch.revision >= next { next = batch.revision + 1 }
-                try await Task.sleep(for: pollInterval)
+                try await pollClock.sleep(for: pollInterval)
             }
         }
     }

@@ -27,19 +27,49 @@ public struct LeaseFeedHealth: Sendable, Hashable {
     }
 }
 
-/// Shared by every copy of one watcher (it is a struct): written by the watch loop, read by health.
+/// Shared by every copy of one watcher (it is a struct): written by the watch loop, pushed to
+/// the subscribers of `updates()` on every change.
 final class LeaseFeedRecorder: Sendable {
-    private let state = Mutex(LeaseFeedHealth())
+    private struct State {
+        var health = LeaseFeedHealth()
+        var subscribers: [Int: AsyncStream<LeaseFeedHealth>.Continuation] = [:]
+        var nextID = 0
+    }
 
-    var current: LeaseFeedHealth { state.withLock { $0 } }
+    private let state = Mutex(State())
 
-    func succeeded() { state.withLock { $0 = LeaseFeedHealth() } }
+    var current: LeaseFeedHealth { state.withLock { $0.health } }
+
+    func succeeded() { change { $0 = LeaseFeedHealth() } }
 
     func failed(_ error: String, at date: Date = Date()) {
-        state.withLock {
+        change {
             if $0.failingSince == nil { $0.failingSince = date }
             $0.consecutiveFailures += 1
             $0.lastError = error
+        }
+    }
+
+    /// The current health, then every change of it; the newest replaces one not yet read.
+    func updates() -> AsyncStream<LeaseFeedHealth> {
+        let (stream, continuation) = AsyncStream.makeStream(of: LeaseFeedHealth.self, bufferingPolicy: .bufferingNewest(1))
+        let id = state.withLock { s in
+            let id = s.nextID
+            s.nextID += 1
+            s.subscribers[id] = continuation
+            continuation.yield(s.health)
+            return id
+        }
+        continuation.onTermination = { [weak self] _ in self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) } }
+        return stream
+    }
+
+    private func change(_ body: (inout LeaseFeedHealth) -> Void) {
+        state.withLock { s in
+            let before = s.health
+            body(&s.health)
+            guard s.health != before else { return }
+            for continuation in s.subscribers.values { continuation.yield(s.health) }
         }
     }
 }
@@ -81,6 +111,9 @@ public struct LeaseWatcher: Sendable {
 
     /// Whether listing and watching the leases currently work (see `LeaseFeedHealth`).
     public var health: LeaseFeedHealth { feed.current }
+
+    /// `health` now, then on every change: what the agent's health follows, without polling.
+    public func healthUpdates() -> AsyncStream<LeaseFeedHealth> { feed.updates() }
 
     public init(
         store: any SubnetStore, config: NetworkConfig, keys: LeaseKeys = LeaseKeys(), logger: Logger,

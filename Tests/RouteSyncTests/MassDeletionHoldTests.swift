@@ -155,8 +155,11 @@ import MetricsTestKit
         #expect(metrics.gauge("hostgw_route_deletions_held") == 2)
         #expect(metrics.counter("hostgw_route_deletion_holds_total") == 1)
 
-        // The grace runs out with no further snapshot: the reconciler's own timer removes them.
-        #expect(await eventually { clock.sleeperCount > 0 })
+        // The grace runs out with no further snapshot: the reconciler's own timer removes them
+        // (the service sleeps twice on the clock: the periodic resync and the hold).
+        let service = start(r)
+        defer { service.cancel() }
+        #expect(await eventually { clock.sleeperCount == 2 })
         clock.advance(by: .seconds(10))
         #expect(await eventually { await kernel.table.filter { $0.protocol == .hostgw }.isEmpty })
         #expect(await r.status().deletionHold == nil)

@@ -277,20 +277,18 @@ import MetricsTestKit
         #expect(await r.status().peers.map(\.state) == [.ok, .ok])
     }
 
-    @Test func removeAllDeletesOnlyHostgwRoutesAndStops() async throws {
+    /// What `hostgw leave` calls after the agent stopped.
+    @Test func removeAllDeletesOnlyHostgwRoutes() async throws {
         let foreign = Route(destination: prefix("10.244.7.0/24"), gateway: ip("10.0.0.7"), protocol: .static)
         let kernel = FakeKernel(routes: [connected, foreign])
         let r = make(kernel)
         await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
         await r.sync()
-        let removal = try await r.removeAll()
+        let removal = try await RouteRemoval.removeAll(
+            from: kernel, table: v4Config.table, protocol: v4Config.routeProtocol, logger: silentLogger)
         #expect(Set(removal.removed) == [b, c])
         #expect(removal.failures.isEmpty)
         #expect(await kernel.table == [connected, foreign])
-        // Stopped: later inputs do not put routes back.
-        await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
-        await r.sync()
-        #expect(await ours(kernel).isEmpty)
     }
 
     @Test func statusIsCodableAndDriftHistoryIsBounded() async throws {

@@ -240,3 +240,17 @@ func eventually(within limit: Swift.Duration = .seconds(30), _ condition: @Senda
     }
     return await condition()
 }
+
+/// Starts the reconciler's service (passes on triggers, the periodic resync, the hold timer);
+/// cancel the task to stop it. Without it, triggers wait for `sync()`.
+func start(_ r: RouteReconciler) -> Task<Void, any Error> { Task { try await r.run() } }
+
+/// The events a test fed to a reconciler, in order: once a marker event is here, every event the
+/// kernel sent before it has been handled.
+final class HandledEvents: Sendable {
+    private let events = Mutex<[NetlinkEvent]>([])
+    func append(_ event: NetlinkEvent) { events.withLock { $0.append(event) } }
+    func containsLink(named name: String) -> Bool {
+        events.withLock { $0.contains { if case .linkChanged(let l) = $0 { l.name == name } else { false } } }
+    }
+}

@@ -56,6 +56,8 @@ struct AgentDaemon: Service {
     let state = DaemonState()
     let notifier: SystemdNotifier
     let logger: Logger
+    /// Every wait of the daemon (start-up retries) runs on it.
+    var clock: any Clock<Duration> = ContinuousClock()
 
     var keys: LeaseKeys { LeaseKeys(prefix: storeSettings.prefix) }
 
@@ -118,68 +120,69 @@ struct AgentDaemon: Service {
         }
     }
 
-    /// The agent's steady state: renewals, lease snapshots, kernel events, periodic resync, readiness.
-    /// The first loop to end (a lost lease, a failure, cancellation) ends them all.
+    /// The agent's steady state: renewals, lease snapshots, kernel events, periodic resync,
+    /// readiness, each a named service of one `ServiceGroup` (nested in this one, because they
+    /// start once the lease is held). The first to end (a lost lease, a failure, a stream that
+    /// stopped) ends them all, and the group says which it was.
     private func runLoops(
         manager: LeaseManager?, reconciler: RouteReconciler, monitor: NetlinkMonitor, watcher: LeaseWatcher,
         datapath: (watcher: DatapathWatcher, events: NetlinkMonitor)?, syncConfig: RouteSyncConfig
     ) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            if let manager {
-                // Renewals, and repairs of the own key when a snapshot shows it deleted or
-                // overwritten: store failures are retried inside; only a lost lease ends them.
-                let loops: [@Sendable () async throws -> Void] = [{ try await manager.runRenewals() }, { try await manager.runFollowing() }]
-                for loop in loops {
-                    group.addTask {
+        var services: [any Service] = []
+        if let manager {
+            // Renewals, and repairs of the own key when a snapshot shows it deleted or
+            // overwritten: store failures are retried inside; only a lost lease ends them.
+            let loops: [(String, @Sendable () async throws -> Void)] = [
+                ("lease renewals", { try await manager.runRenewals() }), ("own key repairs", { try await manager.runFollowing() }),
+            ]
+            for (name, loop) in loops {
+                services.append(
+                    DaemonLoop(name) {
                         do {
                             try await loop()
                         } catch let e as LeaseError {
                             logger.critical("lease lost; exiting so the service manager restarts the agent; routes are left in place", metadata: ["error": "\(e)"])
                             throw DaemonExit(code: 75, message: "\(e)")
                         }
-                    }
-                }
-                group.addTask {
-                    while !Task.isCancelled {
-                        await recordLease(manager)
-                        try await Task.sleep(for: .seconds(2))
-                    }
-                }
+                    })
             }
-            group.addTask {
+            services.append(
+                DaemonLoop("lease health") {
+                    for await status in await manager.statusUpdates() { await recordLease(status) }
+                })
+        }
+        services.append(
+            DaemonLoop("lease snapshots") {
                 for await snapshot in watcher.snapshots() {
                     await state.set(invalidEntries: snapshot.skipped.count)
                     await reconciler.update(leases: snapshot.leases, localSubnets: syncConfig.localSubnets)
                     await manager?.observe(snapshot)
                 }
-            }
-            group.addTask { try await reconciler.consume(events: monitor) }
-            if let datapath {
-                group.addTask {
+            })
+        services.append(DaemonLoop("kernel route events") { try await reconciler.consume(events: monitor) })
+        if let datapath {
+            services.append(
+                DaemonLoop("datapath watcher") {
                     await datapath.watcher.run(events: datapath.events)
                     // The watcher only ends when cancelled or its notifications fail: the agent
                     // must not go on blind to forwarding.
                     try Task.checkCancellation()
                     throw DaemonExit(code: ExitStatus.software, message: "the datapath watcher stopped: NETCONF notifications failed")
-                }
-            }
-            group.addTask { await reconciler.run() }
-            group.addTask { await watchProgress(reconciler) }
-            group.addTask {
-                // A watch that keeps failing while the store answers leaves the agent deaf: health says so.
-                while !Task.isCancelled {
-                    await health.leaseFeed(watcher.health)
-                    try await Task.sleep(for: .seconds(1))
-                }
-            }
-            defer {
-                monitor.stop()
-                datapath?.events.stop()
-                Task { await reconciler.stop() }
-            }
-            try await group.next()
-            group.cancelAll()
+                })
         }
+        services.append(reconciler)
+        services.append(DaemonLoop("readiness") { await watchProgress(reconciler) })
+        services.append(
+            DaemonLoop("lease feed health") {
+                // A watch that keeps failing while the store answers leaves the agent deaf: health says so.
+                for await feed in watcher.healthUpdates() { await health.leaseFeed(feed) }
+            })
+        defer {
+            monitor.stop()
+            datapath?.events.stop()
+        }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+        try await group.run()
     }
 
     /// Picks the interface and public IP, acquires this node's lease and writes the subnet files.
@@ -247,24 +250,22 @@ struct AgentDaemon: Service {
         }
     }
 
-    /// Marks the agent ready after the first full pass, then keeps health's reconcile time fresh.
+    /// Marks the agent ready after the first full pass, then keeps health's reconcile time and
+    /// sd_notify's STATUS fresh after every pass.
     private func watchProgress(_ reconciler: RouteReconciler) async {
         var announced = false
-        while !Task.isCancelled {
-            let status = await reconciler.status()
-            if let last = status.lastFullSync {
-                await health.reconciled(at: last)
-                let text = "routing \(status.peerCounts[.ok] ?? 0)/\(status.peers.count) peer routes ok, \(status.routesInstalled) installed"
-                if !announced {
-                    announced = true
-                    await health.markReady()
-                    notifier.ready(status: text)
-                    logger.notice("ready: first full reconcile done", metadata: ["routes": "\(status.routesInstalled)", "peers": "\(status.peers.count)"])
-                } else {
-                    notifier.status(text)
-                }
+        for await status in await reconciler.statusUpdates() {
+            guard let last = status.lastFullSync else { continue }
+            await health.reconciled(at: last)
+            let text = "routing \(status.peerCounts[.ok] ?? 0)/\(status.peers.count) peer routes ok, \(status.routesInstalled) installed"
+            if !announced {
+                announced = true
+                await health.markReady()
+                notifier.ready(status: text)
+                logger.notice("ready: first full reconcile done", metadata: ["routes": "\(status.routesInstalled)", "peers": "\(status.peers.count)"])
+            } else {
+                notifier.status(text)
             }
-            try? await Task.sleep(for: .milliseconds(announced ? 1000 : 50))
         }
     }
 
@@ -309,8 +310,9 @@ struct AgentDaemon: Service {
             datapath: await state.datapath?.report())
     }
 
-    private func recordLease(_ manager: LeaseManager) async {
-        let s = await manager.status
+    private func recordLease(_ manager: LeaseManager) async { await recordLease(await manager.status) }
+
+    private func recordLease(_ s: RenewalStatus) async {
         await health.lease(expiration: s.expiration, renewalFailures: s.consecutiveFailures)
         if let exp = s.expiration {
             Gauge(label: "hostgw_lease_expiry_timestamp_seconds").record(exp.timeIntervalSince1970)
@@ -344,7 +346,7 @@ struct AgentDaemon: Service {
                     // The wait, the next attempt (bounded by the store's request timeout) and a margin.
                     notifier.extendTimeout(by: delay + Self.startAttemptAllowance)
                 }
-                try await Task.sleep(for: delay)
+                try await clock.sleep(for: delay)
             }
         }
     }
@@ -360,6 +362,7 @@ struct StoreProbe: Service {
     let health: AgentHealth
     let interval: Duration
     let logger: Logger
+    var clock: any Clock<Duration> = ContinuousClock()
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown { try await probe() }
@@ -380,7 +383,7 @@ struct StoreProbe: Service {
                 }
                 wasReachable = false
             }
-            try await Task.sleep(for: interval)
+            try await clock.sleep(for: interval)
         }
     }
 }
@@ -390,6 +393,7 @@ struct WatchdogService: Service {
     let notifier: SystemdNotifier
     let health: AgentHealth
     let policy: HealthPolicy
+    var clock: any Clock<Duration> = ContinuousClock()
 
     func run() async throws {
         // A service that returns ends the group: without a watchdog, just wait for shutdown.
@@ -403,7 +407,21 @@ struct WatchdogService: Service {
     private func ping(every interval: Duration) async throws {
         while !Task.isCancelled {
             if watchdogShouldPing(await health.snapshot, policy: policy, now: Date()) { notifier.watchdog() }
-            try await Task.sleep(for: interval)
+            try await clock.sleep(for: interval)
         }
     }
+}
+
+/// One long-running loop of the daemon as a named service, so the group that runs it can say
+/// which loop ended.
+struct DaemonLoop: Service, CustomStringConvertible {
+    let description: String
+    let body: @Sendable () async throws -> Void
+
+    init(_ name: String, _ body: @escaping @Sendable () async throws -> Void) {
+        self.description = name
+        self.body = body
+    }
+
+    func run() async throws { try await body() }
 }

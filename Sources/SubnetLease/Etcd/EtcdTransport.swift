@@ -141,7 +141,7 @@ extension EtcdStore {
                     logger.debug("etcd transient error, retrying", metadata: ["endpoint": "\(endpoint)", "operation": "\(operation)", "error": "\(message)"])
                     markFailed(endpoint)
                     attempt += 1
-                    try await Task.sleep(for: .milliseconds(100 * attempt))
+                    try await clock.sleep(for: .milliseconds(100 * attempt))
                     continue
                 case .permanent:
                     metrics.failed(operation)
@@ -156,7 +156,7 @@ extension EtcdStore {
                 logger.debug("etcd endpoint failed, trying the next", metadata: ["endpoint": "\(endpoint)", "operation": "\(operation)", "error": "\(error)"])
                 markFailed(endpoint)
                 attempt += 1
-                if attempt % endpoints.count == 0 { try await Task.sleep(for: .milliseconds(200)) }
+                if attempt % endpoints.count == 0 { try await clock.sleep(for: .milliseconds(200)) }
             }
         }
         metrics.failed(operation)
