@@ -288,15 +288,22 @@ public final class EmbeddedStore: SubnetStore {
 
     /// Polls the file. Every poll yields: the changes since the last one, or a progress batch at
     /// the file's revision (which, below what was delivered, tells the watcher that the file
-    /// went backwards: an older copy replaced it).
-    public func watch(prefix: String, fromRevision: Int64) -> AsyncThrowingStream<WatchBatch, any Error> {
+    /// went backwards: an older copy replaced it). Every poll also checks that the file still
+    /// holds the newest put delivered (`anchor`): an older copy that new writes carried past
+    /// `next` before this poll has the revisions but not that write (`StoreError.historyChanged`).
+    public func watch(prefix: String, fromRevision: Int64, anchor: WatchAnchor?) -> AsyncThrowingStream<WatchBatch, any Error> {
         makeWatchStream { [self] yield in
             var next = fromRevision
+            var anchor = anchor
             while !Task.isCancelled {
-                let batch = try await poll(prefix: prefix, from: next)
+                let batch = try await poll(prefix: prefix, from: next, anchor: anchor)
                 lastPoll.withLock { $0 = clock.wall() }
                 yield(batch)
                 if batch.revision >= next { next = batch.revision + 1 }
+                for case .put(let entry) in batch.events.reversed() {
+                    anchor = WatchAnchor(entry)
+                    break
+                }
                 try await pollClock.sleep(for: pollInterval)
             }
         }
@@ -318,15 +325,26 @@ public final class EmbeddedStore: SubnetStore {
 
     /// One cheap poll: the meta row; expired keys are purged here too, so watchers see TTL
     /// expiry as deletes even when nobody else writes.
-    private func poll(prefix: String, from next: Int64) async throws -> WatchBatch {
-        let (revision, compacted, earliest, t, id, reading) = try await read("watch") { db -> (Int64, Int64, Double?, Double, UInt64, ClockReading) in
+    private func poll(prefix: String, from next: Int64, anchor: WatchAnchor?) async throws -> WatchBatch {
+        let (revision, compacted, earliest, t, id, reading, anchored) = try await read("watch") {
+            db -> (Int64, Int64, Double?, Double, UInt64, ClockReading, StoreEntry?) in
             let row = try Row.fetchOne(db, sql: "SELECT revision, compacted, (SELECT MIN(expires_at) FROM kv) AS earliest FROM meta")
             let revision: Int64 = row?["revision"] ?? 1
             let compacted: Int64 = row?["compacted"] ?? 0
             let earliest: Double? = row?["earliest"]
-            return (revision, compacted, earliest, try self.readTime(db), try self.storeID(db), try self.clockReading(db).reading)
+            let anchored = try anchor.flatMap { a in
+                try Row.fetchOne(db, sql: "SELECT * FROM events WHERE revision = ?", arguments: [a.entry.modRevision]).map(Self.event)
+            }.flatMap { event -> StoreEntry? in if case .put(let e) = event { e } else { nil } }
+            return (revision, compacted, earliest, try self.readTime(db), try self.storeID(db), try self.clockReading(db).reading, anchored)
         }
         if next <= compacted { throw StoreError.compacted(requested: next, compactRevision: compacted + 1) }
+        // A write the history no longer holds, above what retention pruned (below it, nothing
+        // can be told): another history replaced the file.
+        if let anchor, anchor.entry.modRevision > compacted, anchor.entry.modRevision <= revision, !anchor.matches(anchored) {
+            throw StoreError.historyChanged(
+                key: anchor.entry.key, revision: anchor.entry.modRevision,
+                found: anchored.map { "revision \($0.modRevision) holds another write of \($0.key)" } ?? "no such write at that revision")
+        }
         // A wall-clock step is recorded (expiries moved) by a write, so consumers see expiry
         // times on the new wall clock.
         if case .stepped = reading {
@@ -346,20 +364,23 @@ public final class EmbeddedStore: SubnetStore {
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT * FROM events WHERE revision >= ? AND revision <= ? AND substr(key, 1, ?) = ? ORDER BY revision",
                 arguments: [next, head, prefix.unicodeScalars.count, prefix])
-            let events: [WatchEvent] = try Array(rows.map { row -> WatchEvent in
-                let deleted: Bool = row["deleted"]
-                if deleted { return .delete(key: row["key"], revision: row["revision"]) }
-                let ttlMS: Int64? = row["ttl_ms"]
-                let expires: Double? = row["expires_at"]
-                let created: Int64 = row["create_revision"]
-                return .put(
-                    StoreEntry(
-                        key: row["key"], value: row["value"], createRevision: created, modRevision: row["revision"],
-                        ttlHandle: ttlMS == nil ? 0 : created, expiration: expires.map { Date(timeIntervalSince1970: $0) }))
-            })
+            let events: [WatchEvent] = try Array(rows.map(Self.event))
             // Events through `head` are all here: the batch is also a progress mark.
             return WatchBatch(revision: head, events: events, progress: true, clusterID: id)
         }
+    }
+
+    /// One row of the event log as a watch event.
+    private static func event(_ row: Row) -> WatchEvent {
+        let deleted: Bool = row["deleted"]
+        if deleted { return .delete(key: row["key"], revision: row["revision"]) }
+        let ttlMS: Int64? = row["ttl_ms"]
+        let expires: Double? = row["expires_at"]
+        let created: Int64 = row["create_revision"]
+        return .put(
+            StoreEntry(
+                key: row["key"], value: row["value"], createRevision: created, modRevision: row["revision"],
+                ttlHandle: ttlMS == nil ? 0 : created, expiration: expires.map { Date(timeIntervalSince1970: $0) }))
     }
 
     private func storeID(_ db: Database) throws -> UInt64 {

@@ -152,6 +152,8 @@ public struct LeaseWatcher: Sendable {
         var decodeCache = LeaseDecodeCache()
         var revision: Int64 = 0
         var cluster: UInt64?
+        /// The newest put applied: the store proves its history still holds it on every read.
+        var anchor: WatchAnchor?
         var lastEmitted: Int64 = -1
         var retry = Backoff(initial: retryInitial, maximum: retryMax)
 
@@ -182,6 +184,7 @@ public struct LeaseWatcher: Sendable {
                 }
                 revision = listing.revision
                 cluster = listing.clusterID
+                anchor = WatchAnchor.newest(listing.entries)
                 retry.reset()
                 feed.succeeded()
                 emit()
@@ -195,7 +198,7 @@ public struct LeaseWatcher: Sendable {
             while !Task.isCancelled {
                 var heard = false
                 do {
-                    for try await batch in store.watch(prefix: keys.subnets, fromRevision: revision + 1) {
+                    for try await batch in store.watch(prefix: keys.subnets, fromRevision: revision + 1, anchor: anchor) {
                         retry.reset()
                         if !heard {
                             heard = true
@@ -216,7 +219,9 @@ public struct LeaseWatcher: Sendable {
                         var changed = false
                         for event in batch.events where event.revision > revision {
                             switch event {
-                            case .put(let entry): entries[entry.key] = entry
+                            case .put(let entry):
+                                entries[entry.key] = entry
+                                anchor = WatchAnchor(entry)
                             case .delete(let key, _): entries[key] = nil
                             }
                             changed = true
@@ -243,6 +248,11 @@ public struct LeaseWatcher: Sendable {
                     logger.info(
                         "lease watch compacted, listing again",
                         metadata: ["requested": "\(requested)", "compact_revision": "\(compactRevision)"])
+                    continue relist
+                } catch let error as StoreError where error.isHistoryChange {
+                    logger.warning("the store is not the one listed; listing it again", metadata: ["store": "\(store.name)", "change": "\(error)"])
+                    Counter(label: "hostgw_lease_relists_total", dimensions: [("reason", "history_changed")], factory: metricsFactory).increment()
+                    lastEmitted = -1
                     continue relist
                 } catch {
                     if Task.isCancelled { break relist }

@@ -32,6 +32,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case tooLarge(endpoint: String, operation: String, limit: Int)
     /// A watch went silent and its member failed the idle check; the watch resumes elsewhere.
     case watchStalled(endpoint: String, reason: String)
+    /// The store no longer holds a write the watcher applied (`key` at `revision`): its history
+    /// was replaced (a restored backup that new writes carried past the watcher's revision).
+    case historyChanged(key: String, revision: Int64, found: String)
 
     public var description: String {
         switch self {
@@ -61,6 +64,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             "store message too large: \(operation) on \(endpoint) sent a message over \(limit) bytes; check what writes such values under the prefix"
         case .watchStalled(let endpoint, let reason):
             "store watch on \(endpoint) stalled: \(reason); resuming on another endpoint"
+        case .historyChanged(let key, let revision, let found):
+            "the store's history changed: the write of \(key) at revision \(revision) is gone (\(found)); was a backup restored? a full re-list is needed"
         }
     }
 }
@@ -104,5 +109,13 @@ struct StoreMetrics: Sendable {
 
     func watchReconnect() {
         Counter(label: "hostgw_store_watch_stalls_total", dimensions: [("store", store)], factory: factory).increment()
+    }
+}
+
+extension StoreError {
+    /// The store's history is not the one the watcher followed (`historyChanged`).
+    public var isHistoryChange: Bool {
+        if case .historyChanged = self { return true }
+        return false
     }
 }

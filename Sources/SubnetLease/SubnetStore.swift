@@ -28,6 +28,30 @@ public struct StoreEntry: Sendable, Hashable {
     public var hasTTL: Bool { ttlHandle != 0 || expiration != nil }
 }
 
+/// A change a watcher has applied (the newest put it knows), by which a store proves that its
+/// history is still the one the watcher followed. A restored older copy of the store that new
+/// writes carried past the watcher's revision looks continuous by revision alone; it does not
+/// hold this write at this revision.
+public struct WatchAnchor: Sendable, Hashable {
+    public var entry: StoreEntry
+
+    public init(_ entry: StoreEntry) { self.entry = entry }
+
+    /// The newest of `entries` (highest mod revision), nil when there are none.
+    public static func newest(_ entries: some Sequence<StoreEntry>) -> WatchAnchor? {
+        entries.max { $0.modRevision < $1.modRevision }.map(WatchAnchor.init)
+    }
+
+    /// Whether `found`, the store's write at `entry.modRevision` as it reads now, is this write:
+    /// same key, same incarnation, same value and TTL handle. Expiry is not compared: a store
+    /// may move it without a write (a clock-step repair).
+    public func matches(_ found: StoreEntry?) -> Bool {
+        guard let found else { return false }
+        return found.key == entry.key && found.modRevision == entry.modRevision && found.createRevision == entry.createRevision
+            && found.value == entry.value && found.ttlHandle == entry.ttlHandle
+    }
+}
+
 /// Every key under a prefix, and the store revision the read saw.
 public struct RangeResult: Sendable, Hashable {
     public var entries: [StoreEntry]
@@ -122,8 +146,11 @@ public protocol SubnetStore: Sendable {
 
     /// Changes under `prefix` from `fromRevision` on, until the task is cancelled or the
     /// connection fails (the stream then throws). Throws `StoreError.compacted` when
-    /// `fromRevision` is no longer available: the caller re-lists.
-    func watch(prefix: String, fromRevision: Int64) -> AsyncThrowingStream<WatchBatch, any Error>
+    /// `fromRevision` is no longer available, and `StoreError.historyChanged` when the store no
+    /// longer holds `anchor`'s write (it was replaced by another history, such as a restored
+    /// backup): the caller re-lists either way. A store checks the anchor whenever it (re)reads
+    /// its history, and moves it along the puts it delivers.
+    func watch(prefix: String, fromRevision: Int64, anchor: WatchAnchor?) -> AsyncThrowingStream<WatchBatch, any Error>
 
     /// Throws a `StoreError` when the store can not serve requests.
     func checkHealth() async throws
@@ -142,6 +169,11 @@ public protocol SubnetStore: Sendable {
 }
 
 extension SubnetStore {
+    /// A watch that proves nothing about the history before `fromRevision`.
+    public func watch(prefix: String, fromRevision: Int64) -> AsyncThrowingStream<WatchBatch, any Error> {
+        watch(prefix: prefix, fromRevision: fromRevision, anchor: nil)
+    }
+
     /// Fills `expiration` of TTL entries that lack it. Stores that always know expiry (SQLite)
     /// keep this default; etcd looks each lease up.
     public func resolveExpirations(_ entries: [StoreEntry]) async throws -> [StoreEntry] { entries }

@@ -1,7 +1,7 @@
 // What an operator sees when etcd is down, the password is wrong, or history was compacted.
 import NetAddress
 import Foundation
-import SubnetLease
+@testable import SubnetLease
 import Testing
 import MetricsTestKit
 
@@ -84,6 +84,47 @@ import MetricsTestKit
                 #expect(compact == last)
             }
             try await store.shutdown()
+        }
+    }
+}
+
+/// How etcd's watch proves that the cluster's history is the one the watcher followed: the
+/// anchor's key is read as of its revision on a real etcd.
+@Suite struct EtcdHistoryAnchorTests {
+    @Test func aWriteTheClusterHoldsPassesAnotherIsAHistoryChange() async throws {
+        try await withEtcd { cluster in
+            try await withEtcdStore(EtcdOptions(endpoints: cluster.clientURLs)) { store in
+                let first = try await store.put(key: "/h/a", value: Data("1".utf8))
+                _ = try await store.put(key: "/h/a", value: Data("2".utf8))
+                // The first write, as it was: the key's later write does not matter.
+                try await store.verify(WatchAnchor(first))
+                // A write the cluster never made at that revision (what a restored snapshot that
+                // new writes carried past the revision looks like to the watcher).
+                var other = first
+                other.value = Data("9".utf8)
+                await #expect(throws: StoreError.self) { try await store.verify(WatchAnchor(other)) }
+                var gone = first
+                gone.key = "/h/b"
+                do {
+                    try await store.verify(WatchAnchor(gone))
+                    Issue.record("a key that did not exist at the revision passed")
+                } catch let error as StoreError {
+                    #expect(error.isHistoryChange)
+                    #expect(error.description.contains("/h/b"))
+                }
+                // A revision etcd can not read tells nothing: no relist.
+                var future = first
+                future.modRevision = 1_000_000
+                try await store.verify(WatchAnchor(future))
+                // And the watch itself refuses to start on a changed history.
+                let watch = store.watch(prefix: "/h/", fromRevision: first.modRevision + 1, anchor: WatchAnchor(other))
+                do {
+                    for try await _ in watch { break }
+                    Issue.record("the watch started on a changed history")
+                } catch let error as StoreError {
+                    #expect(error.isHistoryChange)
+                }
+            }
         }
     }
 }

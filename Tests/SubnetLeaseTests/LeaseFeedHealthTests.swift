@@ -25,10 +25,10 @@ final class WatchFaultStore: SubnetStore {
     func checkHealth() async throws { try await base.checkHealth() }
     var watchStatus: WatchStatus { base.watchStatus }
     func shutdown() async throws { try await base.shutdown() }
-    func watch(prefix: String, fromRevision: Int64) -> AsyncThrowingStream<WatchBatch, any Error> {
+    func watch(prefix: String, fromRevision: Int64, anchor: WatchAnchor?) -> AsyncThrowingStream<WatchBatch, any Error> {
         switch fault.withLock({ $0 }) {
         case .none:
-            return base.watch(prefix: prefix, fromRevision: fromRevision)
+            return base.watch(prefix: prefix, fromRevision: fromRevision, anchor: anchor)
         case .failing:
             return AsyncThrowingStream { $0.finish(throwing: StoreError.server(endpoint: "test", operation: "watch", status: 0, message: "watch canceled: permission denied")) }
         case .endingAtOnce:

@@ -5,6 +5,7 @@ import Foundation
 import NetAddress
 import Synchronization
 import Testing
+import MetricsTestKit
 
 @testable import SubnetLease
 
@@ -185,6 +186,47 @@ final class SteppingClock: Sendable {
             Set(s.leases.compactMap(\.attributes.nodeName)) == ["node-1", "node-7"]
         }
         #expect(after.leases.count == 2)
+    }
+}
+
+extension EmbeddedStoreFaultTests {
+    /// The same restore, overtaken: new writes carry the restored file past the watcher's
+    /// revision before its next poll. By revision alone the file looks continuous; the write the
+    /// watcher applied last is not in it, so the watcher lists again.
+    @Test func aRestoredOlderFileOvertakenByNewWritesIsListedAgain() async throws {
+        let dir = try tempDirectory("overtaken")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/store.sqlite"
+        let polls = ManualClock()
+        let store = try EmbeddedStore(path: path, logger: quietLogger, pollInterval: .seconds(1), pollClock: polls)
+        let cfg = try config(standardConfigJSON)
+        func lease(_ i: Int) async throws {
+            let m = LeaseManager(store: store, config: cfg, identity: node(i), options: LeaseOptions(stateDirectory: "\(dir)/n\(i)"), logger: quietLogger)
+            _ = try await m.acquire()
+        }
+        try await lease(1)
+        #expect(await EtcdCluster.run("/usr/bin/sqlite3", [path, ".backup \(dir)/old.sqlite"]).0 == 0)
+        for i in 2...4 { try await lease(i) }
+        let metrics = TestMetrics()
+        let watcher = LeaseWatcher(store: store, config: cfg, logger: quietLogger, metricsFactory: metrics, retryInitial: .milliseconds(20))
+        let recorder = SnapshotRecorder(watcher)
+        defer { recorder.stop() }
+        let seen = try await recorder.wait(timeout: .seconds(15)) { $0.leases.count == 4 }
+        // The watch has polled once and now waits on the manual clock: no poll until it moves.
+        let deadline = ContinuousClock.now + .seconds(15)
+        while polls.sleeperCount == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(polls.sleeperCount == 1)
+
+        #expect(await EtcdCluster.run("/usr/bin/sqlite3", [path, ".restore \(dir)/old.sqlite"]).0 == 0)
+        for i in 5...9 { try await lease(i) }
+        // More writes than the file lost: its revision is past the one the watcher saw.
+        #expect(try await store.range(prefix: LeaseKeys().subnets).revision > seen.revision)
+        polls.advance(by: .seconds(1))
+        let after = try await recorder.wait(timeout: .seconds(15)) { s in
+            Set(s.leases.compactMap(\.attributes.nodeName)) == Set([1, 5, 6, 7, 8, 9].map { "node-\($0)" })
+        }
+        #expect(after.leases.count == 6)
+        #expect(metrics.value("hostgw_lease_relists_total", [("reason", "history_changed")]) == 1)
     }
 }
 

@@ -240,10 +240,32 @@ public final class EtcdStore: SubnetStore {
         }
     }
 
-    public func watch(prefix: String, fromRevision: Int64) -> AsyncThrowingStream<WatchBatch, any Error> {
+    /// Before the watch opens, `anchor`'s key is read as of its revision: a cluster restored
+    /// from a snapshot that new writes carried past `fromRevision` does not hold that write.
+    public func watch(prefix: String, fromRevision: Int64, anchor: WatchAnchor?) -> AsyncThrowingStream<WatchBatch, any Error> {
         makeWatchStream { [self] yield in
+            if let anchor { try await verify(anchor) }
             try await runWatch(prefix: prefix, fromRevision: fromRevision, yield: yield)
         }
+    }
+
+    /// Throws `StoreError.historyChanged` when the cluster's write at `anchor`'s revision is not
+    /// `anchor`'s. A revision etcd cannot read (compacted, or above its own after a restore,
+    /// which the watch's header then shows) tells nothing here.
+    func verify(_ anchor: WatchAnchor) async throws {
+        var request = RangeRequest.key(anchor.entry.key)
+        request.revision = String(anchor.entry.modRevision)
+        let response: RangeResponse
+        do {
+            response = try await call("/v3/kv/range", request, operation: "verify")
+        } catch StoreError.server {
+            return
+        }
+        let found = try response.kvs?.first.map { try $0.entry() }
+        guard !anchor.matches(found) else { return }
+        throw StoreError.historyChanged(
+            key: anchor.entry.key, revision: anchor.entry.modRevision,
+            found: found.map { "the key's write there is revision \($0.modRevision), created at \($0.createRevision)" } ?? "the key did not exist then")
     }
 
     public func checkHealth() async throws {

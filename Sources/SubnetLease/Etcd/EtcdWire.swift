@@ -12,6 +12,8 @@ struct RangeRequest: Encodable, Sendable {
     var sort_order: String?
     var sort_target: String?
     var keys_only: Bool?
+    /// Read as of this revision (int64 as a JSON string); nil reads the current one.
+    var revision: String?
 
     /// Every key under `prefix`.
     static func prefix(_ prefix: String) -> RangeRequest {
