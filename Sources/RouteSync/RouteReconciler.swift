@@ -24,6 +24,9 @@ public struct PassReport: Sendable {
     public var drift: [DriftEvent]
     public var peers: [PeerStatus]
     public var duration: Duration
+    /// False for a lease pass that planned against the reconciler's `KernelView` (the last dump
+    /// plus its own changes since) instead of dumping the table.
+    public var dumped: Bool = true
     /// Set when the pass failed as a whole (reading the kernel, or a batch that failed outside
     /// netlink); nothing was applied or remembered then.
     public var error: PassError?
@@ -93,6 +96,11 @@ public actor RouteReconciler: Service {
     /// The trigger of the next pass, if one is due: every trigger that arrives before that pass
     /// starts joins it (each pass is full).
     private var queued: ReconcileTrigger?
+    /// Whether a trigger since the last pass needs the table dumped (anything but a lease change).
+    private var needsDump = true
+    /// The table as of the last dump plus this reconciler's changes since; nil until the first
+    /// full pass and after any pass whose outcome in the kernel is not known.
+    private var view: KernelView?
     /// A `drain()` is running passes (inside `run()` or `sync()`); at most one at a time.
     private var draining = false
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
@@ -319,6 +327,9 @@ public actor RouteReconciler: Service {
 
     private func trigger(_ reason: ReconcileTrigger) {
         if queued == nil { queued = reason }
+        // Only a lease change leaves the kernel as the reconciler knows it; every other trigger
+        // (a kernel event, an overrun, the periodic resync, start-up, a manual sync) dumps.
+        if reason != .leases { needsDump = true }
         wake.yield()
     }
 
@@ -331,7 +342,9 @@ public actor RouteReconciler: Service {
             if wait > .zero { try? await clock.sleep(for: wait) }
             pacer.passStarted()
             queued = nil
-            if let report = await pass(reason) {
+            let dump = needsDump || view == nil
+            needsDump = false
+            if let report = await pass(reason, dump: dump) {
                 lastReport = report
                 publish()
             }
@@ -354,24 +367,33 @@ public actor RouteReconciler: Service {
     /// without a watch event), so judging it here would drop live peers' routes.
     private func validLeases(_ leases: [Lease]) -> [Lease] { leases }
 
-    private func pass(_ reason: ReconcileTrigger) async -> PassReport? {
+    /// One pass: read the kernel (dump it, or take the `KernelView` when `dump` is false), plan,
+    /// apply, remember, report.
+    private func pass(_ reason: ReconcileTrigger, dump: Bool) async -> PassReport? {
         guard let leases else { return nil }
         let config = self.config
         let started = ContinuousClock.now
         let actual: [Route]
         let links: [Link]
         let addresses: [InterfaceAddress]
-        do {
-            actual = try await kernel.routes(family: nil, table: config.table, protocol: nil).filter { $0.table == config.table }
-            links = try await kernel.links()
-            addresses = try await kernel.addresses(family: nil)
-        } catch let error as NetlinkError {
-            return failed(reason, .readKernel(error), started: started)
-        } catch {
-            return failed(reason, .other(step: PassError.readKernelStep, text: "\(error)"), started: started)
+        if !dump, let view {
+            actual = view.all
+            links = lastLinks
+            addresses = lastAddresses
+        } else {
+            do {
+                actual = try await kernel.routes(family: nil, table: config.table, protocol: nil).filter { $0.table == config.table }
+                links = try await kernel.links()
+                addresses = try await kernel.addresses(family: nil)
+            } catch let error as NetlinkError {
+                return failed(reason, .readKernel(error), started: started)
+            } catch {
+                return failed(reason, .other(step: PassError.readKernelStep, text: "\(error)"), started: started)
+            }
+            lastLinks = links
+            lastAddresses = addresses
         }
-        lastLinks = links
-        lastAddresses = addresses
+        let dumped = dump || self.view == nil
 
         let desired = DesiredRoutes(leases: validLeases(leases), config: config, links: links, addresses: addresses)
         let routePlan = plan(
@@ -395,6 +417,9 @@ public actor RouteReconciler: Service {
                 return failed(reason, .other(step: PassError.sendBatchStep, text: "\(error)"), started: started)
             }
         }
+        // Observe-only applies nothing: the view is what was read.
+        let base = dumped ? KernelView(dump: actual) : view
+        view = config.observeOnly ? base : base?.applying(routePlan.changes, results: results)
         let adoptions = Dictionary(routePlan.adoptions.map { ($0.desired.destination, $0) }, uniquingKeysWith: { a, _ in a })
         for (change, result) in zip(routePlan.changes, results) {
             switch result {
@@ -447,11 +472,13 @@ public actor RouteReconciler: Service {
                 ])
         }
         return PassReport(
-            trigger: reason, plan: routePlan, results: results, drift: events, peers: peers, duration: duration, error: nil)
+            trigger: reason, plan: routePlan, results: results, drift: events, peers: peers, duration: duration, dumped: dumped,
+            error: nil)
     }
 
     /// A pass that failed as a whole: counted, logged and shown in status; nothing remembered.
     private func failed(_ reason: ReconcileTrigger, _ error: PassError, started: ContinuousClock.Instant) -> PassReport {
+        view = nil
         if let netlink = error.netlinkError { metrics.netlinkError(netlink.errno) }
         lastPassError = error.description
         logger.info("reconcile pass failed", metadata: ["trigger": "\(reason.rawValue)", "error": "\(error)"])

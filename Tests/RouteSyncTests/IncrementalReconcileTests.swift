@@ -1,0 +1,103 @@
+import NetAddress
+import Netlink
+import RouteSync
+import SubnetLease
+import Testing
+import MetricsTestKit
+
+/// Issue 15: a lease event plans against what the reconciler already knows of the table (the last
+/// dump plus its own changes), not a new dump; every other trigger still dumps.
+@Suite struct IncrementalReconcileTests {
+    let addresses = [address("172.16.255.254/16", on: 2)]
+    var config: RouteSyncConfig {
+        var c = RouteSyncConfig(podNetworks: [.v4: prefix("10.32.0.0/11")], localSubnets: [prefix("10.32.0.0/24")])
+        c.subnetLengths = [.v4: 24]
+        return c
+    }
+
+    func peers(_ count: Int) -> [Lease] {
+        (1...count).map { n in lease("10.\(32 + n / 256).\(n % 256).0/24", via: gateway(n), node: "n\(n)") }
+    }
+
+    func gateway(_ n: Int, moved: Bool = false) -> String { "172.16.\(n / 256 + (moved ? 100 : 0)).\(n % 256 == 0 ? 1 : n % 256)" }
+
+    /// The running service, with every lease route already in the kernel (as after a restart),
+    /// once its startup pass is done.
+    func running(_ leases: [Lease]) async throws -> (RouteReconciler, FakeKernel, Task<Void, any Error>) {
+        let installed = DesiredRoutes(leases: leases, config: config, links: nodeLinks, addresses: addresses).routes
+        let kernel = FakeKernel(routes: installed, addresses: addresses)
+        let r = RouteReconciler(config: config, kernel: kernel, logger: silentLogger, metricsFactory: TestMetrics())
+        await r.update(leases: leases, localSubnets: config.localSubnets)
+        let service = start(r)
+        #expect(await eventually { await idleAfter(r, passes: 1) })
+        #expect(await kernel.dumps == 1)
+        #expect(await kernel.applied.isEmpty)
+        return (r, kernel, service)
+    }
+
+    func idleAfter(_ r: RouteReconciler, passes: Int) async -> Bool {
+        let busy = await r.isBusy
+        return await r.status().passes == passes && !busy
+    }
+
+    @Test func oneLeaseEventAtFiveThousandPeersDumpsNothingAndChangesOnlyItsRoute() async throws {
+        var leases = peers(5000)
+        let (r, kernel, service) = try await running(leases)
+        defer { service.cancel() }
+        // Peer 77 moves to another IP: one lease changes in a snapshot of 5,000.
+        leases[76] = lease("10.32.77.0/24", via: gateway(77, moved: true), node: "n77")
+        await r.update(leases: leases, localSubnets: config.localSubnets)
+        #expect(await eventually { await idleAfter(r, passes: 2) })
+        #expect(await kernel.dumps == 1, "a lease event dumped the table")
+        let changes = await kernel.applied.flatMap { $0 }
+        #expect(changes.map(\.kind) == [.replace])
+        #expect(changes.map(\.route.destination) == [prefix("10.32.77.0/24")])
+        #expect(await kernel.table.contains { $0.destination == prefix("10.32.77.0/24") && $0.gateway == ip(gateway(77, moved: true)) })
+        let status = await r.status()
+        #expect(status.peerCounts[.ok] == 5000, "\(status.peers.filter { $0.state != .ok }.prefix(3))")
+        // A lease that goes, and one that comes: still no dump, only their routes.
+        let gone = leases.removeLast()
+        leases.append(lease("10.51.200.0/24", via: "172.16.200.200", node: "new"))
+        await r.update(leases: leases, localSubnets: config.localSubnets)
+        #expect(await eventually { await idleAfter(r, passes: 3) })
+        #expect(await kernel.dumps == 1)
+        let second = await kernel.applied.dropFirst().flatMap { $0 }
+        #expect(Set(second.map(\.route.destination)) == [gone.subnet!, prefix("10.51.200.0/24")])
+        #expect(await r.status().driftCounts.values.reduce(0, +) == 0)
+    }
+
+    /// Drift is found exactly as before: a kernel event dumps, and the repair follows.
+    @Test func aKernelEventAfterLeasePassesStillDumpsAndRepairs() async throws {
+        var leases = peers(50)
+        let (r, kernel, service) = try await running(leases)
+        defer { service.cancel() }
+        leases[9] = lease("10.32.10.0/24", via: gateway(10, moved: true), node: "n10")
+        await r.update(leases: leases, localSubnets: config.localSubnets)
+        #expect(await eventually { await idleAfter(r, passes: 2) })
+        #expect(await kernel.dumps == 1)
+        // Someone deletes peer 20's route: the event's pass dumps and puts it back as drift.
+        let victim = try #require(await kernel.table.first { $0.destination == prefix("10.32.20.0/24") })
+        await kernel.remove("10.32.20.0/24")
+        await r.handle(.routeRemoved(victim))
+        #expect(await eventually { await idleAfter(r, passes: 3) })
+        #expect(await kernel.dumps == 2)
+        #expect(await kernel.table.contains(victim))
+        #expect(await r.status().driftCounts[.missing] == 1)
+    }
+
+    /// A change the kernel refused leaves the table unknown: the next lease pass dumps.
+    @Test func aFailedChangeMakesTheNextLeasePassDump() async throws {
+        var leases = peers(50)
+        let (r, kernel, service) = try await running(leases)
+        defer { service.cancel() }
+        await kernel.setFailure("10.32.10.0/24", .ENETUNREACH)
+        leases[9] = lease("10.32.10.0/24", via: gateway(10, moved: true), node: "n10")
+        await r.update(leases: leases, localSubnets: config.localSubnets)
+        #expect(await eventually { await idleAfter(r, passes: 2) })
+        #expect(await kernel.dumps == 1)
+        leases[19] = lease("10.32.20.0/24", via: gateway(20, moved: true), node: "n20")
+        await r.update(leases: leases, localSubnets: config.localSubnets)
+        #expect(await eventually { await idleAfter(r, passes: 3) })
+        #expect(await kernel.dumps == 2)
+    }
+}
