@@ -395,11 +395,9 @@ public actor RouteReconciler: Service {
         }
         let dumped = dump || self.view == nil
 
-        let desired = DesiredRoutes(leases: validLeases(leases), config: config, links: links, addresses: addresses)
-        let routePlan = plan(
-            desired: desired.routes, actual: actual, protocol: config.routeProtocol,
-            podNetworks: Array(config.podNetworks.values), adopt: config.adoptProtocols)
-        let findings = memory.classify(desired: desired, actual: actual, plan: routePlan, protocol: config.routeProtocol)
+        let judgement = PeerJudgement(
+            leases: validLeases(leases), config: config, actual: actual, links: links, addresses: addresses, memory: memory)
+        let routePlan = judgement.plan
 
         var results: [Result<Void, NetlinkError>] = []
         var batchFailed = false
@@ -448,9 +446,9 @@ public actor RouteReconciler: Service {
         memory = memory.updated(actual: actual, plan: routePlan, results: results, protocol: config.routeProtocol)
 
         let time = now()
-        let events = findings.map { driftEvent($0, desired: desired, plan: routePlan, results: results, links: links, time: time) }
+        let events = judgement.driftEvents(results: results, time: time)
         record(events)
-        peers = peerStates(desired: desired, plan: routePlan, results: results, actual: actual, links: links)
+        peers = judgement.peers(results: results, unapplied: .observeOnly, previous: peers)
 
         passes += 1
         let duration = ContinuousClock.now - started
@@ -510,94 +508,6 @@ public actor RouteReconciler: Service {
         drift.append(contentsOf: events)
         let limit = max(config.driftHistoryLimit, 0)
         if drift.count > limit { drift.removeFirst(drift.count - limit) }
-    }
-
-    private func driftEvent(
-        _ finding: DriftFinding, desired: DesiredRoutes, plan: RoutePlan, results: [Result<Void, NetlinkError>],
-        links: [Link], time: Date
-    ) -> DriftEvent {
-        let succeeded: (RouteChange) -> Bool = { change in
-            guard let index = plan.changes.firstIndex(of: change), index < results.count,
-                case .success = results[index]
-            else { return false }
-            return true
-        }
-        let repaired: Bool
-        switch finding.kind {
-        case .missing, .changed:
-            repaired = plan.upsert(for: finding.subnet).map(succeeded) ?? false
-        case .unexpected:
-            repaired =
-                finding.actual.flatMap { stray in
-                    plan.changes.first { $0.kind == .delete && routeMatches($0.route, stray) }
-                }.map(succeeded) ?? false
-        case .conflict:
-            repaired = false
-        }
-        let peer = desired.peer(for: finding.subnet)
-        return DriftEvent(
-            time: time, kind: finding.kind, subnet: finding.subnet, peer: peer?.peerName,
-            gateway: peer?.gateway ?? finding.actual?.gateway, expected: finding.expected.map { render($0, links) },
-            actual: finding.actual.map { render($0, links) }, repaired: repaired)
-    }
-
-    private func peerStates(
-        desired: DesiredRoutes, plan: RoutePlan, results: [Result<Void, NetlinkError>], actual: [Route], links: [Link]
-    ) -> [PeerStatus] {
-        // Only the last kernel errors carry over from the previous pass (fresh statuses have
-        // none), so only peers that have one are indexed: no copy of every peer per pass.
-        var previous: [IPPrefix: PeerStatus] = [:]
-        for old in peers where (old.lastError != nil || old.lastErrno != nil) && previous[old.subnet] == nil {
-            previous[old.subnet] = old
-        }
-        // Looked up once: a startup with thousands of peers must not scan the plan per peer.
-        let (upserts, conflicts) = plan.lookup()
-        return desired.peers.map { candidate in
-            var peer = candidate
-            if let old = previous[peer.subnet], old.leaseKey == peer.leaseKey {
-                peer.lastError = old.lastError
-                peer.lastErrno = old.lastErrno
-            }
-            guard peer.state == .pending else { return peer }
-            if let conflict = conflicts[peer.subnet] {
-                peer.state = .conflict
-                peer.reason =
-                    "another owner's route overlaps: \(conflict.foreign.map { render($0, links) }.joined(separator: "; ")); hostgw installs nothing over it: remove that route or fix the lease"
-                return peer
-            }
-            guard let index = upserts[peer.subnet] else {
-                peer.state = .ok
-                peer.reason = nil
-                peer.lastError = nil
-                peer.lastErrno = nil
-                return peer
-            }
-            let change = plan.changes[index]
-            let current = actual.first { $0.protocol == config.routeProtocol && $0.destination == peer.subnet }
-            let unfixed: PeerState = change.kind == .add ? .missing : .changed
-            let adopting = change.kind == .replace ? plan.adoptions.first(where: { $0.desired.destination == peer.subnet }) : nil
-            let found =
-                adopting.map { "the kernel has \(render($0.foreign, links)), to be adopted" }
-                ?? current.map { "the kernel has \(render($0, links))" } ?? "no route in the kernel"
-            guard index < results.count else {
-                peer.state = unfixed
-                peer.reason = "observe-only: \(found), not repaired"
-                return peer
-            }
-            switch results[index] {
-            case .success:
-                peer.state = .ok
-                peer.reason = nil
-                peer.lastError = nil
-                peer.lastErrno = nil
-            case .failure(let error):
-                peer.state = unfixed
-                peer.reason = "\(change.kind.rawValue) failed with \(error.errno.name); \(found)"
-                peer.lastError = error.description
-                peer.lastErrno = error.errno
-            }
-            return peer
-        }
     }
 }
 

@@ -7,7 +7,8 @@
 // or a sysctl (it only reads them), or removes routes on shutdown.
 //
 // Map: `DesiredRoutes` (leases -> routes + peer states), `plan(desired:actual:protocol:)` (the
-// pure decision), `DriftMemory` (what counts as drift), `RouteReconciler` (the actor that runs
-// passes and publishes `RouteSyncStatus` and metrics), `RouteTableAccess` (the kernel, i.e.
-// NetlinkClient); `DatapathConditions.evaluate` (facts -> conditions, pure) and `DatapathWatcher`
-// (follows the facts through `DatapathAccess`).
+// pure decision), `DriftMemory` (what counts as drift), `PeerJudgement` (one look -> plan, drift
+// findings and peer states: the reconciler's passes and offline `hostgw status` both run it),
+// `RouteReconciler` (the actor that runs passes and publishes `RouteSyncStatus` and metrics),
+// `RouteTableAccess` (the kernel, i.e. NetlinkClient); `DatapathConditions.evaluate` (facts ->
+// conditions, pure) and `DatapathWatcher` (follows the facts through `DatapathAccess`).

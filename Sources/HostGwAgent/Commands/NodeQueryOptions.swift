@@ -19,12 +19,16 @@ struct NodeQuery: Sendable {
     var routeProtocol: RouteProtocol
     var table: UInt32
     var stateDir: String
+    /// `adopt-protocol` from the environment or the config file, as `hostgw run` reads it (no
+    /// flag here): offline status judges a flanneld route the agent would adopt as it would.
+    var adoptProtocols: Set<RouteProtocol>
 
     init(_ o: NodeQueryOptions, _ r: SettingsResolver) throws {
         nodeName = o.agent.resolvedNodeName(r)
         (listenHost, listenPort) = try o.agent.resolvedListen(r)
         (routeProtocol, table) = try o.routes.resolved(r)
         stateDir = o.state.resolved(r)
+        adoptProtocols = try r.adoptProtocols(flag: nil, own: routeProtocol)
     }
 
     var statusURL: String {

@@ -1,6 +1,6 @@
 // Where `hostgw status` and `hostgw check` get their report: from the running agent (loopback
-// /status), or — when it is not running — from the store and the kernel directly, computed with
-// RouteSync's own pure functions so both paths judge routes the same way.
+// /status), or — when it is not running — from the store and the kernel directly, judged by the
+// reconciler's own `PeerJudgement` so both paths report the same peers, reasons and drift.
 import NetAddress
 import AsyncHTTPClient
 import Foundation
@@ -36,6 +36,7 @@ enum StatusSource {
             lastFullSync: nil, lastPassDurationSeconds: nil, lastPassError: nil, passes: 0)
         var interfaceName: String?
         var publicIP: String?
+        var publicIPv6: String?
 
         var kernel: (links: [Link], addresses: [InterfaceAddress], routes: [Route])?
         do {
@@ -63,21 +64,25 @@ enum StatusSource {
                 leaseReport = .init(
                     subnet: mine.subnet, ipv6Subnet: mine.ipv6Subnet, expiration: mine.expiration, reservation: mine.isReservation,
                     lastRenewal: nil, renewalFailures: 0, lastError: nil)
-                if let ip = mine.attributes.publicIP, let k = kernel,
-                    let a = k.addresses.first(where: { $0.address == .v4(ip) })
-                {
-                    interfaceName = k.links.first { $0.index == a.interfaceIndex }?.name
-                    publicIP = ip.description
+                if let k = kernel {
+                    // The lease's own addresses on this host, of both families: what the agent chose.
+                    let local = { (family: IPFamily) in mine.gateway(for: family).flatMap { ip in k.addresses.first { $0.address == ip } } }
+                    let (v4, v6) = (local(.v4), local(.v6))
+                    interfaceName = (v4 ?? v6).flatMap { a in k.links.first { $0.index == a.interfaceIndex }?.name }
+                    publicIP = v4?.address.description
+                    publicIPv6 = v6?.address.description
                 }
             }
             if let kernel {
                 let config = RouteSyncConfig(
-                    network: config, routeProtocol: q.routeProtocol, table: q.table, resyncPeriod: .seconds(30), observeOnly: true,
-                    localSubnets: [mine?.subnet, mine?.ipv6Subnet].compactMap { $0 })
-                sync.peers = judgePeers(leases: snap.leases, config: config, kernel: kernel)
-                let unexpected = kernel.routes.filter { r in
-                    r.protocol == q.routeProtocol && !sync.peers.contains { $0.subnet == r.destination }
-                }
+                    network: config, routeProtocol: q.routeProtocol, table: q.table, observeOnly: true,
+                    localSubnets: [mine?.subnet, mine?.ipv6Subnet].compactMap { $0 }, adoptProtocols: q.adoptProtocols)
+                // The agent's own judgement (a pass's, with nothing remembered and nothing applied).
+                let judged = PeerJudgement(
+                    leases: snap.leases, config: config, actual: kernel.routes, links: kernel.links, addresses: kernel.addresses)
+                sync.peers = judged.peers(unapplied: .agentNotRunning)
+                sync.recentDrift = judged.driftEvents(time: now)
+                let unexpected = judged.unexpected
                 if !unexpected.isEmpty {
                     notes.append("\(unexpected.count) hostgw route(s) match no lease (\(unexpected.prefix(3).map(\.destination.description).joined(separator: ", "))): the agent removes them when it runs")
                 }
@@ -89,36 +94,13 @@ enum StatusSource {
             storeReport.lastError = "\(error)"
         }
         if let store { await closeStore(store) }
-        sync.peerCounts = Dictionary(grouping: sync.peers, by: \.state).mapValues(\.count)
+        // Every state and kind present, as the agent's status has them.
+        sync.peerCounts = Dictionary(uniqueKeysWithValues: PeerState.allCases.map { s in (s, sync.peers.count { $0.state == s }) })
+        sync.driftCounts = Dictionary(uniqueKeysWithValues: DriftKind.allCases.map { k in (k, sync.recentDrift.count { $0.kind == k }) })
         return NodeStatusReport(
             generatedAt: now, node: q.nodeName, agentRunning: false, agentVersion: nil, interface: interfaceName,
-            publicIP: publicIP, publicIPv6: nil, lease: leaseReport, store: storeReport, ready: nil, healthProblems: [],
+            publicIP: publicIP, publicIPv6: publicIPv6, lease: leaseReport, store: storeReport, ready: nil, healthProblems: [],
             routeSync: sync, notes: notes)
-    }
-
-    /// Peer states from one look at leases and kernel, with the reconciler's own functions.
-    static func judgePeers(
-        leases: [Lease], config: RouteSyncConfig, kernel: (links: [Link], addresses: [InterfaceAddress], routes: [Route])
-    ) -> [PeerStatus] {
-        let desired = DesiredRoutes(leases: leases, config: config, links: kernel.links, addresses: kernel.addresses)
-        let p = plan(
-            desired: desired.routes, actual: kernel.routes, protocol: config.routeProtocol,
-            podNetworks: Array(config.podNetworks.values))
-        let names = Dictionary(kernel.links.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
-        return desired.peers.map { peer in
-            var peer = peer
-            guard let route = desired.routes.first(where: { $0.destination == peer.subnet }) else { return peer }
-            peer.interface = route.outputInterface.flatMap { names[$0] }
-            if let c = p.conflict(for: peer.subnet) {
-                peer.state = .conflict
-                peer.reason = "\(c)"
-            } else if let change = p.upsert(for: peer.subnet) {
-                peer.state = change.kind == .add ? .missing : .changed
-            } else {
-                peer.state = .ok
-            }
-            return peer
-        }
     }
 
     /// Whether `lease` is this machine's, by the agent's own rule (`LeaseOwnership`): its holder
