@@ -169,10 +169,7 @@ final class SteppingClock: Sendable {
         let store = try EmbeddedStore(path: path, logger: quietLogger, pollInterval: .milliseconds(30))
         let cfg = try config(standardConfigJSON)
         let keys = LeaseKeys()
-        func lease(_ i: Int) async throws {
-            let m = LeaseManager(store: store, config: cfg, identity: node(i), options: LeaseOptions(stateDirectory: "\(dir)/n\(i)"), logger: quietLogger)
-            _ = try await m.acquire()
-        }
+        func lease(_ i: Int) async throws { try await acquireLease(i, store: store, config: cfg, dir: dir) }
         try await lease(1)
         #expect(await EtcdCluster.run("/usr/bin/sqlite3", [path, ".backup \(dir)/old.sqlite"]).0 == 0)
         for i in 2...6 { try await lease(i) }
@@ -189,6 +186,12 @@ final class SteppingClock: Sendable {
     }
 }
 
+/// Node `i` acquires its lease in `store` (state in `dir`/n`i`), as a starting agent does.
+func acquireLease(_ i: Int, store: any SubnetStore, config: NetworkConfig, dir: String) async throws {
+    let m = LeaseManager(store: store, config: config, identity: node(i), options: LeaseOptions(stateDirectory: "\(dir)/n\(i)"), logger: quietLogger)
+    _ = try await m.acquire()
+}
+
 extension EmbeddedStoreFaultTests {
     /// The same restore, overtaken: new writes carry the restored file past the watcher's
     /// revision before its next poll. By revision alone the file looks continuous; the write the
@@ -200,10 +203,7 @@ extension EmbeddedStoreFaultTests {
         let polls = ManualClock()
         let store = try EmbeddedStore(path: path, logger: quietLogger, pollInterval: .seconds(1), pollClock: polls)
         let cfg = try config(standardConfigJSON)
-        func lease(_ i: Int) async throws {
-            let m = LeaseManager(store: store, config: cfg, identity: node(i), options: LeaseOptions(stateDirectory: "\(dir)/n\(i)"), logger: quietLogger)
-            _ = try await m.acquire()
-        }
+        func lease(_ i: Int) async throws { try await acquireLease(i, store: store, config: cfg, dir: dir) }
         try await lease(1)
         #expect(await EtcdCluster.run("/usr/bin/sqlite3", [path, ".backup \(dir)/old.sqlite"]).0 == 0)
         for i in 2...4 { try await lease(i) }
