@@ -134,6 +134,18 @@ let package = Package(
             swiftSettings: upcoming,
             linkerSettings: agentLinkerSettings
         ),
+        // What every test target shares (namespace lab, process runner, fixture literals, quiet
+        // logger, metrics lookups): test code only, no product links it.
+        .target(
+            name: "HostGwTestSupport",
+            dependencies: [
+                "NetAddress",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            path: "Tests/HostGwTestSupport",
+            swiftSettings: upcoming
+        ),
         .testTarget(
             name: "NetAddressTests",
             dependencies: ["NetAddress"],
@@ -141,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NetlinkTests",
-            dependencies: ["Netlink", "NetAddress"],
+            dependencies: ["HostGwTestSupport", "Netlink", "NetAddress"],
             swiftSettings: upcoming
         ),
         .testTarget(
