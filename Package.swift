@@ -184,6 +184,7 @@ let package = Package(
         .testTarget(
             name: "ExternalPeersTests",
             dependencies: [
+                "HostGwTestSupport",
                 "NetAddress",
                 "ExternalPeers",
                 "SubnetLease",
