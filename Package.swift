@@ -171,6 +171,7 @@ let package = Package(
         .testTarget(
             name: "RouteSyncTests",
             dependencies: [
+                "HostGwTestSupport",
                 "NetAddress",
                 "RouteSync",
                 "SubnetLease",
