@@ -159,6 +159,7 @@ let package = Package(
         .testTarget(
             name: "SubnetLeaseTests",
             dependencies: [
+                "HostGwTestSupport",
                 "NetAddress",
                 "SubnetLease",
                 "Netlink",

@@ -33,7 +33,7 @@ public enum ProcessError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .notFound(let tool): "\(tool) not found on PATH, in /usr/sbin or in /sbin"
+        case .notFound(let tool): "\(tool) not found in \(ProcessRunner.searchPath.joined(separator: ":")) (PATH, then /usr/sbin and /sbin)"
         case .failed(let result): result.description
         case .timedOut(let command, let after): "`\(command.joined(separator: " "))` still running after \(after): killed"
         }
@@ -45,12 +45,13 @@ public enum ProcessRunner {
     /// name on PATH, /usr/sbin or /sbin; nil when there is none.
     public static func locate(_ tool: String) -> String? {
         if tool.contains("/") { return FileManager.default.isExecutableFile(atPath: tool) ? tool : nil }
+        return searchPath.lazy.map { "\($0)/\(tool)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Where `locate` looks: PATH's directories, then /usr/sbin and /sbin.
+    static var searchPath: [String] {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for dir in path.split(separator: ":") + ["/usr/sbin", "/sbin"] {
-            let candidate = "\(dir)/\(tool)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
+        return path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"]
     }
 
     /// Runs `command` to its end, blocking the calling thread: for short programs. `environment`
