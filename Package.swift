@@ -148,7 +148,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NetAddressTests",
-            dependencies: ["NetAddress"],
+            dependencies: ["HostGwTestSupport", "NetAddress"],
             swiftSettings: upcoming
         ),
         .testTarget(
@@ -177,8 +177,6 @@ let package = Package(
                 "RouteSync",
                 "SubnetLease",
                 "Netlink",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: upcoming
@@ -198,6 +196,7 @@ let package = Package(
         .testTarget(
             name: "HostGwAgentTests",
             dependencies: [
+                "HostGwTestSupport",
                 "NetAddress",
                 "HostGwAgent",
                 "RouteSync",
