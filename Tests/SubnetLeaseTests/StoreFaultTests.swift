@@ -206,7 +206,7 @@ extension EmbeddedStoreFaultTests {
         let cfg = try config(standardConfigJSON)
         func lease(_ i: Int) async throws { try await acquireLease(i, store: store, config: cfg, dir: dir) }
         try await lease(1)
-        #expect(await EtcdCluster.run("/usr/bin/sqlite3", [path, ".backup \(dir)/old.sqlite"]).0 == 0)
+        #expect(try await ProcessRunner.runSuspending(["sqlite3", path, ".backup \(dir)/old.sqlite"]).status == 0)
         for i in 2...4 { try await lease(i) }
         let metrics = TestMetrics()
         let watcher = LeaseWatcher(store: store, config: cfg, logger: quietLogger, metricsFactory: metrics, retryInitial: .milliseconds(20))
@@ -218,7 +218,7 @@ extension EmbeddedStoreFaultTests {
         while polls.sleeperCount == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(polls.sleeperCount == 1)
 
-        #expect(await EtcdCluster.run("/usr/bin/sqlite3", [path, ".restore \(dir)/old.sqlite"]).0 == 0)
+        #expect(try await ProcessRunner.runSuspending(["sqlite3", path, ".restore \(dir)/old.sqlite"]).status == 0)
         for i in 5...9 { try await lease(i) }
         // More writes than the file lost: its revision is past the one the watcher saw.
         #expect(try await store.range(prefix: LeaseKeys().subnets).revision > seen.revision)
@@ -227,7 +227,7 @@ extension EmbeddedStoreFaultTests {
             Set(s.leases.compactMap(\.attributes.nodeName)) == Set([1, 5, 6, 7, 8, 9].map { "node-\($0)" })
         }
         #expect(after.leases.count == 6)
-        #expect(metrics.value("hostgw_lease_relists_total", [("reason", "history_changed")]) == 1)
+        #expect(metrics.counter("hostgw_lease_relists_total{reason=history_changed}") == 1)
     }
 }
 
