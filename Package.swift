@@ -134,19 +134,32 @@ let package = Package(
             swiftSettings: upcoming,
             linkerSettings: agentLinkerSettings
         ),
+        // What every test target shares (namespace lab, process runner, fixture literals, quiet
+        // logger, metrics lookups): test code only, no product links it.
+        .target(
+            name: "HostGwTestSupport",
+            dependencies: [
+                "NetAddress",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            path: "Tests/HostGwTestSupport",
+            swiftSettings: upcoming
+        ),
         .testTarget(
             name: "NetAddressTests",
-            dependencies: ["NetAddress"],
+            dependencies: ["HostGwTestSupport", "NetAddress"],
             swiftSettings: upcoming
         ),
         .testTarget(
             name: "NetlinkTests",
-            dependencies: ["Netlink", "NetAddress"],
+            dependencies: ["HostGwTestSupport", "Netlink", "NetAddress"],
             swiftSettings: upcoming
         ),
         .testTarget(
             name: "SubnetLeaseTests",
             dependencies: [
+                "HostGwTestSupport",
                 "NetAddress",
                 "SubnetLease",
                 "Netlink",
@@ -159,12 +172,11 @@ let package = Package(
         .testTarget(
             name: "RouteSyncTests",
             dependencies: [
+                "HostGwTestSupport",
                 "NetAddress",
                 "RouteSync",
                 "SubnetLease",
                 "Netlink",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: upcoming
@@ -172,6 +184,7 @@ let package = Package(
         .testTarget(
             name: "ExternalPeersTests",
             dependencies: [
+                "HostGwTestSupport",
                 "NetAddress",
                 "ExternalPeers",
                 "SubnetLease",
@@ -183,6 +196,7 @@ let package = Package(
         .testTarget(
             name: "HostGwAgentTests",
             dependencies: [
+                "HostGwTestSupport",
                 "NetAddress",
                 "HostGwAgent",
                 "RouteSync",

@@ -1,50 +1,51 @@
 // --aggregate: one covering route per family when all of that family's routes share a gateway.
 import NetAddress
+import HostGwTestSupport
 import ExternalPeers
 import Netlink
 import Testing
 
 @Suite struct AggregationTests {
-    static func route(_ dest: String, _ gw: String, _ node: String? = nil) -> ExternalRoute {
-        ExternalRoute(destination: Fixtures.prefix(dest), gateway: Fixtures.address(gw), node: node)
+    static func route(_ dest: String, _ gw: String, _ node: String? = nil) throws -> ExternalRoute {
+        try ExternalRoute(destination: prefix(dest), gateway: ip(gw), node: node)
     }
 
-    @Test func oneRouterGivesTheSmallestCoveringPrefix() {
-        let set = ExternalRouteSet(routes: [
+    @Test func oneRouterGivesTheSmallestCoveringPrefix() throws {
+        let set = try ExternalRouteSet(routes: [
             Self.route("10.244.1.0/24", "10.0.0.1", "a"),
             Self.route("10.244.2.0/24", "10.0.0.1", "b"),
             Self.route("10.244.5.0/24", "10.0.0.1", "c"),
         ])
         let result = set.aggregated()
-        #expect(result.routes == [Self.route("10.244.0.0/21", "10.0.0.1")])
-        #expect(result.notes == [.aggregated(family: .v4, count: 3, route: Self.route("10.244.0.0/21", "10.0.0.1"))])
+        #expect(try result.routes == [Self.route("10.244.0.0/21", "10.0.0.1")])
+        #expect(try result.notes == [.aggregated(family: .v4, count: 3, route: Self.route("10.244.0.0/21", "10.0.0.1"))])
     }
 
-    @Test func theConfiguredPodNetworkIsUsedWhenItCoversEverySubnet() {
-        let set = ExternalRouteSet(routes: [
+    @Test func theConfiguredPodNetworkIsUsedWhenItCoversEverySubnet() throws {
+        let set = try ExternalRouteSet(routes: [
             Self.route("10.244.1.0/24", "10.0.0.1"), Self.route("10.244.2.0/24", "10.0.0.1"),
             Self.route("fd00:10:244:1::/64", "fd00::1"), Self.route("fd00:10:244:2::/64", "fd00::1"),
         ])
-        let result = set.aggregated(podNetworks: [Fixtures.prefix("10.244.0.0/16"), Fixtures.prefix("fd00:10:244::/56")])
-        #expect(result.routes == [Self.route("10.244.0.0/16", "10.0.0.1"), Self.route("fd00:10:244::/56", "fd00::1")])
+        let result = try set.aggregated(podNetworks: [prefix("10.244.0.0/16"), prefix("fd00:10:244::/56")])
+        #expect(try result.routes == [Self.route("10.244.0.0/16", "10.0.0.1"), Self.route("fd00:10:244::/56", "fd00::1")])
     }
 
-    @Test func aPodNetworkThatMissesASubnetFallsBackToTheCoveringPrefix() {
-        let set = ExternalRouteSet(routes: [Self.route("10.244.1.0/24", "10.0.0.1"), Self.route("10.245.1.0/24", "10.0.0.1")])
-        let result = set.aggregated(podNetworks: [Fixtures.prefix("10.244.0.0/16")])
-        #expect(result.routes == [Self.route("10.244.0.0/15", "10.0.0.1")])
-        #expect(result.notes.first == .podNetworkDoesNotCover(podNetwork: Fixtures.prefix("10.244.0.0/16"), subnet: Fixtures.prefix("10.245.1.0/24")))
+    @Test func aPodNetworkThatMissesASubnetFallsBackToTheCoveringPrefix() throws {
+        let set = try ExternalRouteSet(routes: [Self.route("10.244.1.0/24", "10.0.0.1"), Self.route("10.245.1.0/24", "10.0.0.1")])
+        let result = try set.aggregated(podNetworks: [prefix("10.244.0.0/16")])
+        #expect(try result.routes == [Self.route("10.244.0.0/15", "10.0.0.1")])
+        #expect(try result.notes.first == .podNetworkDoesNotCover(podNetwork: prefix("10.244.0.0/16"), subnet: prefix("10.245.1.0/24")))
     }
 
-    @Test func severalGatewaysStayPerSubnetWhileTheOtherFamilyAggregates() {
-        let result = ExternalRouteSet(leases: Fixtures.leases).aggregated()
-        #expect(result.routes == Fixtures.routes.filter { $0.family == .v4 } + [Self.route("fd00:10:244:1::/64", "fd00::11", "node-a")])
-        #expect(result.notes.first == .severalGateways(
-            family: .v4, gateways: ["10.0.0.10", "10.0.0.11", "10.0.0.12", "10.0.0.13"].map(Fixtures.address)))
+    @Test func severalGatewaysStayPerSubnetWhileTheOtherFamilyAggregates() throws {
+        let result = try ExternalRouteSet(leases: Fixtures.leases).aggregated()
+        #expect(try result.routes == Fixtures.routes.filter { $0.family == .v4 } + [Self.route("fd00:10:244:1::/64", "fd00::11", "node-a")])
+        #expect(try result.notes.first == .severalGateways(
+            family: .v4, gateways: ["10.0.0.10", "10.0.0.11", "10.0.0.12", "10.0.0.13"].map { try ip($0) }))
     }
 
-    @Test func aCoverThatWouldReplaceTheDefaultRouteIsRefused() {
-        let routes = [Self.route("10.244.1.0/24", "192.168.0.1"), Self.route("172.16.0.0/24", "192.168.0.1")]
+    @Test func aCoverThatWouldReplaceTheDefaultRouteIsRefused() throws {
+        let routes = try [Self.route("10.244.1.0/24", "192.168.0.1"), Self.route("172.16.0.0/24", "192.168.0.1")]
         let result = ExternalRouteSet(routes: routes).aggregated()
         #expect(result.routes == routes)
         #expect(result.notes == [.coversEverything(family: .v4)])
@@ -58,12 +59,12 @@ import Testing
         (["fd00:0:0:1::/64", "fd00:0:0:ff::/64"], "fd00::/56"),
         (["fd00::/64", "fe00::/64"], "fc00::/6"),
     ])
-    func smallestCoveringPrefix(inputs: [String], expected: String) {
-        #expect(ExternalRouteSet.smallestCoveringPrefix(inputs.map(Fixtures.prefix)) == Fixtures.prefix(expected))
+    func smallestCoveringPrefix(inputs: [String], expected: String) throws {
+        #expect(try ExternalRouteSet.smallestCoveringPrefix(inputs.map { try prefix($0) }) == prefix(expected))
     }
 
-    @Test func mixedFamiliesHaveNoCover() {
-        #expect(ExternalRouteSet.smallestCoveringPrefix([Fixtures.prefix("10.0.0.0/8"), Fixtures.prefix("fd00::/8")]) == nil)
+    @Test func mixedFamiliesHaveNoCover() throws {
+        #expect(try ExternalRouteSet.smallestCoveringPrefix([prefix("10.0.0.0/8"), prefix("fd00::/8")]) == nil)
         #expect(ExternalRouteSet.smallestCoveringPrefix([]) == nil)
     }
 }

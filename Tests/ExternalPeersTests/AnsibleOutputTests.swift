@@ -19,7 +19,7 @@ import Yams
     @Test func parsesWithYamsIntoTheVarsStructure() throws {
         let text = try Fixtures.render(.ansible)
         let vars = try YAMLDecoder().decode(Vars.self, from: text)
-        #expect(vars.hostgw_external_routes == Fixtures.routes.map {
+        #expect(try vars.hostgw_external_routes == Fixtures.routes.map {
             Vars.Entry(dest: $0.destination.description, via: $0.gateway.description, node: $0.node)
         })
         let root = try #require(try Yams.compose(yaml: text)?.mapping)

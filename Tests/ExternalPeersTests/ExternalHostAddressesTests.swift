@@ -1,6 +1,7 @@
 // --external-iface: the interface's connected addresses, read from the kernel (inside a namespace
 // of our own), decide which routes are on-link.
 import NetAddress
+import HostGwTestSupport
 import ExternalPeers
 import Netlink
 import Testing
@@ -11,11 +12,15 @@ import Testing
         Link(index: 2, name: "eth0", mtu: 1500, isUp: true, hasCarrier: true, operState: .up),
         Link(index: 3, name: "eth1", mtu: 1500, isUp: false, hasCarrier: false, operState: .down),
     ]
-    static let addresses = [
-        InterfaceAddress(interfaceIndex: 1, address: Fixtures.address("127.0.0.1"), prefixLength: 8, scope: .host),
-        InterfaceAddress(interfaceIndex: 2, address: Fixtures.address("fd00::50"), prefixLength: 64),
-        InterfaceAddress(interfaceIndex: 2, address: Fixtures.address("10.0.0.50"), prefixLength: 24),
-    ]
+    static var addresses: [InterfaceAddress] {
+        get throws {
+            try [
+        InterfaceAddress(interfaceIndex: 1, address: ip("127.0.0.1"), prefixLength: 8, scope: .host),
+        InterfaceAddress(interfaceIndex: 2, address: ip("fd00::50"), prefixLength: 64),
+        InterfaceAddress(interfaceIndex: 2, address: ip("10.0.0.50"), prefixLength: 24),
+            ]
+        }
+    }
 
     @Test func picksTheNamedInterfacesAddressesOnly() throws {
         let picked = try ExternalHostAddresses.addresses(ofInterface: "eth0", links: Self.links, addresses: Self.addresses)
@@ -40,18 +45,19 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: Shell.isRoot, "needs root to create network namespaces"))
+    @Test(.needsRoot)
     func readsTheKernelsAddressesAndSplitsOnThem() async throws {
-        let ns = try TestNamespace()
-        defer { ns.remove() }
+        let ns = try Fixtures.namespace()
+        defer { ns.delete() }
         let picked = try await ExternalHostAddresses.addresses(ofInterface: "v0", namespace: ns.name)
         let networks = Set(picked.compactMap(\.network).map(\.description))
         #expect(networks.isSuperset(of: ["10.0.0.0/24", "fd00::/64"]))
-        #expect(picked.contains { $0.address == Fixtures.address("10.0.0.2") })
+        let own = try ip("10.0.0.2")
+        #expect(picked.contains { $0.address == own })
 
         // Every fixture gateway (10.0.0.1x, fd00::11) is on 10.0.0.0/24 or fd00::/64.
-        let split = OnLinkSplit(routes: Fixtures.routes, hostAddresses: picked)
-        #expect(split.reachable == Fixtures.routes)
+        let split = try OnLinkSplit(routes: Fixtures.routes, hostAddresses: picked)
+        #expect(try split.reachable == Fixtures.routes)
 
         await #expect(throws: ExternalPeersError.self) {
             try await ExternalHostAddresses.addresses(ofInterface: "nosuch0", namespace: ns.name)

@@ -1,6 +1,7 @@
 // Store URLs and node names are whatever the store holds: a newline must not end a comment and
 // run the rest as a command, and quotes must not break the YAML.
 import NetAddress
+import HostGwTestSupport
 import ExternalPeers
 import Netlink
 import Foundation
@@ -9,7 +10,7 @@ import Yams
 
 @Suite struct HostileTextTests {
     static let node = "evil\nreboot # \"x\": y\\ \u{7}"
-    static let routes = [ExternalRoute(destination: Fixtures.prefix("10.244.7.0/24"), gateway: Fixtures.address("10.0.0.7"), node: node)]
+    static var routes: [ExternalRoute] { get throws { [ExternalRoute(destination: try prefix("10.244.7.0/24"), gateway: try ip("10.0.0.7"), node: node)] } }
     static let source = ExternalRouteSource(store: "etcd http://x\nrm -rf /", revision: 1, generatedAt: Fixtures.time)
 
     @Test(arguments: [ExternalRouteFormat.ip, .ipBatch, .networkd, .netplan, .ansible])

@@ -25,7 +25,7 @@ import Testing
         #expect(document.store == Fixtures.source.store)
         #expect(document.revision == 42)
         #expect(document.generated == "2025-01-02T03:04:05Z")
-        #expect(document.routes.map(\.destination) == Fixtures.routes.map(\.destination.description))
+        #expect(try document.routes.map(\.destination) == Fixtures.routes.map(\.destination.description))
         #expect(document.routes.map(\.family) == ["ipv4", "ipv4", "ipv4", "ipv4", "ipv6"])
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(Set(object.keys) == ["store", "revision", "generated", "routes"])

@@ -1,6 +1,7 @@
 // The ip formats are applied for real inside a throwaway namespace: every route appears in the
 // kernel with the protocol marker, and applying twice changes nothing (replace is idempotent).
 import NetAddress
+import HostGwTestSupport
 import ExternalPeers
 import Foundation
 import Netlink
@@ -15,7 +16,7 @@ import Testing
 
     /// Every gatewayed route in the namespace's main tables (both families). All of them must
     /// carry protocol 77: listing without a `proto` filter is what shows the marker.
-    static func kernelRoutes(_ ns: TestNamespace) throws -> Set<ExternalRoute> {
+    static func kernelRoutes(_ ns: NamespaceLab) throws -> Set<ExternalRoute> {
         var result: Set<ExternalRoute> = []
         for family in ["-4", "-6"] {
             let json = try ns.ip([family, "-j", "route", "show"])
@@ -32,7 +33,7 @@ import Testing
         return result
     }
 
-    static let expected = Set(Fixtures.routes.map { ExternalRoute(destination: $0.destination, gateway: $0.gateway) })
+    static var expected: Set<ExternalRoute> { get throws { Set(try Fixtures.routes.map { ExternalRoute(destination: $0.destination, gateway: $0.gateway) }) } }
 
     static func write(_ text: String) throws -> URL {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("hgw-ext-\(UUID().uuidString)")
@@ -40,10 +41,10 @@ import Testing
         return file
     }
 
-    @Test(.enabled(if: Shell.isRoot, "needs root to create network namespaces"))
+    @Test(.needsRoot)
     func ipBatchInstallsEveryRoute() throws {
-        let ns = try TestNamespace()
-        defer { ns.remove() }
+        let ns = try Fixtures.namespace()
+        defer { ns.delete() }
         let file = try Self.write(try Fixtures.render(.ipBatch))
         defer { try? FileManager.default.removeItem(at: file) }
 
@@ -55,10 +56,10 @@ import Testing
         #expect(try Self.kernelRoutes(ns) == Self.expected)
     }
 
-    @Test(.enabled(if: Shell.isRoot, "needs root to create network namespaces"))
+    @Test(.needsRoot)
     func ipBatchReplacesAChangedGateway() throws {
-        let ns = try TestNamespace()
-        defer { ns.remove() }
+        let ns = try Fixtures.namespace()
+        defer { ns.delete() }
         try ns.ip(["route", "add", "10.244.1.0/24", "via", "10.0.0.99", "proto", "77"])
         let file = try Self.write(try Fixtures.render(.ipBatch))
         defer { try? FileManager.default.removeItem(at: file) }
@@ -66,14 +67,14 @@ import Testing
         #expect(try Self.kernelRoutes(ns) == Self.expected)
     }
 
-    @Test(.enabled(if: Shell.isRoot, "needs root to create network namespaces"))
+    @Test(.needsRoot)
     func ipScriptRunsTwiceUnderSh() throws {
-        let ns = try TestNamespace()
-        defer { ns.remove() }
+        let ns = try Fixtures.namespace()
+        defer { ns.delete() }
         let file = try Self.write(try Fixtures.render(.ip))
         defer { try? FileManager.default.removeItem(at: file) }
         for _ in 0..<2 {
-            let result = try Shell.run(TestNamespace.ip, ["netns", "exec", ns.name, "/bin/sh", file.path])
+            let result = try ns.execute(["/bin/sh", file.path])
             #expect(result.status == 0, "script failed: \(result.stderr)")
         }
         #expect(try Self.kernelRoutes(ns) == Self.expected)
@@ -84,15 +85,15 @@ import Testing
         #expect(try ns.ip(["-4", "route", "show", "10.0.0.0/24"]).contains("dev v0"))
     }
 
-    @Test(.enabled(if: Shell.isRoot, "needs root to create network namespaces"))
+    @Test(.needsRoot)
     func anOffLinkGatewayFailsTheScript() throws {
         // set -e: the first route the kernel refuses stops the script with a non-zero status.
-        let ns = try TestNamespace()
-        defer { ns.remove() }
-        let routes = [ExternalRoute(destination: Fixtures.prefix("10.244.9.0/24"), gateway: Fixtures.address("192.0.2.1"))]
+        let ns = try Fixtures.namespace()
+        defer { ns.delete() }
+        let routes = try [ExternalRoute(destination: prefix("10.244.9.0/24"), gateway: ip("192.0.2.1"))]
         let file = try Self.write(try ExternalRouteRenderer().render(routes, as: .ip, source: Fixtures.source))
         defer { try? FileManager.default.removeItem(at: file) }
-        let result = try Shell.run(TestNamespace.ip, ["netns", "exec", ns.name, "/bin/sh", file.path])
+        let result = try ns.execute(["/bin/sh", file.path])
         #expect(result.status != 0)
         #expect(try Self.kernelRoutes(ns).isEmpty)
     }

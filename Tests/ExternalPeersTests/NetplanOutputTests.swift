@@ -1,6 +1,7 @@
 // The netplan document is YAML of the shape netplan expects, and netplan itself (when installed)
 // turns it into networkd routes equal to ours.
 import NetAddress
+import HostGwTestSupport
 import ExternalPeers
 import Foundation
 import Netlink
@@ -21,14 +22,14 @@ import Yams
         var network: Network
     }
 
-    static let expected = Fixtures.routes.map { Document.Route(to: $0.destination.description, via: $0.gateway.description) }
+    static var expected: [Document.Route] { get throws { try Fixtures.routes.map { Document.Route(to: $0.destination.description, via: $0.gateway.description) } } }
 
     @Test func parsesWithYamsIntoNetplansShape() throws {
         let text = try Fixtures.render(.netplan)
         let document = try YAMLDecoder().decode(Document.self, from: text)
         #expect(document.network.version == 2)
         #expect(Array(document.network.ethernets.keys) == ["eth0"])
-        #expect(document.network.ethernets["eth0"]?.routes == Self.expected)
+        #expect(try document.network.ethernets["eth0"]?.routes == Self.expected)
         // No keys beyond the ones netplan knows.
         let root = try #require(try Yams.compose(yaml: text)?.mapping)
         #expect(root.keys.compactMap(\.string) == ["network"])
@@ -42,7 +43,7 @@ import Yams
         #expect(document.network.ethernets["eth0"]?.routes == [])
     }
 
-    @Test(.enabled(if: netplanAvailable(), "netplan not installed (Debian package netplan.io)"))
+    @Test(.needs(tool: "netplan", package: "netplan.io"))
     func netplanGenerateProducesTheSameRoutes() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("hgw-ext-netplan-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -52,7 +53,7 @@ import Yams
         try Fixtures.render(.netplan, options: ExternalRouteRenderOptions(interface: "ens3")).write(to: file, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
 
-        let result = try Shell.run("/usr/sbin/netplan", ["generate", "--root-dir", root.path])
+        let result = try ProcessRunner.run(["netplan", "generate", "--root-dir", root.path])
         #expect(result.status == 0, "netplan generate failed: \(result.stderr)")
 
         let network = root.appendingPathComponent("run/systemd/network/10-netplan-ens3.network")
@@ -61,10 +62,10 @@ import Yams
         let generated = sections.filter { $0.name == "Route" }.map {
             Document.Route(to: $0.values("Destination").joined(), via: $0.values("Gateway").joined())
         }
-        #expect(generated == Self.expected)
+        #expect(try generated == Self.expected)
     }
 
-    @Test(.enabled(if: netplanAvailable(), "netplan not installed (Debian package netplan.io)"))
+    @Test(.needs(tool: "netplan", package: "netplan.io"))
     func netplanRejectsABrokenDocument() throws {
         // Proves the check above can fail: the same shape with routes as a mapping is refused.
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("hgw-ext-netplan-\(UUID().uuidString)")
@@ -74,13 +75,7 @@ import Yams
         let file = dir.appendingPathComponent("90-hostgw-routes.yaml")
         try "network:\n  version: 2\n  ethernets:\n    eth0:\n      routes:\n        to: 10.0.0.0/8\n".write(to: file, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
-        let result = try Shell.run("/usr/sbin/netplan", ["generate", "--root-dir", root.path])
+        let result = try ProcessRunner.run(["netplan", "generate", "--root-dir", root.path])
         #expect(result.status != 0)
     }
-}
-
-func netplanAvailable() -> Bool {
-    let present = FileManager.default.isExecutableFile(atPath: "/usr/sbin/netplan")
-    if !present { print("skipping netplan generate checks: /usr/sbin/netplan absent (apt-get install netplan.io)") }
-    return present
 }

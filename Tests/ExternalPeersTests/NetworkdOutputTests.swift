@@ -16,7 +16,7 @@ import Testing
             else { return nil }
             return ExternalRoute(destination: dest, gateway: gw)
         }
-        #expect(parsed == Fixtures.routes.map { ExternalRoute(destination: $0.destination, gateway: $0.gateway) })
+        #expect(try parsed == Fixtures.routes.map { ExternalRoute(destination: $0.destination, gateway: $0.gateway) })
     }
 
     @Test func theStrictParserRejectsWhatNetworkdWouldMisread() {

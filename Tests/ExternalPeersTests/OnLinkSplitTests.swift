@@ -1,48 +1,44 @@
 // --external-ip / --external-iface: routes whose gateway the external host cannot reach on-link
 // are split off (and named), so the printed document installs cleanly.
 import NetAddress
+import HostGwTestSupport
 import ExternalPeers
 import Netlink
 import Testing
 
 @Suite struct OnLinkSplitTests {
-    static func host(_ text: String) -> InterfaceAddress {
-        guard let a = InterfaceAddress(externalIP: text) else { fatalError("bad --external-ip in test: \(text)") }
-        return a
-    }
-
-    @Test func gatewaysInsideAConnectedPrefixAreReachable() {
-        let routes = ExternalRouteSet(leases: Fixtures.leases).routes
-        let split = OnLinkSplit(routes: routes, hostAddresses: [Self.host("10.0.0.50/29"), Self.host("fd00::50/64")])
+    @Test func gatewaysInsideAConnectedPrefixAreReachable() throws {
+        let routes = try ExternalRouteSet(leases: Fixtures.leases).routes
+        let split = try OnLinkSplit(routes: routes, hostAddresses: [Fixtures.host("10.0.0.50/29"), Fixtures.host("fd00::50/64")])
         // 10.0.0.48/29 holds .48-.55: none of the v4 gateways (.10-.13).
-        #expect(split.reachable == [Fixtures.routes[4]])
-        #expect(split.unreachable.map(\.route) == Array(Fixtures.routes[0..<4]))
-        #expect(split.unreachable.first?.reason == .notOnLink(connected: [Fixtures.prefix("10.0.0.48/29")]))
+        #expect(try split.reachable == [Fixtures.routes[4]])
+        #expect(try split.unreachable.map(\.route) == Array(Fixtures.routes[0..<4]))
+        #expect(try split.unreachable.first?.reason == .notOnLink(connected: [prefix("10.0.0.48/29")]))
 
-        let wide = OnLinkSplit(routes: routes, hostAddresses: [Self.host("10.0.0.50/24"), Self.host("fd00::50/64")])
-        #expect(wide.reachable == Fixtures.routes)
+        let wide = try OnLinkSplit(routes: routes, hostAddresses: [Fixtures.host("10.0.0.50/24"), Fixtures.host("fd00::50/64")])
+        #expect(try wide.reachable == Fixtures.routes)
         #expect(wide.unreachable.isEmpty)
     }
 
-    @Test func aHostWithoutIPv6CannotUseIPv6Routes() {
-        let split = OnLinkSplit(routes: Fixtures.routes, hostAddresses: [Self.host("10.0.0.50/24")])
-        #expect(split.reachable == Array(Fixtures.routes[0..<4]))
-        #expect(split.unreachable == [UnreachableRoute(route: Fixtures.routes[4], reason: .noPrefixOfFamily(.v6))])
+    @Test func aHostWithoutIPv6CannotUseIPv6Routes() throws {
+        let split = try OnLinkSplit(routes: Fixtures.routes, hostAddresses: [Fixtures.host("10.0.0.50/24")])
+        #expect(try split.reachable == Array(Fixtures.routes[0..<4]))
+        #expect(try split.unreachable == [UnreachableRoute(route: Fixtures.routes[4], reason: .noPrefixOfFamily(.v6))])
         #expect(split.unreachable[0].description.contains("node node-a"))
         #expect(split.unreachable[0].description.contains("--include-unreachable"))
     }
 
-    @Test func theHostsOwnAddressAsGatewayIsUnreachable() {
-        let split = OnLinkSplit(routes: Fixtures.routes, hostAddresses: [Self.host("10.0.0.11/24")])
-        #expect(split.unreachable.contains(UnreachableRoute(route: Fixtures.routes[1], reason: .gatewayIsLocal)))
+    @Test func theHostsOwnAddressAsGatewayIsUnreachable() throws {
+        let split = try OnLinkSplit(routes: Fixtures.routes, hostAddresses: [Fixtures.host("10.0.0.11/24")])
+        #expect(try split.unreachable.contains(UnreachableRoute(route: Fixtures.routes[1], reason: .gatewayIsLocal)))
     }
 
-    @Test func includeUnreachablePutsThemBackInOrder() {
+    @Test func includeUnreachablePutsThemBackInOrder() throws {
         // 10.0.0.8/30 holds .8-.11: node-a's and the flanneld lease's gateways only.
-        let split = OnLinkSplit(routes: Fixtures.routes, hostAddresses: [Self.host("10.0.0.8/30")])
-        #expect(split.reachable == Array(Fixtures.routes[0...1]))
-        #expect(split.routes(includeUnreachable: false) == Array(Fixtures.routes[0...1]))
-        #expect(split.routes(includeUnreachable: true) == Fixtures.routes)
+        let split = try OnLinkSplit(routes: Fixtures.routes, hostAddresses: [Fixtures.host("10.0.0.8/30")])
+        #expect(try split.reachable == Array(Fixtures.routes[0...1]))
+        #expect(try split.routes(includeUnreachable: false) == Array(Fixtures.routes[0...1]))
+        #expect(try split.routes(includeUnreachable: true) == Fixtures.routes)
     }
 
     @Test(arguments: [
@@ -52,7 +48,7 @@ import Testing
     ])
     func externalIPParsesAddressAndLength(text: String, address: String, length: Int) throws {
         let parsed = try #require(InterfaceAddress(externalIP: text))
-        #expect(parsed.address == Fixtures.address(address))
+        #expect(try parsed.address == ip(address))
         #expect(parsed.prefixLength == length)
     }
 

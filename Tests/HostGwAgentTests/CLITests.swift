@@ -1,44 +1,15 @@
 import Foundation
+import HostGwTestSupport
 import Testing
 
-/// Runs the built `hostgw` binary and returns (exit code, stdout, stderr). Both streams go to
-/// files: reading one pipe to its end while the child fills the other would hang both.
-/// A command still running after `timeout` is killed and reported as exit code -1: a CLI test
-/// must never leave a process behind (or hang the suite).
+/// Runs the built `hostgw` binary (ProcessRunner: both streams to files) with `environment` added
+/// to the inherited one, and returns (exit code, stdout, stderr). A command still running after
+/// `timeout` is killed and fails the test (`ProcessError.timedOut`): a CLI test must never leave a
+/// process behind, hang the suite, or pass a "must fail" check because it was killed.
 func runHostGw(_ args: [String], environment: [String: String] = [:], timeout: Duration = .seconds(30)) throws -> (Int32, String, String) {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hgw-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let outURL = dir.appendingPathComponent("out")
-    let errURL = dir.appendingPathComponent("err")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let out = try FileHandle(forWritingTo: outURL)
-    let err = try FileHandle(forWritingTo: errURL)
-    defer {
-        try? out.close()
-        try? err.close()
-    }
-    let p = Process()
-    p.executableURL = hostGwBinary
-    p.arguments = args
-    var env = ProcessInfo.processInfo.environment
-    env.merge(environment) { $1 }
-    p.environment = env
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    let deadline = ContinuousClock.now + timeout
-    while p.isRunning && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
-    if p.isRunning {
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
-        return (-1, "", "killed after \(timeout)")
-    }
-    let o = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
-    let e = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-    return (p.terminationStatus, o, e)
+    let result = try ProcessRunner.run(
+        [hostGwBinary.path] + args, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, timeout: timeout)
+    return (result.status, result.stdout, result.stderr)
 }
 
 /// The `hostgw` binary next to the test bundle in the build folder.

@@ -4,7 +4,7 @@
 // drift reasons. Both look at one namespace: the reconciler through a NetlinkClient opened in it,
 // `hostgw status --json` run inside it with `ip netns exec`, both reading one embedded store file.
 import Foundation
-import Logging
+import HostGwTestSupport
 import NetAddress
 import Netlink
 import RouteSync
@@ -13,11 +13,7 @@ import Testing
 
 @testable import HostGwAgent
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-@Suite(.enabled(if: getuid() == 0, "kernel tests need root to create network namespaces; skipped"))
+@Suite(.needsRoot)
 struct OfflineStatusAgreementTests {
     /// One peer lease of both families: subnets and the gateways its lease carries.
     struct Peer {
@@ -70,22 +66,15 @@ struct OfflineStatusAgreementTests {
     ]
 
     @Test func offlineStatusReportsWhatTheRunningReconcilerReports() async throws {
-        let ns = try NetworkNamespace.create(prefix: "hgw-agree")
+        let ns = try NamespaceLab("agree", addresses: ["10.0.0.1/24", "fd00::1/64"])
         defer { ns.delete() }
-        for args in [
-            ["link", "set", "lo", "up"], ["link", "add", "veth0", "type", "veth", "peer", "name", "veth1"],
-            ["addr", "add", "10.0.0.1/24", "dev", "veth0"], ["-6", "addr", "add", "fd00::1/64", "dev", "veth0", "nodad"],
-            ["link", "set", "veth1", "up"], ["link", "set", "veth0", "up"],
-        ] + Self.kernel {
-            try ns.run(["ip"] + args)
-        }
+        for args in Self.kernel { try ns.ip(args) }
 
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hgw-agree-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("store.db").path
-        let quiet = Logger(label: "agreement-test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let store = try EmbeddedStore(path: path, logger: quiet)
+        let store = try EmbeddedStore(path: path, logger: quietLogger)
         let keys = LeaseKeys()
         let network = try await store.putConfig(
             Data(#"{"Network": "10.244.0.0/16", "EnableIPv6": true, "IPv6Network": "fd10:244::/56", "Backend": {"Type": "host-gw"}}"#.utf8),
@@ -93,17 +82,17 @@ struct OfflineStatusAgreementTests {
         for p in Self.peers {
             let attributes = LeaseAttributes(publicIP: IPv4Address(p.via), publicIPv6: IPv6Address(p.via6), nodeName: p.node)
             _ = try await store.put(
-                key: keys.key(subnet: IPPrefix(p.v4), ipv6Subnet: IPPrefix(p.v6)), value: try JSONEncoder().encode(attributes))
+                key: keys.key(subnet: try prefix(p.v4), ipv6Subnet: try prefix(p.v6)), value: try JSONEncoder().encode(attributes))
         }
 
         // Online: the reconciler as the agent runs it (observe-only, so the kernel stays as set up).
-        let own = [IPPrefix("10.244.1.0/24"), IPPrefix("fd10:244:0:1::/64")].compactMap { $0 }
+        let own = [try prefix("10.244.1.0/24"), try prefix("fd10:244:0:1::/64")]
         let snapshot = try await store.listLeases(config: network, keys: keys)
         let netlink = try NetlinkClient(namespace: ns.name)
         defer { netlink.close() }
         let reconciler = RouteReconciler(
             config: RouteSyncConfig(network: network, observeOnly: true, localSubnets: own, adoptProtocols: [.boot]),
-            kernel: netlink, logger: quiet)
+            kernel: netlink, logger: quietLogger)
         await reconciler.update(leases: snapshot.leases, localSubnets: own)
         try #require(await reconciler.sync() != nil)
         let online = await reconciler.status()
@@ -115,12 +104,12 @@ struct OfflineStatusAgreementTests {
             == ["unexpected 10.244.9.0/24", "unexpected fd10:244:0:9::/64", "conflict 10.244.5.0/24", "conflict fd10:244:0:5::/64"])
 
         // Offline: `hostgw status` inside the namespace, nothing listening where the agent would.
-        let (code, out, err) = try ns.execute([
+        let status = try ns.execute([
             "env", "HOSTGW_ADOPT_PROTOCOL=boot", hostGwBinary.path, "status", "--json", "--store-path", path,
             "--node-name", "self", "--listen", "127.0.0.1:1", "--state-dir", dir.appendingPathComponent("state").path,
         ])
-        try #require(code == 0, "\(err)")
-        let offline = try NodeStatusReport.decode(Data(out.utf8))
+        try #require(status.status == 0, "\(status)")
+        let offline = try NodeStatusReport.decode(Data(status.stdout.utf8))
         #expect(!offline.agentRunning)
         #expect(offline.lease?.subnet == own[0] && offline.lease?.ipv6Subnet == own[1])
         #expect(offline.interface == "veth0" && offline.publicIP == "10.0.0.1" && offline.publicIPv6 == "fd00::1")

@@ -1,3 +1,4 @@
+import HostGwTestSupport
 import NetAddress
 import Testing
 
@@ -14,23 +15,23 @@ import Testing
     }
 
     @Test func containsAndOverlaps() throws {
-        let net = try #require(IPPrefix("10.244.0.0/16"))
-        let sub = try #require(IPPrefix("10.244.3.0/24"))
+        let net = try prefix("10.244.0.0/16")
+        let sub = try prefix("10.244.3.0/24")
         #expect(net.contains(sub))
         #expect(!sub.contains(net))
         #expect(net.overlaps(sub) && sub.overlaps(net))
-        #expect(net.contains(try #require(IPAddress("10.244.255.1"))))
-        #expect(!net.contains(try #require(IPAddress("10.245.0.1"))))
-        #expect(!net.contains(try #require(IPAddress("fd00::1"))))
+        #expect(net.contains(try ip("10.244.255.1")))
+        #expect(!net.contains(try ip("10.245.0.1")))
+        #expect(!net.contains(try ip("fd00::1")))
     }
 
     @Test func subnetIndexing() throws {
-        let net = try #require(IPPrefix("10.244.0.0/16"))
+        let net = try prefix("10.244.0.0/16")
         #expect(net.subnet(3, length: 24)?.description == "10.244.3.0/24")
         #expect(net.subnet(256, length: 24) == nil)
-        #expect(net.index(of: try #require(IPPrefix("10.244.200.0/24"))) == 200)
-        let v6 = try #require(IPPrefix("fd00:1::/48"))
+        #expect(net.index(of: try prefix("10.244.200.0/24")) == 200)
+        let v6 = try prefix("fd00:1::/48")
         #expect(v6.subnet(5, length: 64)?.description == "fd00:1:0:5::/64")
-        #expect(v6.index(of: try #require(IPPrefix("fd00:1:0:5::/64"))) == 5)
+        #expect(v6.index(of: try prefix("fd00:1:0:5::/64")) == 5)
     }
 }

@@ -1,4 +1,5 @@
 // A multipart route dump as the kernel sends it: two routes, then NLMSG_DONE.
+import HostGwTestSupport
 import NetAddress
 @testable import Netlink
 import Testing

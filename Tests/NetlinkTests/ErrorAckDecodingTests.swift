@@ -1,4 +1,5 @@
 // Error acks: the errno and the kernel's extended-ack reason, as NETLINK_CAP_ACK|EXT_ACK send them.
+import HostGwTestSupport
 import NetAddress
 @testable import Netlink
 import Testing

@@ -1,9 +1,10 @@
 // One bad route in a batch fails alone, with its errno name; the others are installed.
+import HostGwTestSupport
 import NetAddress
 @testable import Netlink
 import Testing
 
-@Suite(.enabled(if: isRoot, "kernel tests need root to create network namespaces"))
+@Suite(.needsRoot)
 struct KernelBatchPartialFailureTests {
     @Test(arguments: [256, 4, 1])
     func badGatewayFailsOnlyItsRoute(batchSize: Int) throws {

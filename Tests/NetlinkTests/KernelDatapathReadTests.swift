@@ -2,12 +2,13 @@
 // `sysctl -w` (forwarding and rp_filter, on conf.all and on the interface), and the nftables
 // chain dump sees iptables-nft's FORWARD policy and a native nft forward chain, hook and policy
 // included.
+import HostGwTestSupport
 import NetAddress
 @testable import Netlink
 import Foundation
 import Testing
 
-@Suite(.enabled(if: isRoot, "kernel tests need root to create network namespaces"))
+@Suite(.needsRoot)
 struct KernelDatapathReadTests {
     @Test func netconfDumpFollowsSysctl() throws {
         let lab = try Lab("nl-netconf")

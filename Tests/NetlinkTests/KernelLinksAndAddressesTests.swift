@@ -1,9 +1,10 @@
 // links() and addresses() see the test link and its addresses.
+import HostGwTestSupport
 import NetAddress
 @testable import Netlink
 import Testing
 
-@Suite(.enabled(if: isRoot, "kernel tests need root to create network namespaces"))
+@Suite(.needsRoot)
 struct KernelLinksAndAddressesTests {
     @Test func seesTheTestLinkAndItsAddresses() throws {
         let lab = try Lab("nl-links")

@@ -1,12 +1,13 @@
 // The monitor reports route changes made by others, and turns lost notifications (a full socket
 // receive buffer, or a full event buffer) into `.overrun` instead of losing them silently.
+import HostGwTestSupport
 import NetAddress
 @testable import Netlink
 import Foundation
 import Synchronization
 import Testing
 
-@Suite(.enabled(if: isRoot, "kernel tests need root to create network namespaces"))
+@Suite(.needsRoot)
 struct KernelMonitorTests {
     /// The first event matching `predicate`, or nil once `limit` passed (the monitor is stopped
     /// then). The limit only guards against a hang: a passing test never waits for it.
@@ -27,7 +28,7 @@ struct KernelMonitorTests {
         try lab.socket.add(route)
         let monitor = try NetlinkMonitor(namespace: lab.namespace.name)
         defer { monitor.stop() }
-        try lab.namespace.run(["ip", "route", "del", "10.244.7.0/24"])
+        try lab.namespace.ip(["route", "del", "10.244.7.0/24"])
         let event = await firstEvent(monitor) {
             if case .routeRemoved(let r) = $0 { r.destination == route.destination } else { false }
         }

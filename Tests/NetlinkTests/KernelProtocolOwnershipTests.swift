@@ -1,15 +1,16 @@
 // Routes are owned by their protocol: listing filters by it, and a delete naming hostgw's
 // protocol never removes another owner's route of the same prefix.
+import HostGwTestSupport
 import NetAddress
 @testable import Netlink
 import Testing
 
-@Suite(.enabled(if: isRoot, "kernel tests need root to create network namespaces"))
+@Suite(.needsRoot)
 struct KernelProtocolOwnershipTests {
     @Test func protocolFilterListsOnlyOurs() throws {
         let lab = try Lab("nl-proto")
         defer { lab.namespace.delete() }
-        try lab.namespace.run(["ip", "route", "add", "10.244.5.0/24", "via", "10.250.0.2", "proto", "static"])
+        try lab.namespace.ip(["route", "add", "10.244.5.0/24", "via", "10.250.0.2", "proto", "static"])
         let ours = try lab.route("10.244.6.0/24", via: "10.250.0.2")
         try lab.socket.add(ours)
 
@@ -23,7 +24,7 @@ struct KernelProtocolOwnershipTests {
     @Test func deleteNamingOurProtocolLeavesForeignRoute() throws {
         let lab = try Lab("nl-owner")
         defer { lab.namespace.delete() }
-        try lab.namespace.run(["ip", "route", "add", "10.244.5.0/24", "via", "10.250.0.2", "proto", "static"])
+        try lab.namespace.ip(["route", "add", "10.244.5.0/24", "via", "10.250.0.2", "proto", "static"])
         let same = try lab.route("10.244.5.0/24", via: "10.250.0.2", proto: .hostgw)
         #expect {
             try lab.socket.delete(same)

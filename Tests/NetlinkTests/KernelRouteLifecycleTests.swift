@@ -1,9 +1,10 @@
 // Add, replace, list and delete real routes, IPv4 and IPv6, each test in its own namespace.
+import HostGwTestSupport
 import NetAddress
 @testable import Netlink
 import Testing
 
-@Suite(.enabled(if: isRoot, "kernel tests need root to create network namespaces"))
+@Suite(.needsRoot)
 struct KernelRouteLifecycleTests {
     @Test func ipv4AddReplaceDelete() throws {
         let lab = try Lab("nl-v4")
@@ -84,7 +85,7 @@ struct KernelRouteLifecycleTests {
         try lab.socket.add(try lab.route("::/0", via: "fd00:250::2"))
         let ours = try lab.socket.routes(protocol: .hostgw)
         #expect(Set(ours.map(\.destination.description)) == ["0.0.0.0/0", "::/0"])
-        #expect(try lab.namespace.run(["ip", "-N", "route", "show", "default"]).contains("default via 10.250.0.2 dev hgw0 proto 77"))
+        #expect(try lab.namespace.ip(["-N", "route", "show", "default"]).contains("default via 10.250.0.2 dev hgw0 proto 77"))
     }
 
     @Test func tablesAreFilteredAndLargeIdsRoundTrip() throws {
@@ -102,6 +103,6 @@ struct KernelRouteLifecycleTests {
         #expect(try lab.socket.routes(table: 1000, protocol: .hostgw) == [in1000])
         #expect(try lab.socket.routes(table: 100, protocol: .hostgw) == [in100])
         #expect(Set(try lab.socket.routes(table: nil, protocol: .hostgw)) == [inMain, in100, in1000])
-        #expect(try lab.namespace.run(["ip", "route", "show", "table", "1000"]).contains("10.244.12.0/24 via 10.250.0.2"))
+        #expect(try lab.namespace.ip(["route", "show", "table", "1000"]).contains("10.244.12.0/24 via 10.250.0.2"))
     }
 }

@@ -1,9 +1,10 @@
 // The async facade: calls run on the client's own thread inside the namespace; close() ends it.
+import HostGwTestSupport
 import NetAddress
 @testable import Netlink
 import Testing
 
-@Suite(.enabled(if: isRoot, "kernel tests need root to create network namespaces"))
+@Suite(.needsRoot)
 struct NetlinkClientTests {
     @Test func appliesAndListsFromAsyncCode() async throws {
         let lab = try Lab("nl-client")

@@ -1,11 +1,12 @@
 // Throwaway namespaces: named prefix-8hex, commands run inside, failures name the command, delete
 // is idempotent.
+import HostGwTestSupport
 import NetAddress
 import Foundation
 @testable import Netlink
 import Testing
 
-@Suite(.enabled(if: isRoot, "namespaces need root"))
+@Suite(.needsRoot)
 struct NetworkNamespaceTests {
     @Test func createRunDelete() throws {
         let ns = try NetworkNamespace.create(prefix: "hgw-nstest")

@@ -1,4 +1,5 @@
 // Route requests against golden bytes: what hostgw sends for add, replace and delete.
+import HostGwTestSupport
 import NetAddress
 @testable import Netlink
 import Testing

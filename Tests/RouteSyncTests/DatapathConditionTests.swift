@@ -1,23 +1,29 @@
 // The datapath decision: raw forwarding settings, nftables chains and legacy tables -> conditions.
 import NetAddress
+import HostGwTestSupport
 import Netlink
 @testable import RouteSync
 import Testing
 
 @Suite struct DatapathConditionTests {
-    static let v4Net = prefix("10.244.0.0/16")
-    static let v6Net = prefix("fd10:244::/56")
+    let v4Net: IPPrefix
+    let v6Net: IPPrefix
+
+    init() throws {
+        v4Net = try prefix("10.244.0.0/16")
+        v6Net = try prefix("fd10:244::/56")
+    }
 
     func facts(
         v6: Bool = false, v4: [NetconfEntry]? = nil, v6Entries: [NetconfEntry]? = nil,
         chains: Result<[FilterChain], DatapathFacts.ReadFailure> = .success([]), legacy: [String]? = []
     ) -> DatapathFacts {
-        var nets: [IPFamily: IPPrefix] = [.v4: Self.v4Net]
+        var nets: [IPFamily: IPPrefix] = [.v4: v4Net]
         var netconf: [IPFamily: Result<[NetconfEntry], DatapathFacts.ReadFailure>] = [
             .v4: .success(v4 ?? [.init(family: .v4, scope: .all, forwarding: true), .init(family: .v4, scope: .interface(2), forwarding: true)])
         ]
         if v6 {
-            nets[.v6] = Self.v6Net
+            nets[.v6] = v6Net
             netconf[.v6] = .success(v6Entries ?? [.init(family: .v6, scope: .all, forwarding: true), .init(family: .v6, scope: .interface(2), forwarding: true)])
         }
         return DatapathFacts(podNetworks: nets, interfaceIndex: 2, interfaceName: "eth0", netconf: netconf, chains: chains, legacyTables: legacy)

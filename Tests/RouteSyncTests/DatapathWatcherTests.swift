@@ -1,6 +1,7 @@
 // The watcher over a fake kernel: a NETCONF notification (which carries only what changed) flips
 // the condition without a re-read, lost notifications mean a re-dump, an unreadable filter is a
 // finding, and hostgw_datapath_condition follows every change.
+import HostGwTestSupport
 import Foundation
 import NetAddress
 import Netlink
@@ -32,16 +33,16 @@ final class FakeDatapath: DatapathAccess {
 }
 
 @Suite struct DatapathWatcherTests {
-    func make(_ fake: FakeDatapath, _ metrics: TestMetrics, table: UInt32 = RouteTableID.main) -> DatapathWatcher {
-        DatapathWatcher(
+    func make(_ fake: FakeDatapath, _ metrics: TestMetrics, table: UInt32 = RouteTableID.main) throws -> DatapathWatcher {
+        try DatapathWatcher(
             config: .init(podNetworks: [.v4: prefix("10.244.0.0/16")], interfaceIndex: 2, interfaceName: "eth0", routeTable: table),
-            access: fake, clock: ManualClock(), metrics: metrics, logger: silentLogger)
+            access: fake, clock: ManualClock(), metrics: metrics, logger: quietLogger)
     }
 
-    @Test func notificationFlipsForwardingWithoutARead() async {
+    @Test func notificationFlipsForwardingWithoutARead() async throws {
         let fake = FakeDatapath()
         let metrics = TestMetrics()
-        let w = make(fake, metrics)
+        let w = try make(fake, metrics)
         await w.refresh()
         #expect(await w.findings.isEmpty)
         #expect(metrics.gauge("hostgw_datapath_condition{condition=ipv4-forwarding-off}") == 0)
@@ -60,10 +61,10 @@ final class FakeDatapath: DatapathAccess {
         #expect(metrics.gauge("hostgw_datapath_condition{condition=ipv4-forwarding-off}") == 0)
     }
 
-    @Test func unreadableFilterIsAFindingAndADropPolicyClearsWhenAccepted() async {
+    @Test func unreadableFilterIsAFindingAndADropPolicyClearsWhenAccepted() async throws {
         let fake = FakeDatapath()
         let metrics = TestMetrics()
-        let w = make(fake, metrics)
+        let w = try make(fake, metrics)
         fake.state.withLock { $0.chains = .failure(NetlinkError(kind: .kernel, errno: .EPERM, request: "dump nftables chains")) }
         await w.refresh()
         #expect(await w.findings.map(\.condition) == [.filterUnreadable])
@@ -82,7 +83,7 @@ final class FakeDatapath: DatapathAccess {
         #expect(metrics.gauge("hostgw_datapath_condition{condition=forward-policy-drop}") == 0)
     }
 
-    @Test func rpFilterNotificationsFlipStrictModeLiveWithTheLargerValue() async {
+    @Test func rpFilterNotificationsFlipStrictModeLiveWithTheLargerValue() async throws {
         let fake = FakeDatapath()
         fake.state.withLock {
             $0.v4 = [
@@ -91,7 +92,7 @@ final class FakeDatapath: DatapathAccess {
             ]
         }
         let metrics = TestMetrics()
-        let w = make(fake, metrics, table: 100)
+        let w = try make(fake, metrics, table: 100)
         await w.refresh()
         #expect(await w.findings.isEmpty)
         #expect(await w.report().rpFilter == ReversePathFilter(all: 0, interface: 0))
@@ -120,7 +121,7 @@ final class FakeDatapath: DatapathAccess {
         #expect(fake.state.withLock { $0.netconfReads } == reads)
     }
 
-    @Test func rpFilterStrictInTheMainTableIsJudgedByTheRoutesEgress() async {
+    @Test func rpFilterStrictInTheMainTableIsJudgedByTheRoutesEgress() async throws {
         let fake = FakeDatapath()
         fake.state.withLock {
             $0.v4 = [
@@ -129,7 +130,7 @@ final class FakeDatapath: DatapathAccess {
             ]
         }
         let metrics = TestMetrics()
-        let w = make(fake, metrics)
+        let w = try make(fake, metrics)
         await w.refresh()
         #expect(await w.findings.isEmpty)  // main table, every route leaves by eth0
 
@@ -140,11 +141,11 @@ final class FakeDatapath: DatapathAccess {
         #expect(found.first?.detail.contains("peer routes leave by eth1, not eth0") == true)
     }
 
-    @Test func bridgeNetfilterIsReadEachPeriodAndCountsOnlyWithADropPolicy() async {
+    @Test func bridgeNetfilterIsReadEachPeriodAndCountsOnlyWithADropPolicy() async throws {
         let fake = FakeDatapath()
         fake.state.withLock { $0.bridge = BridgeNetfilter(loaded: true, callIptables: true, callIp6tables: true) }
         let metrics = TestMetrics()
-        let w = make(fake, metrics)
+        let w = try make(fake, metrics)
         await w.refresh()
         #expect(await w.findings.isEmpty)
         #expect(await w.report().bridgeNetfilter == BridgeNetfilter(loaded: true, callIptables: true, callIp6tables: true))

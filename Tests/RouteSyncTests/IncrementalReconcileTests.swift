@@ -1,3 +1,4 @@
+import HostGwTestSupport
 import NetAddress
 import Netlink
 import RouteSync
@@ -8,15 +9,18 @@ import MetricsTestKit
 /// Issue 15: a lease event plans against what the reconciler already knows of the table (the last
 /// dump plus its own changes), not a new dump; every other trigger still dumps.
 @Suite struct IncrementalReconcileTests {
-    let addresses = [address("172.16.255.254/16", on: 2)]
-    var config: RouteSyncConfig {
-        var c = RouteSyncConfig(podNetworks: [.v4: prefix("10.32.0.0/11")], localSubnets: [prefix("10.32.0.0/24")])
+    let addresses: [InterfaceAddress]
+    let config: RouteSyncConfig
+
+    init() throws {
+        addresses = [try address("172.16.255.254/16", on: 2)]
+        var c = RouteSyncConfig(podNetworks: [.v4: try prefix("10.32.0.0/11")], localSubnets: [try prefix("10.32.0.0/24")])
         c.subnetLengths = [.v4: 24]
-        return c
+        config = c
     }
 
-    func peers(_ count: Int) -> [Lease] {
-        (1...count).map { n in lease("10.\(32 + n / 256).\(n % 256).0/24", via: gateway(n), node: "n\(n)") }
+    func peers(_ count: Int) throws -> [Lease] {
+        try (1...count).map { n in try lease("10.\(32 + n / 256).\(n % 256).0/24", via: gateway(n), node: "n\(n)") }
     }
 
     func gateway(_ n: Int, moved: Bool = false) -> String { "172.16.\(n / 256 + (moved ? 100 : 0)).\(n % 256 == 0 ? 1 : n % 256)" }
@@ -26,7 +30,7 @@ import MetricsTestKit
     func running(_ leases: [Lease]) async throws -> (RouteReconciler, FakeKernel, Task<Void, any Error>) {
         let installed = DesiredRoutes(leases: leases, config: config, links: nodeLinks, addresses: addresses).routes
         let kernel = FakeKernel(routes: installed, addresses: addresses)
-        let r = RouteReconciler(config: config, kernel: kernel, logger: silentLogger, metricsFactory: TestMetrics())
+        let r = RouteReconciler(config: config, kernel: kernel, logger: quietLogger, metricsFactory: TestMetrics())
         await r.update(leases: leases, localSubnets: config.localSubnets)
         let service = start(r)
         #expect(await eventually { await idleAfter(r, passes: 1) })
@@ -41,42 +45,44 @@ import MetricsTestKit
     }
 
     @Test func oneLeaseEventAtFiveThousandPeersDumpsNothingAndChangesOnlyItsRoute() async throws {
-        var leases = peers(5000)
+        var leases = try peers(5000)
         let (r, kernel, service) = try await running(leases)
         defer { service.cancel() }
         // Peer 77 moves to another IP: one lease changes in a snapshot of 5,000.
-        leases[76] = lease("10.32.77.0/24", via: gateway(77, moved: true), node: "n77")
+        leases[76] = try lease("10.32.77.0/24", via: gateway(77, moved: true), node: "n77")
         await r.update(leases: leases, localSubnets: config.localSubnets)
         #expect(await eventually { await idleAfter(r, passes: 2) })
         #expect(await kernel.dumps == 1, "a lease event dumped the table")
         let changes = await kernel.applied.flatMap { $0 }
         #expect(changes.map(\.kind) == [.replace])
-        #expect(changes.map(\.route.destination) == [prefix("10.32.77.0/24")])
-        #expect(await kernel.table.contains { $0.destination == prefix("10.32.77.0/24") && $0.gateway == ip(gateway(77, moved: true)) })
+        #expect(try changes.map(\.route.destination) == [prefix("10.32.77.0/24")])
+        let moved = try hostgwRoute("10.32.77.0/24", via: gateway(77, moved: true))
+        #expect(await kernel.table.contains { $0.destination == moved.destination && $0.gateway == moved.gateway })
         let status = await r.status()
         #expect(status.peerCounts[.ok] == 5000, "\(status.peers.filter { $0.state != .ok }.prefix(3))")
         // A lease that goes, and one that comes: still no dump, only their routes.
         let gone = leases.removeLast()
-        leases.append(lease("10.51.200.0/24", via: "172.16.200.200", node: "new"))
+        try leases.append(lease("10.51.200.0/24", via: "172.16.200.200", node: "new"))
         await r.update(leases: leases, localSubnets: config.localSubnets)
         #expect(await eventually { await idleAfter(r, passes: 3) })
         #expect(await kernel.dumps == 1)
         let second = await kernel.applied.dropFirst().flatMap { $0 }
-        #expect(Set(second.map(\.route.destination)) == [gone.subnet!, prefix("10.51.200.0/24")])
+        #expect(try Set(second.map(\.route.destination)) == [gone.subnet!, prefix("10.51.200.0/24")])
         #expect(await r.status().driftCounts.values.reduce(0, +) == 0)
     }
 
     /// Drift is found exactly as before: a kernel event dumps, and the repair follows.
     @Test func aKernelEventAfterLeasePassesStillDumpsAndRepairs() async throws {
-        var leases = peers(50)
+        var leases = try peers(50)
         let (r, kernel, service) = try await running(leases)
         defer { service.cancel() }
-        leases[9] = lease("10.32.10.0/24", via: gateway(10, moved: true), node: "n10")
+        leases[9] = try lease("10.32.10.0/24", via: gateway(10, moved: true), node: "n10")
         await r.update(leases: leases, localSubnets: config.localSubnets)
         #expect(await eventually { await idleAfter(r, passes: 2) })
         #expect(await kernel.dumps == 1)
         // Someone deletes peer 20's route: the event's pass dumps and puts it back as drift.
-        let victim = try #require(await kernel.table.first { $0.destination == prefix("10.32.20.0/24") })
+        let subnet20 = try prefix("10.32.20.0/24")
+        let victim = try #require(await kernel.table.first { $0.destination == subnet20 })
         await kernel.remove("10.32.20.0/24")
         await r.handle(.routeRemoved(victim))
         #expect(await eventually { await idleAfter(r, passes: 3) })
@@ -87,15 +93,15 @@ import MetricsTestKit
 
     /// A change the kernel refused leaves the table unknown: the next lease pass dumps.
     @Test func aFailedChangeMakesTheNextLeasePassDump() async throws {
-        var leases = peers(50)
+        var leases = try peers(50)
         let (r, kernel, service) = try await running(leases)
         defer { service.cancel() }
         await kernel.setFailure("10.32.10.0/24", .ENETUNREACH)
-        leases[9] = lease("10.32.10.0/24", via: gateway(10, moved: true), node: "n10")
+        leases[9] = try lease("10.32.10.0/24", via: gateway(10, moved: true), node: "n10")
         await r.update(leases: leases, localSubnets: config.localSubnets)
         #expect(await eventually { await idleAfter(r, passes: 2) })
         #expect(await kernel.dumps == 1)
-        leases[19] = lease("10.32.20.0/24", via: gateway(20, moved: true), node: "n20")
+        leases[19] = try lease("10.32.20.0/24", via: gateway(20, moved: true), node: "n20")
         await r.update(leases: leases, localSubnets: config.localSubnets)
         #expect(await eventually { await idleAfter(r, passes: 3) })
         #expect(await kernel.dumps == 2)

@@ -1,4 +1,5 @@
 import NetAddress
+import HostGwTestSupport
 import Foundation
 import Netlink
 import RouteSync
@@ -7,13 +8,13 @@ import Testing
 import MetricsTestKit
 
 /// RouteReconciler against a real kernel, inside a throwaway namespace per test.
-@Suite(.enabled(if: isRoot, "kernel tests need root to create network namespaces; skipped"))
+@Suite(.needsRoot)
 struct KernelReconcileTests {
     @Test func kernelRoutesEqualTheLeasesInBothFamilies() async throws {
         let lab = try KernelLab()
         defer { lab.close() }
-        let r = lab.reconciler()
-        await r.update(leases: labLeases, localSubnets: labLocal)
+        let r = try lab.reconciler()
+        try await r.update(leases: labLeases, localSubnets: labLocal)
         let first = try #require(await r.sync())
         #expect(first.results.allSatisfy { if case .success = $0 { true } else { false } })
         #expect(try lab.hostgwRoutes(.v4) == expectedV4)
@@ -29,8 +30,8 @@ struct KernelReconcileTests {
         let lab = try KernelLab()
         defer { lab.close() }
         let metrics = TestMetrics()
-        let r = lab.reconciler(metrics: metrics)
-        await r.update(leases: labLeases, localSubnets: labLocal)
+        let r = try lab.reconciler(metrics: metrics)
+        try await r.update(leases: labLeases, localSubnets: labLocal)
         await r.sync()
         let service = start(r)
         defer { service.cancel() }
@@ -69,8 +70,8 @@ struct KernelReconcileTests {
     @Test func replacedGatewayIsRestoredAndCountedOnceAsChanged() async throws {
         let lab = try KernelLab()
         defer { lab.close() }
-        let r = lab.reconciler()
-        await r.update(leases: labLeases, localSubnets: labLocal)
+        let r = try lab.reconciler()
+        try await r.update(leases: labLeases, localSubnets: labLocal)
         await r.sync()
         try lab.ip("route", "replace", "10.244.3.0/24", "via", "10.0.0.99", "dev", "veth0", "proto", "77")
         let report = try #require(await r.sync())
@@ -85,15 +86,16 @@ struct KernelReconcileTests {
     @Test func foreignOverlappingRouteIsUntouchedAndAConflict() async throws {
         let lab = try KernelLab()
         defer { lab.close() }
-        let r = lab.reconciler()
-        await r.update(leases: labLeases, localSubnets: labLocal)
+        let r = try lab.reconciler()
+        try await r.update(leases: labLeases, localSubnets: labLocal)
         await r.sync()
         try lab.ip("route", "add", "10.244.3.0/25", "via", "10.0.0.50", "dev", "veth0", "proto", "static")
         let report = try #require(await r.sync())
         #expect(report.drift.map(\.kind) == [.conflict])
         #expect(try lab.routes(.v4).contains("10.244.3.0/25 via 10.0.0.50 dev veth0 proto 4"))  // 4 = static
         #expect(try lab.hostgwRoutes(.v4) == ["10.244.2.0/24 via 10.0.0.2 dev veth0 proto 77"])
-        let peer = try #require(await r.status().peers.first { $0.subnet == prefix("10.244.3.0/24") })
+        let conflicted = try prefix("10.244.3.0/24")
+        let peer = try #require(await r.status().peers.first { $0.subnet == conflicted })
         #expect(peer.state == .conflict)
         #expect(await r.status().driftCounts[.conflict] == 1)
         // Once the other owner removes it, the route comes back.
@@ -105,10 +107,10 @@ struct KernelReconcileTests {
     @Test func deletedLeaseRemovesItsRoute() async throws {
         let lab = try KernelLab()
         defer { lab.close() }
-        let r = lab.reconciler()
-        await r.update(leases: labLeases, localSubnets: labLocal)
+        let r = try lab.reconciler()
+        try await r.update(leases: labLeases, localSubnets: labLocal)
         await r.sync()
-        await r.update(leases: Array(labLeases.prefix(2)), localSubnets: labLocal)
+        try await r.update(leases: Array(labLeases.prefix(2)), localSubnets: labLocal)
         let report = try #require(await r.sync())
         #expect(report.drift.isEmpty)
         #expect(try lab.hostgwRoutes(.v4) == ["10.244.2.0/24 via 10.0.0.2 dev veth0 proto 77"])
@@ -118,8 +120,8 @@ struct KernelReconcileTests {
     @Test func peerNotOnLinkGetsNoRouteAndIsNotAdjacent() async throws {
         let lab = try KernelLab()
         defer { lab.close() }
-        let r = lab.reconciler(RouteSyncConfig(podNetworks: [.v4: prefix("10.244.0.0/16")]))
-        await r.update(leases: [lease("10.244.5.0/24", via: "192.168.50.2", node: "far")], localSubnets: [])
+        let r = try lab.reconciler(RouteSyncConfig(podNetworks: [.v4: prefix("10.244.0.0/16")]))
+        try await r.update(leases: [lease("10.244.5.0/24", via: "192.168.50.2", node: "far")], localSubnets: [])
         let report = try #require(await r.sync())
         #expect(report.plan.isEmpty)
         #expect(try lab.hostgwRoutes(.v4).isEmpty)
@@ -133,8 +135,8 @@ struct KernelReconcileTests {
         defer { lab.close() }
         try lab.ip("route", "add", "10.244.9.0/24", "via", "10.0.0.9", "dev", "veth0", "proto", "77")
         try lab.ip("route", "add", "10.244.2.0/24", "via", "10.0.0.2", "dev", "veth0", "proto", "77")
-        let r = lab.reconciler()
-        await r.update(leases: labLeases, localSubnets: labLocal)
+        let r = try lab.reconciler()
+        try await r.update(leases: labLeases, localSubnets: labLocal)
         let report = try #require(await r.sync())
         #expect(report.drift.map(\.kind) == [.unexpected])
         #expect(report.drift.first?.repaired == true)
@@ -147,10 +149,10 @@ struct KernelReconcileTests {
         try lab.ip("route", "add", "10.244.2.0/24", "via", "10.0.0.2", "dev", "veth0", "proto", "77")
         try lab.ip("route", "add", "10.244.3.0/24", "via", "10.0.0.3", "dev", "veth0", "proto", "77")
         try lab.ip("route", "add", "10.244.9.0/24", "via", "10.0.0.9", "dev", "veth0", "proto", "77")
-        var config = RouteSyncConfig(podNetworks: [.v4: prefix("10.244.0.0/16")])
+        var config = try RouteSyncConfig(podNetworks: [.v4: prefix("10.244.0.0/16")])
         config.observeOnly = true
-        let r = lab.reconciler(config)
-        await r.update(leases: labLeases, localSubnets: labLocal)
+        let r = try lab.reconciler(config)
+        try await r.update(leases: labLeases, localSubnets: labLocal)
         let first = try #require(await r.sync())
         #expect(first.drift.map(\.kind) == [.unexpected])
         try lab.ip("route", "del", "10.244.2.0/24")
@@ -167,8 +169,8 @@ struct KernelReconcileTests {
     @Test func linkDownAndUpAndAddressChangeAreFollowed() async throws {
         let lab = try KernelLab()
         defer { lab.close() }
-        let r = lab.reconciler(RouteSyncConfig(podNetworks: [.v4: prefix("10.244.0.0/16")]))
-        await r.update(leases: labLeases, localSubnets: labLocal)
+        let r = try lab.reconciler(RouteSyncConfig(podNetworks: [.v4: prefix("10.244.0.0/16")]))
+        try await r.update(leases: labLeases, localSubnets: labLocal)
         let monitor = try NetlinkMonitor(namespace: lab.namespace.name)
         defer { monitor.stop() }
         let service = start(r)
@@ -202,11 +204,11 @@ struct KernelReconcileTests {
         let lab = try KernelLab()
         defer { lab.close() }
         try lab.ip("route", "add", "10.244.7.0/24", "via", "10.0.0.7", "dev", "veth0", "proto", "static")
-        let r = lab.reconciler()
-        await r.update(leases: labLeases, localSubnets: labLocal)
+        let r = try lab.reconciler()
+        try await r.update(leases: labLeases, localSubnets: labLocal)
         await r.sync()
         let removal = try await RouteRemoval.removeAll(
-            from: lab.client, table: labConfig.table, protocol: labConfig.routeProtocol, logger: silentLogger)
+            from: lab.client, table: labConfig.table, protocol: labConfig.routeProtocol, logger: quietLogger)
         #expect(removal.removed.count == 4)
         #expect(removal.failures.isEmpty)
         #expect(try lab.hostgwRoutes(.v4).isEmpty)

@@ -1,3 +1,4 @@
+import HostGwTestSupport
 import Foundation
 import NetAddress
 import Netlink
@@ -9,31 +10,36 @@ import MetricsTestKit
 /// The mass-deletion hold (issue 11, item 5): a snapshot that would delete more than half of the
 /// peer routes (at least two) keeps them for the grace period; one node leaving is never held.
 @Suite struct MassDeletionHoldTests {
-    let own = lease("10.244.1.0/24", via: "10.0.0.1", node: "n1")
-    let local = [prefix("10.244.1.0/24")]
+    let own: Lease
+    let local: [IPPrefix]
 
-    func peers(_ n: Int) -> [Lease] {
-        (2...(n + 1)).map { lease("10.244.\($0).0/24", via: "10.0.0.\($0)", node: "n\($0)") }
+    init() throws {
+        own = try lease("10.244.1.0/24", via: "10.0.0.1", node: "n1")
+        local = [try prefix("10.244.1.0/24")]
+    }
+
+    func peers(_ n: Int) throws -> [Lease] {
+        try (2...(n + 1)).map { try lease("10.244.\($0).0/24", via: "10.0.0.\($0)", node: "n\($0)") }
     }
 
     func subnets(_ leases: [Lease]) -> [String] { leases.compactMap { $0.subnet?.description }.sorted() }
 
-    @Test func deletingEveryLeaseIsHeldThenExpires() {
+    @Test func deletingEveryLeaseIsHeldThenExpires() throws {
         let clock = ManualClock()
         var hold = MassDeletionHold(grace: .seconds(10), clock: clock)
-        let all = [own] + peers(3)
+        let all = try [own] + peers(3)
         #expect(hold.admit(all, localSubnets: local).event == nil)
 
         let emptied = hold.admit([], localSubnets: local)
         #expect(emptied.event == .started(held: 3, peers: 3))
-        #expect(subnets(emptied.leases) == subnets(peers(3)))
+        #expect(try subnets(emptied.leases) == subnets(peers(3)))
         #expect(hold.remaining == .seconds(10))
 
         // A resync before the grace ends changes nothing and logs nothing again.
         clock.advance(by: .seconds(9))
         let again = hold.admit([], localSubnets: local)
         #expect(again.event == nil)
-        #expect(subnets(again.leases) == subnets(peers(3)))
+        #expect(try subnets(again.leases) == subnets(peers(3)))
 
         clock.advance(by: .seconds(1))
         let due = hold.admit([], localSubnets: local)
@@ -44,10 +50,10 @@ import MetricsTestKit
         #expect(hold.admit([], localSubnets: local).event == nil)
     }
 
-    @Test func leasesThatComeBackEndTheHold() {
+    @Test func leasesThatComeBackEndTheHold() throws {
         let clock = ManualClock()
         var hold = MassDeletionHold(grace: .seconds(10), clock: clock)
-        let p = peers(3)
+        let p = try peers(3)
         _ = hold.admit([own] + p, localSubnets: local)
         #expect(hold.admit([], localSubnets: local).event == .started(held: 3, peers: 3))
 
@@ -62,22 +68,22 @@ import MetricsTestKit
         #expect(!hold.isHolding)
     }
 
-    @Test func aReclaimWithAnotherAddressIsRoutedFromTheStore() {
+    @Test func aReclaimWithAnotherAddressIsRoutedFromTheStore() throws {
         let clock = ManualClock()
         var hold = MassDeletionHold(grace: .seconds(10), clock: clock)
-        let p = peers(2)
+        let p = try peers(2)
         _ = hold.admit(p, localSubnets: local)
         _ = hold.admit([], localSubnets: local)
-        let moved = lease("10.244.2.0/24", via: "10.0.0.42", node: "n2")
+        let moved = try lease("10.244.2.0/24", via: "10.0.0.42", node: "n2")
         let d = hold.admit([moved], localSubnets: local)
         #expect(d.leases.first { $0.key == moved.key }?.attributes.publicIP?.description == "10.0.0.42")
         #expect(d.leases.filter { $0.key == moved.key }.count == 1)
     }
 
-    @Test func oneNodeLeavingIsNeverHeld() {
+    @Test func oneNodeLeavingIsNeverHeld() throws {
         let clock = ManualClock()
         var hold = MassDeletionHold(grace: .seconds(10), clock: clock)
-        let p = peers(2)
+        let p = try peers(2)
         _ = hold.admit([own] + p, localSubnets: local)
         // One of two peers: half, and fewer than two.
         let left = hold.admit([own, p[0]], localSubnets: local)
@@ -89,10 +95,10 @@ import MetricsTestKit
         #expect(small.admit([own], localSubnets: local).event == nil)
     }
 
-    @Test func halfOrLessIsNotAMassDeletion() {
+    @Test func halfOrLessIsNotAMassDeletion() throws {
         let clock = ManualClock()
         var hold = MassDeletionHold(grace: .seconds(10), clock: clock)
-        let p = peers(4)
+        let p = try peers(4)
         _ = hold.admit(p, localSubnets: local)
         // Exactly half (2 of 4) goes through.
         #expect(hold.admit(Array(p.prefix(2)), localSubnets: local).event == nil)
@@ -102,19 +108,19 @@ import MetricsTestKit
         #expect(other.admit([p[0]], localSubnets: local).event == .started(held: 3, peers: 4))
     }
 
-    @Test func ownLeaseIsNotAPeerRoute() {
+    @Test func ownLeaseIsNotAPeerRoute() throws {
         let clock = ManualClock()
         var hold = MassDeletionHold(grace: .seconds(10), clock: clock)
-        let p = peers(2)
+        let p = try peers(2)
         _ = hold.admit([own] + p, localSubnets: local)
         // Our own lease and one peer gone: one peer route, not held.
         #expect(hold.admit([p[0]], localSubnets: local).event == nil)
     }
 
-    @Test func deletionsDuringAHoldWaitForTheSameDeadline() {
+    @Test func deletionsDuringAHoldWaitForTheSameDeadline() throws {
         let clock = ManualClock()
         var hold = MassDeletionHold(grace: .seconds(10), clock: clock)
-        let p = peers(5)
+        let p = try peers(5)
         _ = hold.admit(p, localSubnets: local)
         #expect(hold.admit([p[3], p[4]], localSubnets: local).event == .started(held: 3, peers: 5))
         clock.advance(by: .seconds(4))
@@ -130,7 +136,7 @@ import MetricsTestKit
 /// it runs out without another snapshot.
 @Suite struct ReconcilerDeletionHoldTests {
     @Test func massDeletionKeepsRoutesUntilTheGraceRunsOut() async throws {
-        let leases = [
+        let leases = try [
             lease("10.244.1.0/24", via: "10.0.0.1", node: "self"),
             lease("10.244.2.0/24", via: "10.0.0.2", node: "b"),
             lease("10.244.3.0/24", via: "10.0.0.3", node: "c"),
@@ -138,10 +144,10 @@ import MetricsTestKit
         let kernel = FakeKernel()
         let clock = ManualClock()
         let metrics = TestMetrics()
-        var config = v4Config
+        var config = try v4Config
         config.deletionGrace = .seconds(10)
-        let r = RouteReconciler(config: config, kernel: kernel, logger: silentLogger, clock: clock, metricsFactory: metrics)
-        let local = [prefix("10.244.1.0/24")]
+        let r = RouteReconciler(config: config, kernel: kernel, logger: quietLogger, clock: clock, metricsFactory: metrics)
+        let local = try [prefix("10.244.1.0/24")]
         await r.update(leases: leases, localSubnets: local)
         _ = await r.sync()
         let installed = Set(await kernel.table.filter { $0.protocol == .hostgw }.map(\.destination))
@@ -167,19 +173,19 @@ import MetricsTestKit
     }
 
     @Test func oneNodeLeavingIsRemovedAtOnce() async throws {
-        let leases = [
+        let leases = try [
             lease("10.244.1.0/24", via: "10.0.0.1", node: "self"),
             lease("10.244.2.0/24", via: "10.0.0.2", node: "b"),
             lease("10.244.3.0/24", via: "10.0.0.3", node: "c"),
         ]
         let kernel = FakeKernel()
-        let r = RouteReconciler(config: v4Config, kernel: kernel, logger: silentLogger, clock: ManualClock(), metricsFactory: TestMetrics())
-        let local = [prefix("10.244.1.0/24")]
+        let r = try RouteReconciler(config: v4Config, kernel: kernel, logger: quietLogger, clock: ManualClock(), metricsFactory: TestMetrics())
+        let local = try [prefix("10.244.1.0/24")]
         await r.update(leases: leases, localSubnets: local)
         _ = await r.sync()
         await r.update(leases: Array(leases.prefix(2)), localSubnets: local)
         _ = await r.sync()
-        #expect(await kernel.table.filter { $0.protocol == .hostgw }.map(\.destination) == [prefix("10.244.2.0/24")])
+        #expect(try await kernel.table.filter { $0.protocol == .hostgw }.map(\.destination) == [prefix("10.244.2.0/24")])
         #expect(await r.status().deletionHold == nil)
     }
 }

@@ -1,5 +1,6 @@
 // Kernel-event passes: a burst joins one pass, and passes fighting another process over a route
 // are at least the minimum interval apart; other triggers are never delayed.
+import HostGwTestSupport
 import Foundation
 import NetAddress
 import Netlink
@@ -79,9 +80,9 @@ import MetricsTestKit
     @Test func aFightOverOneRouteDoesNotGetAPassPerEvent() async throws {
         let clock = ManualClock()
         let kernel = FakeKernel()
-        let leases = [lease("10.244.2.0/24", via: "10.0.0.2", node: "b")]
-        let b = hostgwRoute("10.244.2.0/24", via: "10.0.0.2")
-        let r = RouteReconciler(config: v4Config, kernel: kernel, logger: silentLogger, clock: clock, metricsFactory: TestMetrics())
+        let leases = try [lease("10.244.2.0/24", via: "10.0.0.2", node: "b")]
+        let b = try hostgwRoute("10.244.2.0/24", via: "10.0.0.2")
+        let r = try RouteReconciler(config: v4Config, kernel: kernel, logger: quietLogger, clock: clock, metricsFactory: TestMetrics())
         await r.update(leases: leases, localSubnets: [])
         await r.sync()
         let service = start(r)
@@ -107,7 +108,9 @@ import MetricsTestKit
 }
 
 @Suite struct DriftLogSummaryTests {
-    let key = DriftLogSummary.Key(subnet: prefix("10.244.2.0/24"), kind: .missing)
+    let key: DriftLogSummary.Key
+
+    init() throws { key = DriftLogSummary.Key(subnet: try prefix("10.244.2.0/24"), kind: .missing) }
 
     @Test func firstDriftIsLoggedThenRepeatsAreCountedPerInterval() {
         let clock = ManualClock()
@@ -130,11 +133,11 @@ import MetricsTestKit
         do { let v = log.admit(key); #expect(v) }
     }
 
-    @Test func routesAreSummarisedSeparately() {
+    @Test func routesAreSummarisedSeparately() throws {
         let clock = ManualClock()
         var log = DriftLogSummary(interval: .seconds(60), clock: clock)
-        let other = DriftLogSummary.Key(subnet: prefix("10.244.3.0/24"), kind: .missing)
-        let changed = DriftLogSummary.Key(subnet: prefix("10.244.2.0/24"), kind: .changed)
+        let other = try DriftLogSummary.Key(subnet: prefix("10.244.3.0/24"), kind: .missing)
+        let changed = try DriftLogSummary.Key(subnet: prefix("10.244.2.0/24"), kind: .changed)
         do { let v = log.admit(key); #expect(v) }
         do { let v = log.admit(other); #expect(v) }
         do { let v = log.admit(changed); #expect(v) }

@@ -1,4 +1,5 @@
 import NetAddress
+import HostGwTestSupport
 import Foundation
 import Netlink
 import RouteSync
@@ -11,7 +12,7 @@ import Testing
     }
 
     @Test func peerStatusEncodesStatesAsTheirRawStrings() throws {
-        let peer = PeerStatus(
+        let peer = try PeerStatus(
             leaseKey: "10.244.3.0-24", node: "b", family: .v4, subnet: prefix("10.244.3.0/24"), gateway: ip("10.0.0.3"),
             state: .notAdjacent, reason: "far")
         let json = try #require(String(data: try JSONEncoder().encode(peer), encoding: .utf8))

@@ -1,4 +1,5 @@
 import NetAddress
+import HostGwTestSupport
 import Foundation
 import Netlink
 import RouteSync
@@ -8,37 +9,44 @@ import MetricsTestKit
 
 /// The reconcile loop against an in-memory kernel: repairs, drift counting, observe-only, errors.
 @Suite struct ReconcilerRepairTests {
-    let leases = [
-        lease("10.244.1.0/24", via: "10.0.0.1", node: "self"),
-        lease("10.244.2.0/24", via: "10.0.0.2", node: "b"),
-        lease("10.244.3.0/24", via: "10.0.0.3", node: "c"),
-    ]
-    let b = hostgwRoute("10.244.2.0/24", via: "10.0.0.2")
-    let c = hostgwRoute("10.244.3.0/24", via: "10.0.0.3")
-    let connected = Route(destination: prefix("10.0.0.0/24"), outputInterface: 2, protocol: .kernel, scope: .link)
+    let leases: [Lease]
+    let b: Route
+    let c: Route
+    let connected: Route
 
-    func make(_ kernel: FakeKernel, config: RouteSyncConfig = v4Config, metrics: TestMetrics = TestMetrics()) -> RouteReconciler {
-        RouteReconciler(config: config, kernel: kernel, logger: silentLogger, metricsFactory: metrics)
+    init() throws {
+        leases = [
+            try lease("10.244.1.0/24", via: "10.0.0.1", node: "self"),
+            try lease("10.244.2.0/24", via: "10.0.0.2", node: "b"),
+            try lease("10.244.3.0/24", via: "10.0.0.3", node: "c"),
+        ]
+        b = try hostgwRoute("10.244.2.0/24", via: "10.0.0.2")
+        c = try hostgwRoute("10.244.3.0/24", via: "10.0.0.3")
+        connected = Route(destination: try prefix("10.0.0.0/24"), outputInterface: 2, protocol: .kernel, scope: .link)
+    }
+
+    func make(_ kernel: FakeKernel, config: RouteSyncConfig? = nil, metrics: TestMetrics = TestMetrics()) throws -> RouteReconciler {
+        RouteReconciler(config: try config ?? v4Config, kernel: kernel, logger: quietLogger, metricsFactory: metrics)
     }
 
     func ours(_ kernel: FakeKernel) async -> Set<Route> { Set(await kernel.table.filter { $0.protocol == .hostgw }) }
 
-    @Test func nothingHappensBeforeTheFirstLeaseSnapshot() async {
-        let stale = hostgwRoute("10.244.9.0/24", via: "10.0.0.9")
+    @Test func nothingHappensBeforeTheFirstLeaseSnapshot() async throws {
+        let stale = try hostgwRoute("10.244.9.0/24", via: "10.0.0.9")
         let kernel = FakeKernel(routes: [stale])
-        let r = make(kernel)
+        let r = try make(kernel)
         #expect(await r.sync() == nil)
         #expect(await kernel.applied.isEmpty)
         #expect(await ours(kernel) == [stale])
     }
 
     @Test func startupInstallsRoutesAndRemovesStaleOnesAsUnexpected() async throws {
-        let stale = hostgwRoute("10.244.9.0/24", via: "10.0.0.9")
-        let foreign = Route(destination: prefix("10.96.0.0/12"), gateway: ip("10.0.0.254"), protocol: .static)
+        let stale = try hostgwRoute("10.244.9.0/24", via: "10.0.0.9")
+        let foreign = try Route(destination: prefix("10.96.0.0/12"), gateway: ip("10.0.0.254"), protocol: .static)
         let kernel = FakeKernel(routes: [connected, foreign, stale])
         let metrics = TestMetrics()
-        let r = make(kernel, metrics: metrics)
-        await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
+        let r = try make(kernel, metrics: metrics)
+        try await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
         let report = try #require(await r.sync())
         #expect(await ours(kernel) == [b, c])
         #expect(await kernel.table.contains(foreign))
@@ -66,8 +74,8 @@ import MetricsTestKit
     @Test func deletedRouteIsRestoredAndCountedOnceAsMissing() async throws {
         let kernel = FakeKernel(routes: [connected])
         let metrics = TestMetrics()
-        let r = make(kernel, metrics: metrics)
-        await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
+        let r = try make(kernel, metrics: metrics)
+        try await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
         await r.sync()
         await kernel.remove("10.244.2.0/24")
         let report = try #require(await r.sync())
@@ -85,11 +93,11 @@ import MetricsTestKit
 
     @Test func alteredGatewayIsRestoredAndCountedOnceAsChanged() async throws {
         let kernel = FakeKernel(routes: [connected])
-        let r = make(kernel)
-        await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
+        let r = try make(kernel)
+        try await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
         await r.sync()
         var wrong = c
-        wrong.gateway = ip("10.0.0.99")
+        wrong.gateway = try ip("10.0.0.99")
         await kernel.remove("10.244.3.0/24")
         await kernel.insert(wrong)
         let report = try #require(await r.sync())
@@ -102,17 +110,18 @@ import MetricsTestKit
 
     @Test func foreignOverlapIsLeftAloneAndReportedAsConflict() async throws {
         let kernel = FakeKernel(routes: [connected])
-        let r = make(kernel)
-        await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
+        let r = try make(kernel)
+        try await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
         await r.sync()
-        let foreign = Route(destination: prefix("10.244.3.0/24"), gateway: ip("10.0.0.50"), outputInterface: 2, protocol: .static, priority: 10)
+        let foreign = try Route(destination: prefix("10.244.3.0/24"), gateway: ip("10.0.0.50"), outputInterface: 2, protocol: .static, priority: 10)
         await kernel.insert(foreign)
         let report = try #require(await r.sync())
         #expect(report.drift.map(\.kind) == [.conflict])
         #expect(report.drift.first?.repaired == false)
         #expect(await kernel.table.contains(foreign))
         #expect(await ours(kernel) == [b])
-        let peer = try #require(await r.status().peers.first { $0.subnet == prefix("10.244.3.0/24") })
+        let conflicted = try prefix("10.244.3.0/24")
+        let peer = try #require(await r.status().peers.first { $0.subnet == conflicted })
         #expect(peer.state == .conflict)
         #expect(peer.reason?.contains("10.244.3.0/24 via 10.0.0.50 dev eth0 proto static") == true)
         // Reported once while it lasts.
@@ -126,14 +135,14 @@ import MetricsTestKit
 
     @Test func leaseDeletedRemovesItsRouteWithoutDrift() async throws {
         let kernel = FakeKernel(routes: [connected])
-        let r = make(kernel)
-        await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
+        let r = try make(kernel)
+        try await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
         await r.sync()
-        await r.update(leases: Array(leases.dropLast()), localSubnets: [prefix("10.244.1.0/24")])
+        try await r.update(leases: Array(leases.dropLast()), localSubnets: [prefix("10.244.1.0/24")])
         let report = try #require(await r.sync())
         #expect(report.drift.isEmpty)
         #expect(await ours(kernel) == [b])
-        #expect(await r.status().peers.map(\.subnet) == [prefix("10.244.2.0/24")])
+        #expect(try await r.status().peers.map(\.subnet) == [prefix("10.244.2.0/24")])
     }
 
     /// The store removes expired keys (etcd on lease expiry, the embedded store by purging), and
@@ -142,21 +151,21 @@ import MetricsTestKit
     /// expiry has passed is therefore still routed until the store deletes it.
     @Test func leasePastItsSnapshotExpiryIsStillRouted() async throws {
         let kernel = FakeKernel(routes: [connected])
-        let r = make(kernel)
-        let renewedMeanwhile = lease("10.244.4.0/24", via: "10.0.0.4", expires: Date(timeIntervalSinceNow: -60))
-        let live = lease("10.244.5.0/24", via: "10.0.0.5", expires: Date(timeIntervalSinceNow: 600))
+        let r = try make(kernel)
+        let renewedMeanwhile = try lease("10.244.4.0/24", via: "10.0.0.4", expires: Date(timeIntervalSinceNow: -60))
+        let live = try lease("10.244.5.0/24", via: "10.0.0.5", expires: Date(timeIntervalSinceNow: 600))
         await r.update(leases: [renewedMeanwhile, live], localSubnets: [])
         await r.sync()
-        #expect(Set(await ours(kernel).map(\.destination)) == [prefix("10.244.4.0/24"), prefix("10.244.5.0/24")])
+        #expect(try Set(await ours(kernel).map(\.destination)) == [prefix("10.244.4.0/24"), prefix("10.244.5.0/24")])
     }
 
     @Test func observeOnlyReportsButNeverChangesTheKernel() async throws {
-        var config = v4Config
+        var config = try v4Config
         config.observeOnly = true
-        let stale = hostgwRoute("10.244.9.0/24", via: "10.0.0.9")
+        let stale = try hostgwRoute("10.244.9.0/24", via: "10.0.0.9")
         let kernel = FakeKernel(routes: [connected, b, c, stale])
-        let r = make(kernel, config: config)
-        await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
+        let r = try make(kernel, config: config)
+        try await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
         let first = try #require(await r.sync())
         #expect(first.drift.map(\.kind) == [.unexpected])
         #expect(first.drift.first?.repaired == false)
@@ -177,9 +186,9 @@ import MetricsTestKit
     @Test func perRouteErrorsAreRecordedPerPeerWithoutAbortingTheRest() async throws {
         let kernel = FakeKernel(routes: [connected])
         let metrics = TestMetrics()
-        let r = make(kernel, metrics: metrics)
+        let r = try make(kernel, metrics: metrics)
         await kernel.setFailure("10.244.2.0/24", .ENETUNREACH)
-        await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
+        try await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
         await r.sync()
         #expect(await ours(kernel) == [c])
         let peers = await r.status().peers
@@ -198,9 +207,9 @@ import MetricsTestKit
     @Test func dumpFailureIsReportedAndNothingApplied() async throws {
         let kernel = FakeKernel(routes: [connected])
         let metrics = TestMetrics()
-        let r = make(kernel, metrics: metrics)
+        let r = try make(kernel, metrics: metrics)
         await kernel.setDumpError(NetlinkError(kind: .system, errno: .ENOBUFS, request: "dump routes"))
-        await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
+        try await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
         let report = try #require(await r.sync())
         #expect(report.error?.netlinkError?.errno == .ENOBUFS)
         #expect(await kernel.applied.isEmpty)
@@ -214,9 +223,9 @@ import MetricsTestKit
     @Test func nonNetlinkBatchFailureFailsThePassWithoutAnErrno() async throws {
         let kernel = FakeKernel(routes: [connected])
         let metrics = TestMetrics()
-        let r = make(kernel, metrics: metrics)
+        let r = try make(kernel, metrics: metrics)
         await kernel.setApplyError(CancellationError())
-        await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
+        try await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
         let report = try #require(await r.sync())
         #expect(report.error == .other(step: PassError.sendBatchStep, text: "\(CancellationError())"))
         #expect(report.error?.netlinkError == nil)
@@ -235,10 +244,10 @@ import MetricsTestKit
 
     @Test func dumpFailureTextIsUnchanged() async throws {
         let kernel = FakeKernel(routes: [connected])
-        let r = make(kernel, metrics: TestMetrics())
+        let r = try make(kernel, metrics: TestMetrics())
         let failure = NetlinkError(kind: .system, errno: .ENOBUFS, request: "dump routes")
         await kernel.setDumpError(failure)
-        await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
+        try await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
         let report = try #require(await r.sync())
         #expect(report.error == .readKernel(failure))
         #expect(await r.status().lastPassError == "reading the kernel's routes, links or addresses failed: \(failure)")
@@ -247,9 +256,9 @@ import MetricsTestKit
     @Test func unsendableBatchFailsEveryChangeButCountsOneError() async throws {
         let kernel = FakeKernel(routes: [connected])
         let metrics = TestMetrics()
-        let r = make(kernel, metrics: metrics)
+        let r = try make(kernel, metrics: metrics)
         await kernel.setApplyError(NetlinkError(kind: .system, errno: .ENOMEM, request: "sendmsg"))
-        await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
+        try await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
         let report = try #require(await r.sync())
         #expect(report.results.count == 2)
         #expect(await r.status().peers.map(\.lastErrno) == [.ENOMEM, .ENOMEM])
@@ -262,8 +271,8 @@ import MetricsTestKit
 
     @Test func linkDownMakesPeersNotAdjacentAndLinkUpRestoresRoutes() async throws {
         let kernel = FakeKernel(routes: [connected])
-        let r = make(kernel)
-        await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
+        let r = try make(kernel)
+        try await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
         await r.sync()
         // The kernel flushes routes through a link that goes down.
         await kernel.setLinks([link(1, "lo"), link(2, "eth0", up: false)])
@@ -279,24 +288,25 @@ import MetricsTestKit
 
     /// What `hostgw leave` calls after the agent stopped.
     @Test func removeAllDeletesOnlyHostgwRoutes() async throws {
-        let foreign = Route(destination: prefix("10.244.7.0/24"), gateway: ip("10.0.0.7"), protocol: .static)
+        let foreign = try Route(destination: prefix("10.244.7.0/24"), gateway: ip("10.0.0.7"), protocol: .static)
         let kernel = FakeKernel(routes: [connected, foreign])
-        let r = make(kernel)
-        await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
+        let r = try make(kernel)
+        try await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
         await r.sync()
+        let config = try v4Config
         let removal = try await RouteRemoval.removeAll(
-            from: kernel, table: v4Config.table, protocol: v4Config.routeProtocol, logger: silentLogger)
+            from: kernel, table: config.table, protocol: config.routeProtocol, logger: quietLogger)
         #expect(Set(removal.removed) == [b, c])
         #expect(removal.failures.isEmpty)
         #expect(await kernel.table == [connected, foreign])
     }
 
     @Test func statusIsCodableAndDriftHistoryIsBounded() async throws {
-        var config = v4Config
+        var config = try v4Config
         config.driftHistoryLimit = 3
         let kernel = FakeKernel(routes: [connected])
-        let r = make(kernel, config: config)
-        await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
+        let r = try make(kernel, config: config)
+        try await r.update(leases: leases, localSubnets: [prefix("10.244.1.0/24")])
         await r.sync()
         for _ in 0..<5 {
             await kernel.remove("10.244.2.0/24")

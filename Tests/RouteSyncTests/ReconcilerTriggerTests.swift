@@ -1,4 +1,5 @@
 import NetAddress
+import HostGwTestSupport
 import Foundation
 import Netlink
 import RouteSync
@@ -8,12 +9,17 @@ import MetricsTestKit
 
 /// What makes a pass run: kernel events, overruns, the periodic timer, and coalescing of bursts.
 @Suite struct ReconcilerTriggerTests {
-    let leases = [lease("10.244.2.0/24", via: "10.0.0.2", node: "b")]
-    let b = hostgwRoute("10.244.2.0/24", via: "10.0.0.2")
+    let leases: [Lease]
+    let b: Route
+
+    init() throws {
+        leases = [try lease("10.244.2.0/24", via: "10.0.0.2", node: "b")]
+        b = try hostgwRoute("10.244.2.0/24", via: "10.0.0.2")
+    }
 
     @Test func kernelEventTriggersARepairWithoutBeingAsked() async throws {
         let kernel = FakeKernel()
-        let r = RouteReconciler(config: v4Config, kernel: kernel, logger: silentLogger, metricsFactory: TestMetrics())
+        let r = try RouteReconciler(config: v4Config, kernel: kernel, logger: quietLogger, metricsFactory: TestMetrics())
         await r.update(leases: leases, localSubnets: [])
         await r.sync()
         let service = start(r)
@@ -26,13 +32,13 @@ import MetricsTestKit
 
     @Test func eventsTheAgentCausedDoNotTriggerAPass() async throws {
         let kernel = FakeKernel()
-        let r = RouteReconciler(config: v4Config, kernel: kernel, logger: silentLogger, metricsFactory: TestMetrics())
+        let r = try RouteReconciler(config: v4Config, kernel: kernel, logger: quietLogger, metricsFactory: TestMetrics())
         await r.update(leases: leases, localSubnets: [])
         await r.sync()
         let passes = await r.status().passes
         await r.handle(.routeAdded(b))
-        await r.handle(.routeRemoved(hostgwRoute("10.244.9.0/24", via: "10.0.0.9")))
-        await r.handle(.routeAdded(Route(destination: prefix("10.244.2.0/24"), protocol: .kernel, scope: .link).with(table: 255)))
+        try await r.handle(.routeRemoved(hostgwRoute("10.244.9.0/24", via: "10.0.0.9")))
+        try await r.handle(.routeAdded(Route(destination: prefix("10.244.2.0/24"), protocol: .kernel, scope: .link).with(table: 255)))
         // A trigger queues a pass at once (handle is synchronous): nothing queued, none will run.
         #expect(await !r.isBusy)
         await r.handle(.overrun)
@@ -43,7 +49,7 @@ import MetricsTestKit
 
     @Test func burstOfTriggersCostsAtMostTwoPasses() async throws {
         let kernel = FakeKernel()
-        let r = RouteReconciler(config: v4Config, kernel: kernel, logger: silentLogger, metricsFactory: TestMetrics())
+        let r = try RouteReconciler(config: v4Config, kernel: kernel, logger: quietLogger, metricsFactory: TestMetrics())
         await kernel.hold()
         await r.update(leases: leases, localSubnets: [])
         let service = start(r)
@@ -61,8 +67,8 @@ import MetricsTestKit
     @Test func periodicResyncRepairsWithoutEvents() async throws {
         let clock = ManualClock()
         let kernel = FakeKernel()
-        let r = RouteReconciler(
-            config: v4Config, kernel: kernel, logger: silentLogger, clock: clock, metricsFactory: TestMetrics())
+        let r = try RouteReconciler(
+            config: v4Config, kernel: kernel, logger: quietLogger, clock: clock, metricsFactory: TestMetrics())
         await r.update(leases: leases, localSubnets: [])
         let running = start(r)
         await r.sync()
@@ -83,7 +89,7 @@ import MetricsTestKit
 
     @Test func consumeFeedsAMonitorStream() async throws {
         let kernel = FakeKernel()
-        let r = RouteReconciler(config: v4Config, kernel: kernel, logger: silentLogger, metricsFactory: TestMetrics())
+        let r = try RouteReconciler(config: v4Config, kernel: kernel, logger: quietLogger, metricsFactory: TestMetrics())
         await r.update(leases: leases, localSubnets: [])
         await r.sync()
         let (stream, continuation) = AsyncThrowingStream<NetlinkEvent, any Error>.makeStream()

@@ -1,22 +1,28 @@
 // The rp_filter and br_netfilter decisions: raw NETCONF rp_filter values, the table and egress
 // interfaces of hostgw's routes, br_netfilter's switches and the forward chains -> conditions.
 import NetAddress
+import HostGwTestSupport
 import Netlink
 @testable import RouteSync
 import Testing
 
 @Suite struct ReversePathAndBridgeConditionTests {
-    static let v4Net = prefix("10.244.0.0/16")
-    static let v6Net = prefix("fd10:244::/56")
+    let v4Net: IPPrefix
+    let v6Net: IPPrefix
     static let drop4 = FilterChain(family: .ip, table: "filter", name: "FORWARD", hook: 2, policy: .drop)
     static let drop6 = FilterChain(family: .ip6, table: "filter", name: "FORWARD", hook: 2, policy: .drop)
     static let dropInet = FilterChain(family: .inet, table: "fw", name: "forward", hook: 2, policy: .drop)
+
+    init() throws {
+        v4Net = try prefix("10.244.0.0/16")
+        v6Net = try prefix("fd10:244::/56")
+    }
 
     func facts(
         all: UInt32? = 0, iface: UInt32? = 0, table: UInt32 = RouteTableID.main, egress: [UInt32: String] = [2: "eth0"],
         v6: Bool = false, chains: [FilterChain] = [], bridge: BridgeNetfilter? = nil
     ) -> DatapathFacts {
-        var nets: [IPFamily: IPPrefix] = [.v4: Self.v4Net]
+        var nets: [IPFamily: IPPrefix] = [.v4: v4Net]
         var netconf: [IPFamily: Result<[NetconfEntry], DatapathFacts.ReadFailure>] = [
             .v4: .success([
                 .init(family: .v4, scope: .all, forwarding: true, rpFilter: all),
@@ -25,7 +31,7 @@ import Testing
             ])
         ]
         if v6 {
-            nets[.v6] = Self.v6Net
+            nets[.v6] = v6Net
             netconf[.v6] = .success([.init(family: .v6, scope: .all, forwarding: true), .init(family: .v6, scope: .interface(2), forwarding: true)])
         }
         return DatapathFacts(
@@ -65,7 +71,7 @@ import Testing
     @Test func unknownRpFilterOrNoIPv4IsNotClaimed() {
         #expect(conditions(facts(all: nil, iface: 1, table: 100)).isEmpty)
         var f = facts(all: 1, iface: 1, table: 100)
-        f.podNetworks = [.v6: Self.v6Net]
+        f.podNetworks = [.v6: v6Net]
         f.netconf[.v6] = .success([.init(family: .v6, scope: .all, forwarding: true), .init(family: .v6, scope: .interface(2), forwarding: true)])
         #expect(conditions(f).isEmpty)
         #expect(facts(all: 2, iface: 1).rpFilter == ReversePathFilter(all: 2, interface: 1))

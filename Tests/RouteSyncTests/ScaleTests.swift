@@ -1,4 +1,5 @@
 import NetAddress
+import HostGwTestSupport
 import Netlink
 import RouteSync
 import SubnetLease
@@ -13,15 +14,15 @@ import Glibc
 /// printed here and belongs to a benchmark).
 @Suite struct ScaleTests {
     @Test func fiveThousandPeersPlanQuickly() throws {
-        var config = RouteSyncConfig(podNetworks: [.v4: prefix("10.32.0.0/11")], localSubnets: [prefix("10.32.0.0/24")])
+        var config = try RouteSyncConfig(podNetworks: [.v4: prefix("10.32.0.0/11")], localSubnets: [prefix("10.32.0.0/24")])
         config.subnetLengths = [.v4: 24]
-        let addresses = [address("172.16.0.1/16", on: 2)]
-        let leases = (1...5000).map { n in
-            lease("10.\(32 + n / 256).\(n % 256).0/24", via: "172.16.\(n / 256).\(n % 256 == 0 ? 1 : n % 256)", node: "n\(n)")
+        let addresses = try [address("172.16.0.1/16", on: 2)]
+        let leases = try (1...5000).map { n in
+            try lease("10.\(32 + n / 256).\(n % 256).0/24", via: "172.16.\(n / 256).\(n % 256 == 0 ? 1 : n % 256)", node: "n\(n)")
         }
         // Half the routes already in, a few hundred wrong, plus 5,000 foreign host routes elsewhere.
-        let foreign = (0..<5000).map { n in
-            Route(destination: prefix("192.168.\(n / 256).\(n % 256)/32"), gateway: ip("172.16.0.254"), protocol: .static)
+        let foreign = try (0..<5000).map { n in
+            try Route(destination: prefix("192.168.\(n / 256).\(n % 256)/32"), gateway: ip("172.16.0.254"), protocol: .static)
         }
         let clock = ContinuousClock()
         var desired = DesiredRoutes(routes: [], peers: [])
@@ -30,11 +31,12 @@ import Glibc
         }
         #expect(desired.routes.count > 4900)
         var actual = Array(desired.routes.prefix(2500))
-        for i in stride(from: 0, to: 2500, by: 10) { actual[i].gateway = ip("172.16.255.254") }
+        for i in stride(from: 0, to: 2500, by: 10) { actual[i].gateway = try ip("172.16.255.254") }
         actual += foreign
         var result = RoutePlan()
+        let pods = [try prefix("10.32.0.0/11")]
         let planTime = clock.measure {
-            result = plan(desired: desired.routes, actual: actual, protocol: .hostgw, podNetworks: [prefix("10.32.0.0/11")])
+            result = plan(desired: desired.routes, actual: actual, protocol: .hostgw, podNetworks: pods)
         }
         #expect(result.changes.count == desired.routes.count - 2500 + 250)
         // Durations are reported, not asserted: on a shared, loaded machine wall time says little,

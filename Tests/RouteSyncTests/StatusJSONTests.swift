@@ -1,5 +1,6 @@
 // The status JSON keeps its shape now that the counts are keyed by DriftKind and PeerState:
 // objects keyed by the raw values, as `hostgw status --json` consumers read them.
+import HostGwTestSupport
 import Foundation
 import NetAddress
 import Netlink
@@ -21,10 +22,10 @@ import Testing
 
     /// lastErrno is an Errno now; in JSON it is still the name, and it reads back.
     @Test func lastErrnoIsTheErrnoName() throws {
-        let peer = PeerStatus(
+        let peer = try PeerStatus(
             leaseKey: "10.244.2.0-24", node: "b", family: .v4, subnet: prefix("10.244.2.0/24"), gateway: nil, state: .missing,
             lastError: "add ...: ENETUNREACH", lastErrno: .ENETUNREACH)
-        let unnamed = PeerStatus(
+        let unnamed = try PeerStatus(
             leaseKey: "10.244.3.0-24", node: "c", family: .v4, subnet: prefix("10.244.3.0/24"), gateway: nil, state: .missing,
             lastErrno: Errno(rawValue: 200))
         let encoder = JSONEncoder()

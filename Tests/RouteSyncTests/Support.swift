@@ -1,28 +1,17 @@
-// Test doubles for RouteSync: an in-memory kernel table with the kernel's keying rules, a metrics
-// factory per test, a manual clock, and builders for leases and links.
+// Test doubles for RouteSync: an in-memory kernel table with the kernel's keying rules, a manual
+// clock, and builders for leases and links (literals through HostGwTestSupport's prefix and ip).
 import Foundation
-import Logging
-import Metrics
+import HostGwTestSupport
 import NetAddress
 import Netlink
 import RouteSync
 import SubnetLease
+import Testing
 import Synchronization
-import MetricsTestKit
 
-func prefix(_ text: String) -> IPPrefix {
-    guard let p = IPPrefix(text) else { fatalError("bad prefix in test: \(text)") }
-    return p
-}
-
-func ip(_ text: String) -> IPAddress {
-    guard let a = IPAddress(text) else { fatalError("bad address in test: \(text)") }
-    return a
-}
-
-func lease(_ subnet: String, via gateway: String?, node: String? = nil, v6: String? = nil, gateway6: String? = nil, expires: Date? = nil) -> Lease {
+func lease(_ subnet: String, via gateway: String?, node: String? = nil, v6: String? = nil, gateway6: String? = nil, expires: Date? = nil) throws -> Lease {
     Lease(
-        subnet: prefix(subnet), ipv6Subnet: v6.map(prefix),
+        subnet: try prefix(subnet), ipv6Subnet: try v6.map { try prefix($0) },
         attributes: LeaseAttributes(
             publicIP: gateway.flatMap(IPv4Address.init), publicIPv6: gateway6.flatMap(IPv6Address.init), nodeName: node),
         expiration: expires)
@@ -32,23 +21,28 @@ func link(_ index: UInt32, _ name: String, up: Bool = true) -> Link {
     Link(index: index, name: name, mtu: 1500, isUp: up, hasCarrier: up, operState: up ? .up : .down)
 }
 
-func address(_ text: String, on index: UInt32, scope: RouteScope = .universe) -> InterfaceAddress {
+/// `10.0.0.1/24` on interface `index`.
+func address(_ text: String, on index: UInt32, scope: RouteScope = .universe) throws -> InterfaceAddress {
     let parts = text.split(separator: "/")
-    return InterfaceAddress(interfaceIndex: index, address: ip(String(parts[0])), prefixLength: Int(parts[1]) ?? 0, scope: scope)
+    let length = try #require(parts.count == 2 ? Int(parts[1]) : nil, "not address/length: \(text)")
+    return InterfaceAddress(interfaceIndex: index, address: try ip(String(parts[0])), prefixLength: length, scope: scope)
 }
 
-func hostgwRoute(_ subnet: String, via gateway: String, dev: UInt32 = 2, protocol p: RouteProtocol = .hostgw) -> Route {
-    Route(destination: prefix(subnet), gateway: ip(gateway), outputInterface: dev, protocol: p)
+func hostgwRoute(_ subnet: String, via gateway: String, dev: UInt32 = 2, protocol p: RouteProtocol = .hostgw) throws -> Route {
+    Route(destination: try prefix(subnet), gateway: try ip(gateway), outputInterface: dev, protocol: p)
 }
 
-let silentLogger = Logger(label: "routesync-test", factory: { _ in SwiftLogNoOpLogHandler() })
-
-/// A node with eth0 (index 2) at 10.0.0.1/24 and fd00::1/64, and lo.
+/// A node with eth0 (index 2) at 10.0.0.1/24 and fd00::1/64, and lo. Built from typed values, not
+/// literals, so that `FakeKernel()` can default to them.
 let nodeLinks = [link(1, "lo"), link(2, "eth0")]
 let nodeAddresses = [
-    address("127.0.0.1/8", on: 1, scope: .host), address("10.0.0.1/24", on: 2), address("fd00::1/64", on: 2),
+    InterfaceAddress(interfaceIndex: 1, address: .v4(IPv4Address(127, 0, 0, 1)), prefixLength: 8, scope: .host),
+    InterfaceAddress(interfaceIndex: 2, address: .v4(IPv4Address(10, 0, 0, 1)), prefixLength: 24),
+    InterfaceAddress(interfaceIndex: 2, address: .v6(IPv6Address(high: 0xfd00 << 48, low: 1)), prefixLength: 64),
 ]
-let v4Config = RouteSyncConfig(podNetworks: [.v4: prefix("10.244.0.0/16")], localSubnets: [prefix("10.244.1.0/24")])
+var v4Config: RouteSyncConfig {
+    get throws { RouteSyncConfig(podNetworks: [.v4: try prefix("10.244.0.0/16")], localSubnets: [try prefix("10.244.1.0/24")]) }
+}
 
 /// An in-memory routing table keyed as the kernel keys it: (table, destination, metric). Replace
 /// ignores the protocol, delete naming a protocol removes only that protocol's route.
@@ -56,8 +50,8 @@ actor FakeKernel: RouteTableAccess {
     var table: [Route] = []
     var linkList: [Link]
     var addressList: [InterfaceAddress]
-    /// Errors the next apply returns for changes touching these destinations.
-    var failures: [IPPrefix: Errno] = [:]
+    /// Errors the next apply returns for changes touching these destinations (as `ip` prints them).
+    var failures: [String: Errno] = [:]
     var dumpError: NetlinkError?
     /// Makes apply throw, as when the batch cannot be sent at all.
     var applyError: (any Error)?
@@ -99,7 +93,7 @@ actor FakeKernel: RouteTableAccess {
     private func metric(_ r: Route) -> UInt32 { r.priority ?? (r.family == .v6 ? 1024 : 0) }
 
     private func applyOne(_ change: RouteChange) -> Result<Void, NetlinkError> {
-        if let errno = failures[change.route.destination] {
+        if let errno = failures[change.route.destination.description] {
             return .failure(NetlinkError(kind: .kernel, errno: errno, request: change.description))
         }
         let r = change.route
@@ -123,9 +117,9 @@ actor FakeKernel: RouteTableAccess {
 
     // Test controls.
     func set(routes: [Route]) { table = routes }
-    func remove(_ destination: String) { table.removeAll { $0.destination == prefix(destination) } }
+    func remove(_ destination: String) { table.removeAll { $0.destination.description == destination } }
     func insert(_ route: Route) { table.append(route) }
-    func setFailure(_ destination: String, _ errno: Errno?) { failures[prefix(destination)] = errno }
+    func setFailure(_ destination: String, _ errno: Errno?) { failures[destination] = errno }
     func setLinks(_ links: [Link]) { linkList = links }
     func setAddresses(_ addresses: [InterfaceAddress]) { addressList = addresses }
     func setDumpError(_ error: NetlinkError?) { dumpError = error }
@@ -138,95 +132,6 @@ actor FakeKernel: RouteTableAccess {
         for c in waiting { c.resume() }
     }
     var waitingDumps: Int { held.count }
-}
-
-/// A metrics factory per test is swift-metrics' own MetricsTestKit (tests run in parallel, so
-/// nothing global is bootstrapped), read with `label{name=value,...}` keys, dimensions in the
-/// order the code gives them.
-extension TestMetrics {
-    private static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
-        dimensions.isEmpty ? label : label + "{" + dimensions.map { "\($0.0)=\($0.1)" }.joined(separator: ",") + "}"
-    }
-
-    /// `hostgw_drift_events_total{kind=missing}`: the counter's total, 0 when never created.
-    func counter(_ key: String) -> Double {
-        counters.first { Self.key($0.label, $0.dimensions) == key }.map { Double($0.totalValue) } ?? 0
-    }
-
-    /// A gauge's (or meter's) last value; nil when never created or never set.
-    func gauge(_ key: String) -> Double? {
-        if let r = recorders.first(where: { Self.key($0.label, $0.dimensions) == key }) { return r.lastValue }
-        return meters.first { Self.key($0.label, $0.dimensions) == key }?.lastValue
-    }
-
-    /// A timer's last duration in nanoseconds; nil when never recorded.
-    func timer(_ key: String) -> Int64? {
-        timers.first { Self.key($0.label, $0.dimensions) == key }?.lastValue
-    }
-}
-
-/// A clock that moves only when the test says so.
-final class ManualClock: Clock, Sendable {
-    struct Instant: InstantProtocol {
-        var offset: Swift.Duration
-        func advanced(by duration: Swift.Duration) -> Instant { Instant(offset: offset + duration) }
-        func duration(to other: Instant) -> Swift.Duration { other.offset - offset }
-        static func < (a: Instant, b: Instant) -> Bool { a.offset < b.offset }
-    }
-
-    private struct Sleeper {
-        var id: UInt64
-        var deadline: Instant
-        var continuation: CheckedContinuation<Void, any Error>
-    }
-
-    private struct State {
-        var now = Instant(offset: .zero)
-        var nextID: UInt64 = 0
-        var sleepers: [Sleeper] = []
-    }
-
-    private let state = Mutex(State())
-
-    var now: Instant { state.withLock { $0.now } }
-    var minimumResolution: Swift.Duration { .zero }
-    var sleeperCount: Int { state.withLock { $0.sleepers.count } }
-
-    func sleep(until deadline: Instant, tolerance: Swift.Duration?) async throws {
-        let id = state.withLock { s in
-            s.nextID += 1
-            return s.nextID
-        }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-                let resumeNow = state.withLock { s -> Bool in
-                    if deadline <= s.now || Task.isCancelled { return true }
-                    s.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: c))
-                    return false
-                }
-                if resumeNow {
-                    if Task.isCancelled { c.resume(throwing: CancellationError()) } else { c.resume() }
-                }
-            }
-        } onCancel: {
-            let cancelled = state.withLock { s -> [Sleeper] in
-                let hit = s.sleepers.filter { $0.id == id }
-                s.sleepers.removeAll { $0.id == id }
-                return hit
-            }
-            for s in cancelled { s.continuation.resume(throwing: CancellationError()) }
-        }
-    }
-
-    func advance(by duration: Swift.Duration) {
-        let due = state.withLock { s -> [Sleeper] in
-            s.now = s.now.advanced(by: duration)
-            let due = s.sleepers.filter { $0.deadline <= s.now }
-            s.sleepers.removeAll { $0.deadline <= s.now }
-            return due
-        }
-        for s in due { s.continuation.resume() }
-    }
 }
 
 /// Polls `condition` until it holds; for effects of unstructured tasks. The 30 s limit only

@@ -2,6 +2,7 @@
 // calls (data synced before the rename, the directory synced after it), what a failing call
 // leaves behind, and a lease state file torn by a power loss.
 import Foundation
+import HostGwTestSupport
 import Logging
 import Synchronization
 import Testing

@@ -2,6 +2,7 @@
 // file as the previous release wrote it: without the store_id and clock tables, which only a
 // writer adds. Nothing is written to it.
 import Foundation
+import HostGwTestSupport
 import Testing
 
 @testable import SubnetLease
@@ -24,8 +25,8 @@ import Testing
         let dir = try tempDirectory("ro-legacy")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/store.db"
-        let (code, out) = await EtcdCluster.run("/usr/bin/sqlite3", [path, Self.previousReleaseFile])
-        try #require(code == 0, "\(out)")
+        let created = try await ProcessRunner.runSuspending(["sqlite3", path, Self.previousReleaseFile])
+        try #require(created.status == 0, "\(created)")
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
 
         let store = try EmbeddedStore(path: path, readOnly: true, logger: quietLogger)
@@ -36,7 +37,7 @@ import Testing
         try await store.checkHealth()
         try await store.shutdown()
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before, "a read-only open wrote to the file")
-        let (_, tables) = await EtcdCluster.run("/usr/bin/sqlite3", [path, ".tables"])
+        let tables = try await ProcessRunner.runSuspending(["sqlite3", path, ".tables"]).stdout
         #expect(!tables.contains("clock") && !tables.contains("store_id"), "tables: \(tables)")
     }
 

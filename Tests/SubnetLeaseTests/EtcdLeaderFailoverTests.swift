@@ -1,6 +1,7 @@
 // A real 3-member etcd cluster loses its leader while leases renew and a watch runs: no lease
 // may be lost, and the watch must resume with every change seen exactly once.
 import Foundation
+import HostGwTestSupport
 import NetAddress
 import Netlink
 import SubnetLease

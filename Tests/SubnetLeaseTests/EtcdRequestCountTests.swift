@@ -3,6 +3,7 @@
 // (`grpc_server_started_total` on its /metrics), so the count includes every request the
 // gateway turned into a gRPC call.
 import Foundation
+import HostGwTestSupport
 import SubnetLease
 import Testing
 
@@ -46,8 +47,9 @@ import Testing
 
     /// `grpc_server_started_total` by method, summed over services and types.
     static func requests(_ cluster: EtcdCluster) async throws -> [String: Int] {
-        let (code, body) = await EtcdCluster.run("/usr/bin/curl", ["-fsS", cluster.clientURLs[0] + "/metrics"])
-        try #require(code == 0, "etcd /metrics: \(body)")
+        let fetched = try await ProcessRunner.runSuspending(["curl", "-fsS", cluster.clientURLs[0] + "/metrics"])
+        try #require(fetched.status == 0, "etcd /metrics: \(fetched)")
+        let body = fetched.stdout
         var counts: [String: Int] = [:]
         for line in body.split(separator: "\n") where line.hasPrefix("grpc_server_started_total{") {
             guard let m = line.range(of: #"grpc_method=""#), let end = line[m.upperBound...].firstIndex(of: "\""),

@@ -1,5 +1,6 @@
 // etcd as a production cluster runs it: https only, a client certificate required, optionally
 // user/password auth on top. Everything the agent does must work through that.
+import HostGwTestSupport
 import NetAddress
 import Foundation
 import SubnetLease
@@ -41,8 +42,8 @@ import Testing
     @Test func passwordAuthOverTLS() async throws {
         try await withTLSEtcd { cluster, pki in
             let endpoint = cluster.clientURLs[0]
-            #expect(await cluster.etcdctl(["--endpoints", endpoint, "user", "add", "root:tls-s3cret"]).0 == 0)
-            #expect(await cluster.etcdctl(["--endpoints", endpoint, "auth", "enable"]).0 == 0)
+            #expect(try await cluster.etcdctl(["--endpoints", endpoint, "user", "add", "root:tls-s3cret"]).status == 0)
+            #expect(try await cluster.etcdctl(["--endpoints", endpoint, "auth", "enable"]).status == 0)
             func options(_ user: String?, _ password: String?) -> EtcdOptions {
                 EtcdOptions(
                     endpoints: [endpoint], caFile: pki.ca.certFile, certFile: pki.anonymousClientCert, keyFile: pki.anonymousClientKey,
@@ -54,8 +55,8 @@ import Testing
                 #expect(try await store.get(key: "/tls/auth")?.value == Data("ok".utf8))
             }
             // Proof that the write above really went through auth: etcdctl without a user is refused.
-            #expect(await cluster.etcdctl(["--endpoints", endpoint, "get", "/tls/auth"]).0 != 0)
-            #expect(await cluster.etcdctl(["--endpoints", endpoint, "--user", "root:tls-s3cret", "get", "/tls/auth"]).1.contains("ok"))
+            #expect(try await cluster.etcdctl(["--endpoints", endpoint, "get", "/tls/auth"]).status != 0)
+            #expect(try await cluster.etcdctl(["--endpoints", endpoint, "--user", "root:tls-s3cret", "get", "/tls/auth"]).stdout.contains("ok"))
 
             try await withEtcdStore(options("root", "wrong")) { store in
                 do {

@@ -1,6 +1,7 @@
 // The lease watcher says when it cannot keep up with the store: a watch that keeps failing while
 // the store answers every other request leaves the agent deaf, and health must see it.
 import Foundation
+import HostGwTestSupport
 import NetAddress
 import SubnetLease
 import Synchronization

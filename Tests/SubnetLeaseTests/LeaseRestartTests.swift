@@ -1,3 +1,4 @@
+import HostGwTestSupport
 import NetAddress
 import Foundation
 import Netlink

@@ -1,4 +1,5 @@
 import Foundation
+import HostGwTestSupport
 import NetAddress
 import Netlink
 import SubnetLease
@@ -76,10 +77,10 @@ import Testing
 
     @Test func leaseSubnetChecks() throws {
         let c = try config(#"{"Network": "10.244.0.0/16", "SubnetMin": "10.244.10.0", "SubnetMax": "10.244.20.0"}"#)
-        #expect(c.contains(leaseSubnet: try #require(IPPrefix("10.244.15.0/24"))))
-        #expect(!c.contains(leaseSubnet: try #require(IPPrefix("10.244.21.0/24"))))  // past SubnetMax
-        #expect(!c.contains(leaseSubnet: try #require(IPPrefix("10.244.15.0/25"))))  // wrong length
-        #expect(!c.contains(leaseSubnet: try #require(IPPrefix("10.245.15.0/24"))))  // outside
+        #expect(c.contains(leaseSubnet: try prefix("10.244.15.0/24")))
+        #expect(!c.contains(leaseSubnet: try prefix("10.244.21.0/24")))  // past SubnetMax
+        #expect(!c.contains(leaseSubnet: try prefix("10.244.15.0/25")))  // wrong length
+        #expect(!c.contains(leaseSubnet: try prefix("10.245.15.0/24")))  // outside
         #expect(c.poolSize(for: .v4) == 11)
         #expect(c.poolSubnet(10, family: .v4)?.description == "10.244.20.0/24")
         #expect(c.poolSubnet(11, family: .v4) == nil)

@@ -1,4 +1,5 @@
 import Foundation
+import HostGwTestSupport
 import NetAddress
 import SubnetLease
 import Testing

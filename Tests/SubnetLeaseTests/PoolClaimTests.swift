@@ -1,6 +1,7 @@
 // Claiming with malformed keys present: a key of the wrong length marks what it overlaps as
 // one interval (no walk over the pool per key), so claims stay correct and cheap in any pool.
 import Foundation
+import HostGwTestSupport
 import NetAddress
 
 import Testing
@@ -54,7 +55,7 @@ import MetricsTestKit
         // 2^24 subnets: too many to enumerate, so the old code sampled and marked only the first
         // subnet of the wide key; half of the pool lies under it.
         let cfg = try config(#"{"EnableIPv4": false, "EnableIPv6": true, "IPv6Network": "fd00:10::/40", "IPv6SubnetLen": 64}"#)
-        let wide = try #require(IPPrefix("fd00:10::/41"))
+        let wide = try prefix("fd00:10::/41")
         try await withStore(.embedded) { f in
             _ = try await f.store.put(key: key("fd00:10::-41"), value: Data("{}".utf8))
             for i in 1...12 {
@@ -84,7 +85,7 @@ import MetricsTestKit
             let lease = try await LeaseManager(
                 store: f.store, config: cfg, identity: node(1), options: LeaseOptions(stateDirectory: try tempDirectory("many")), logger: quietLogger
             ).acquire()
-            #expect(try #require(IPPrefix("10.255.128.0/17")).contains(try #require(lease.subnet)))
+            #expect(try prefix("10.255.128.0/17").contains(try #require(lease.subnet)))
         }
     }
 }

@@ -1,5 +1,6 @@
 // One behaviour suite, run against both stores: the lease logic above them must not be able to
 // tell them apart.
+import HostGwTestSupport
 import NetAddress
 import Foundation
 import Netlink

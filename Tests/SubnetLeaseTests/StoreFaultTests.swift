@@ -2,6 +2,7 @@
 // member under the watch, a store whose revision goes backwards, dual-stack claims racing, a
 // wall-clock step under the embedded store's expiry, and an oversized watch message.
 import Foundation
+import HostGwTestSupport
 import NetAddress
 import Synchronization
 import Testing
@@ -171,13 +172,13 @@ final class SteppingClock: Sendable {
         let keys = LeaseKeys()
         func lease(_ i: Int) async throws { try await acquireLease(i, store: store, config: cfg, dir: dir) }
         try await lease(1)
-        #expect(await EtcdCluster.run("/usr/bin/sqlite3", [path, ".backup \(dir)/old.sqlite"]).0 == 0)
+        #expect(try await ProcessRunner.runSuspending(["sqlite3", path, ".backup \(dir)/old.sqlite"]).status == 0)
         for i in 2...6 { try await lease(i) }
         let watcher = LeaseWatcher(store: store, config: cfg, keys: keys, logger: quietLogger, retryInitial: .milliseconds(20))
         let recorder = SnapshotRecorder(watcher)
         defer { recorder.stop() }
         _ = try await recorder.wait(timeout: .seconds(15)) { $0.leases.count == 6 }
-        #expect(await EtcdCluster.run("/usr/bin/sqlite3", [path, ".restore \(dir)/old.sqlite"]).0 == 0)
+        #expect(try await ProcessRunner.runSuspending(["sqlite3", path, ".restore \(dir)/old.sqlite"]).status == 0)
         try await lease(7)  // written at a revision the watcher has seen already
         let after = try await recorder.wait(timeout: .seconds(15)) { s in
             Set(s.leases.compactMap(\.attributes.nodeName)) == ["node-1", "node-7"]
@@ -205,7 +206,7 @@ extension EmbeddedStoreFaultTests {
         let cfg = try config(standardConfigJSON)
         func lease(_ i: Int) async throws { try await acquireLease(i, store: store, config: cfg, dir: dir) }
         try await lease(1)
-        #expect(await EtcdCluster.run("/usr/bin/sqlite3", [path, ".backup \(dir)/old.sqlite"]).0 == 0)
+        #expect(try await ProcessRunner.runSuspending(["sqlite3", path, ".backup \(dir)/old.sqlite"]).status == 0)
         for i in 2...4 { try await lease(i) }
         let metrics = TestMetrics()
         let watcher = LeaseWatcher(store: store, config: cfg, logger: quietLogger, metricsFactory: metrics, retryInitial: .milliseconds(20))
@@ -217,7 +218,7 @@ extension EmbeddedStoreFaultTests {
         while polls.sleeperCount == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(polls.sleeperCount == 1)
 
-        #expect(await EtcdCluster.run("/usr/bin/sqlite3", [path, ".restore \(dir)/old.sqlite"]).0 == 0)
+        #expect(try await ProcessRunner.runSuspending(["sqlite3", path, ".restore \(dir)/old.sqlite"]).status == 0)
         for i in 5...9 { try await lease(i) }
         // More writes than the file lost: its revision is past the one the watcher saw.
         #expect(try await store.range(prefix: LeaseKeys().subnets).revision > seen.revision)
@@ -226,7 +227,7 @@ extension EmbeddedStoreFaultTests {
             Set(s.leases.compactMap(\.attributes.nodeName)) == Set([1, 5, 6, 7, 8, 9].map { "node-\($0)" })
         }
         #expect(after.leases.count == 6)
-        #expect(metrics.value("hostgw_lease_relists_total", [("reason", "history_changed")]) == 1)
+        #expect(metrics.counter("hostgw_lease_relists_total{reason=history_changed}") == 1)
     }
 }
 
@@ -293,9 +294,9 @@ extension EmbeddedStoreFaultTests {
             try await withEtcdStore(EtcdOptions(endpoints: cluster.clientURLs)) { store in
                 _ = try await store.range(prefix: "/ka/")
                 let port = try #require(URL(string: cluster.clientURLs[0])?.port)
-                let (code, out) = await EtcdCluster.run("/usr/bin/ss", ["-tnoH", "state", "established", "( dport = :\(port) )"])
-                #expect(code == 0)
-                #expect(out.contains("keepalive"), "no keepalive timer on the store's connection: \(out)")
+                let sockets = try await ProcessRunner.runSuspending(["ss", "-tnoH", "state", "established", "( dport = :\(port) )"])
+                #expect(sockets.status == 0)
+                #expect(sockets.stdout.contains("keepalive"), "no keepalive timer on the store's connection: \(sockets)")
             }
         }
     }

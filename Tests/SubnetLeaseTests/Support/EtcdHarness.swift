@@ -1,6 +1,7 @@
 // Real etcd members on random loopback ports with throwaway data dirs, for tests. Never the
 // default 2379/2380, so a developer's own etcd is never touched.
 import Foundation
+import HostGwTestSupport
 import Synchronization
 
 #if canImport(Glibc)
@@ -10,13 +11,21 @@ import Glibc
 enum HarnessError: Error, CustomStringConvertible {
     case notHealthy(String)
     case timeout(String)
-    case command(String, Int32, String)
+    /// A tool the harness ran failed, or printed what it could not read.
+    case command(ProcessResult)
+    case noLeader(ProcessResult)
+    case noFreePort(below: Int)
+    /// What a test needed to fail went through.
+    case unexpectedSuccess(String)
 
     var description: String {
         switch self {
         case .notHealthy(let s): "etcd did not become healthy: \(s)"
         case .timeout(let s): "timed out: \(s)"
-        case .command(let c, let code, let out): "\(c) exited \(code): \(out)"
+        case .command(let result): "\(result) (stdout: \(result.stdout.prefix(300)))"
+        case .noLeader(let result): "no member reports itself leader: \(result.stdout.prefix(300))"
+        case .noFreePort(let below): "no free loopback port below \(below)"
+        case .unexpectedSuccess(let what): "\(what) succeeded"
         }
     }
 }
@@ -104,21 +113,14 @@ final class EtcdCluster: Sendable {
         let cluster = EtcdCluster(members: members, root: root, tls: tls)
         do {
             for (i, m) in members.enumerated() {
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: "/usr/bin/etcd")
-                p.arguments = [
-                    "--name", m.name, "--data-dir", "\(root)/\(m.name)",
+                let command = [
+                    "etcd", "--name", m.name, "--data-dir", "\(root)/\(m.name)",
                     "--listen-client-urls", m.clientURL, "--advertise-client-urls", m.clientURL,
                     "--listen-peer-urls", m.peerURL, "--initial-advertise-peer-urls", m.peerURL,
                     "--initial-cluster", initial, "--initial-cluster-token", token, "--initial-cluster-state", "new",
                     "--heartbeat-interval", "50", "--election-timeout", "500", "--log-level", "error", "--logger", "zap",
                 ] + (tls?.etcdFlags ?? [])
-                _ = FileManager.default.createFile(atPath: "\(root)/\(m.name).log", contents: nil)
-                let out = FileHandle(forWritingAtPath: "\(root)/\(m.name).log") ?? FileHandle.nullDevice
-                p.standardOutput = out
-                p.standardError = out
-                p.standardInput = FileHandle.nullDevice
-                try p.run()
+                let p = try ProcessRunner.start(command, logFile: "\(root)/\(m.name).log")
                 cluster.processes.withLock { $0[i] = p }
             }
         } catch {
@@ -137,9 +139,9 @@ final class EtcdCluster: Sendable {
             {
                 throw HarnessError.notHealthy("\(endpoint): member \(members[i].name) exited")
             }
-            let (code, out) = await etcdctl(["--endpoints", endpoint, "--command-timeout", "2s", "endpoint", "health"])
-            if code == 0 { return }
-            last = out
+            let health = try await etcdctl(["--endpoints", endpoint, "--command-timeout", "2s", "endpoint", "health"])
+            if health.status == 0 { return }
+            last = health.description
             try await Task.sleep(for: .milliseconds(100))
         }
         throw HarnessError.notHealthy("\(endpoint): \(last)")
@@ -150,11 +152,12 @@ final class EtcdCluster: Sendable {
     private func verifyIdentity() async throws {
         let ours = Set(members.map(\.peerURL))
         for m in members {
-            let (code, out) = await etcdctl(["--endpoints", m.clientURL, "--command-timeout", "5s", "member", "list", "-w", "json"])
-            guard code == 0, let start = out.firstIndex(of: "{"), let data = String(out[start...]).data(using: .utf8),
+            let listing = try await etcdctl(["--endpoints", m.clientURL, "--command-timeout", "5s", "member", "list", "-w", "json"])
+            let out = listing.stdout
+            guard listing.status == 0, let start = out.firstIndex(of: "{"), let data = String(out[start...]).data(using: .utf8),
                 let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
                 let list = object["members"] as? [[String: Any]]
-            else { throw HarnessError.notHealthy("\(m.clientURL): member list unreadable: \(out)") }
+            else { throw HarnessError.notHealthy("\(m.clientURL): member list unreadable: \(listing)") }
             let theirs = Set(list.flatMap { ($0["peerURLs"] as? [String]) ?? [] })
             guard theirs == ours else {
                 throw HarnessError.notHealthy("\(m.clientURL) answers for another cluster (peers \(theirs.sorted()))")
@@ -173,11 +176,13 @@ final class EtcdCluster: Sendable {
 
     /// Index of the current leader, by asking each live member.
     func leaderIndex() async throws -> Int {
-        let (code, out) = await etcdctl(["--endpoints", liveURLs.joined(separator: ","), "endpoint", "status", "-w", "json"])
-        guard code == 0 || !out.isEmpty else { throw HarnessError.command("etcdctl endpoint status", code, out) }
+        let status = try await etcdctl(["--endpoints", liveURLs.joined(separator: ","), "endpoint", "status", "-w", "json"])
+        // A dead member fails the command, but the live ones are still listed on stdout.
+        let out = status.stdout
+        guard status.status == 0 || !out.isEmpty else { throw HarnessError.command(status) }
         guard let start = out.firstIndex(of: "["), let data = String(out[start...]).data(using: .utf8),
             let array = try JSONSerialization.jsonObject(with: data) as? [[String: Any]]
-        else { throw HarnessError.command("etcdctl endpoint status", code, out) }
+        else { throw HarnessError.command(status) }
         for entry in array {
             guard let endpoint = entry["Endpoint"] as? String, let status = entry["Status"] as? [String: Any],
                 let header = status["header"] as? [String: Any]
@@ -186,7 +191,7 @@ final class EtcdCluster: Sendable {
             let member = "\(header["member_id"] ?? "")"
             if leader == member, let i = members.firstIndex(where: { $0.clientURL == endpoint }) { return i }
         }
-        throw HarnessError.command("etcdctl endpoint status (no leader)", code, out)
+        throw HarnessError.noLeader(status)
     }
 
     var liveURLs: [String] {
@@ -223,44 +228,18 @@ final class EtcdCluster: Sendable {
         try? FileManager.default.removeItem(atPath: root)
     }
 
-    /// Runs etcdctl (API v3), with the client certificate on a TLS cluster, and returns exit code
-    /// and combined output.
+    /// Runs etcdctl (API v3, none of the caller's ETCDCTL_* settings), with the client
+    /// certificate on a TLS cluster. Every wait on it is asynchronous (see the type's comment).
     @discardableResult
-    func etcdctl(_ args: [String]) async -> (Int32, String) { await Self.run("/usr/bin/etcdctl", (tls?.etcdctlFlags ?? []) + args) }
+    func etcdctl(_ args: [String]) async throws -> ProcessResult {
+        try await ProcessRunner.runSuspending(
+            ["etcdctl"] + (tls?.etcdctlFlags ?? []) + args, environment: ["ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"])
+    }
 
     /// `etcdctl put` against this cluster: how an operator (or an attacker) writes raw data.
     func put(_ key: String, _ value: String) async throws {
-        let (code, out) = await etcdctl(["--endpoints", liveURLs.joined(separator: ","), "put", key, value])
-        guard code == 0 else { throw HarnessError.command("etcdctl put \(key)", code, out) }
-    }
-
-    /// Runs a tool to its end without holding a thread: output goes to a file and the process's
-    /// termination handler resumes the caller.
-    static func run(_ tool: String, _ args: [String]) async -> (Int32, String) {
-        let output = NSTemporaryDirectory() + "hgw-etcdctl-\(UUID().uuidString.prefix(8)).out"
-        defer { try? FileManager.default.removeItem(atPath: output) }
-        guard FileManager.default.createFile(atPath: output, contents: nil), let handle = FileHandle(forWritingAtPath: output) else {
-            return (-1, "cannot create \(output)")
-        }
-        defer { try? handle.close() }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = args
-        p.environment = ["ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"]
-        p.standardOutput = handle
-        p.standardError = handle
-        p.standardInput = FileHandle.nullDevice
-        let status: Int32 = await withCheckedContinuation { continuation in
-            p.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try p.run()
-            } catch {
-                p.terminationHandler = nil
-                continuation.resume(returning: -1)
-            }
-        }
-        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-        return (status, text)
+        let result = try await etcdctl(["--endpoints", liveURLs.joined(separator: ","), "put", key, value])
+        guard result.status == 0 else { throw HarnessError.command(result) }
     }
 
     /// Ports for members (and for "dead" endpoints nobody listens on).
@@ -289,7 +268,7 @@ final class PortAllocator: Sendable {
         var ports: [Int] = []
         var tried = 0
         while ports.count < n {
-            guard tried < range.count else { throw HarnessError.command("no free loopback port below \(range.upperBound)", 0, "") }
+            guard tried < range.count else { throw HarnessError.noFreePort(below: range.upperBound) }
             tried += 1
             let port = next.withLock { p in
                 defer { p = p + 1 >= range.upperBound ? range.lowerBound : p + 1 }

@@ -1,6 +1,7 @@
 // Throwaway X.509 material made by `openssl` at test time, so TLS tests never depend on files
 // checked into the repository (which would expire) nor on the machine's trust store.
 import Foundation
+import HostGwTestSupport
 
 /// A certificate authority whose key lives in a test's temporary directory; `issue` signs
 /// server and client certificates with it. P-256 keys: generating them takes milliseconds.
@@ -84,8 +85,8 @@ struct TestCA: Sendable {
     }
 
     private static func openssl(_ args: [String]) async throws {
-        let (code, out) = await EtcdCluster.run("/usr/bin/openssl", args)
-        guard code == 0 else { throw HarnessError.command("openssl \(args.prefix(2).joined(separator: " "))", code, out) }
+        let result = try await ProcessRunner.runSuspending(["openssl"] + args)
+        guard result.status == 0 else { throw HarnessError.command(result) }
     }
 }
 

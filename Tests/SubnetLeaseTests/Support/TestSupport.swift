@@ -1,13 +1,11 @@
 import Foundation
-import Logging
+import HostGwTestSupport
 import Metrics
 import MetricsTestKit
 import NetAddress
 import Netlink
 import SubnetLease
 import Synchronization
-
-let quietLogger = Logger(label: "hostgw-test", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// The two store implementations every conformance test runs against.
 enum StoreKind: String, CaseIterable, Sendable {
@@ -84,26 +82,6 @@ func node(_ i: Int, v6: Bool = false) -> NodeIdentity {
     NodeIdentity(
         nodeName: "node-\(i)", publicIP: IPv4Address(192, 168, UInt8(i / 250), UInt8(i % 250 + 1)),
         publicIPv6: v6 ? IPv6Address("fd99::\(String(i, radix: 16))") : nil, agentVersion: "test")
-}
-
-/// swift-metrics' own in-memory factory (MetricsTestKit), read by label and dimensions in any order.
-extension TestMetrics {
-    private static func same(_ a: [(String, String)], _ b: [(String, String)]) -> Bool {
-        a.map { "\($0.0)=\($0.1)" }.sorted() == b.map { "\($0.0)=\($0.1)" }.sorted()
-    }
-
-    /// Sum of every counter named `label`, whatever its dimensions.
-    func total(_ label: String) -> Int64 {
-        counters.filter { $0.label == label }.map(\.totalValue).reduce(0, +)
-    }
-
-    /// A counter's sum, or a gauge's, recorder's or timer's last value; nil when none was made.
-    func value(_ label: String, _ dimensions: [(String, String)] = []) -> Int64? {
-        if let c = counters.first(where: { $0.label == label && Self.same($0.dimensions, dimensions) }) { return c.totalValue }
-        if let r = recorders.first(where: { $0.label == label && Self.same($0.dimensions, dimensions) }) { return r.lastValue.map { Int64($0) } }
-        if let t = timers.first(where: { $0.label == label && Self.same($0.dimensions, dimensions) }) { return t.lastValue }
-        return nil
-    }
 }
 
 /// Consumes a watcher's snapshots in the background so tests can wait for one with a timeout.

@@ -1,13 +1,14 @@
-// A copy of RouteSyncTests' ManualClock until both move to the shared test-support target.
+// A clock that moves only when the test says so, for everything that takes an injected Clock
+// (reconciler passes and timers, the mass-deletion hold, the embedded store's poll).
 import Synchronization
 
 /// A clock that moves only when the test says so.
-final class ManualClock: Clock, Sendable {
-    struct Instant: InstantProtocol {
-        var offset: Swift.Duration
-        func advanced(by duration: Swift.Duration) -> Instant { Instant(offset: offset + duration) }
-        func duration(to other: Instant) -> Swift.Duration { other.offset - offset }
-        static func < (a: Instant, b: Instant) -> Bool { a.offset < b.offset }
+public final class ManualClock: Clock, Sendable {
+    public struct Instant: InstantProtocol {
+        public var offset: Swift.Duration
+        public func advanced(by duration: Swift.Duration) -> Instant { Instant(offset: offset + duration) }
+        public func duration(to other: Instant) -> Swift.Duration { other.offset - offset }
+        public static func < (a: Instant, b: Instant) -> Bool { a.offset < b.offset }
     }
 
     private struct Sleeper {
@@ -24,11 +25,14 @@ final class ManualClock: Clock, Sendable {
 
     private let state = Mutex(State())
 
-    var now: Instant { state.withLock { $0.now } }
-    var minimumResolution: Swift.Duration { .zero }
-    var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+    public init() {}
 
-    func sleep(until deadline: Instant, tolerance: Swift.Duration?) async throws {
+    public var now: Instant { state.withLock { $0.now } }
+    public var minimumResolution: Swift.Duration { .zero }
+    /// How many sleeps are waiting for the clock to move.
+    public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+
+    public func sleep(until deadline: Instant, tolerance: Swift.Duration?) async throws {
         let id = state.withLock { s in
             s.nextID += 1
             return s.nextID
@@ -54,7 +58,8 @@ final class ManualClock: Clock, Sendable {
         }
     }
 
-    func advance(by duration: Swift.Duration) {
+    /// Moves time on and wakes every sleep whose deadline it reaches.
+    public func advance(by duration: Swift.Duration) {
         let due = state.withLock { s -> [Sleeper] in
             s.now = s.now.advanced(by: duration)
             let due = s.sleepers.filter { $0.deadline <= s.now }
@@ -64,4 +69,3 @@ final class ManualClock: Clock, Sendable {
         for s in due { s.continuation.resume() }
     }
 }
-
