@@ -94,7 +94,7 @@ public actor RouteReconciler: Service {
     private var storeLeases: [Lease] = []
 
     /// The trigger of the next pass, if one is due: every trigger that arrives before that pass
-    /// starts joins it (each pass is full).
+    /// starts joins it (the pass dumps the table if any of them needs it, see `needsDump`).
     private var queued: ReconcileTrigger?
     /// Whether a trigger since the last pass needs the table dumped (anything but a lease change).
     private var needsDump = true
@@ -110,8 +110,7 @@ public actor RouteReconciler: Service {
     /// The mass-deletion hold's remaining time, for `run()`'s hold timer.
     private let holdDeadlines: AsyncStream<Duration>
     private let armHold: AsyncStream<Duration>.Continuation
-    private var subscribers: [Int: AsyncStream<RouteSyncStatus>.Continuation] = [:]
-    private var nextSubscriber = 0
+    private let statusBroadcast = Broadcast<RouteSyncStatus>()
     private var pacer: PassPacer
     private var driftLog: DriftLogSummary
 
@@ -248,17 +247,7 @@ public actor RouteReconciler: Service {
 
     /// The status after every pass, starting with the current one; ends when the caller stops
     /// iterating. The newest status replaces one not yet read.
-    public func statusUpdates() -> AsyncStream<RouteSyncStatus> {
-        let (stream, continuation) = AsyncStream.makeStream(of: RouteSyncStatus.self, bufferingPolicy: .bufferingNewest(1))
-        let id = nextSubscriber
-        nextSubscriber += 1
-        subscribers[id] = continuation
-        continuation.yield(status())
-        continuation.onTermination = { _ in Task { await self.unsubscribe(id) } }
-        return stream
-    }
-
-    private func unsubscribe(_ id: Int) { subscribers[id] = nil }
+    public func statusUpdates() -> AsyncStream<RouteSyncStatus> { statusBroadcast.subscribe(current: status()) }
 
     // MARK: Output
 
@@ -356,9 +345,8 @@ public actor RouteReconciler: Service {
     }
 
     private func publish() {
-        guard !subscribers.isEmpty else { return }
-        let current = status()
-        for continuation in subscribers.values { continuation.yield(current) }
+        guard statusBroadcast.hasSubscribers else { return }
+        statusBroadcast.publish(status())
     }
 
     /// Every lease in the snapshot. Expiry is the store's job: etcd deletes a key when its lease

@@ -150,25 +150,14 @@ public actor LeaseManager {
     public private(set) var status = RenewalStatus() {
         didSet {
             guard status != oldValue else { return }
-            for continuation in statusSubscribers.values { continuation.yield(status) }
+            statusBroadcast.publish(status)
         }
     }
-    private var statusSubscribers: [Int: AsyncStream<RenewalStatus>.Continuation] = [:]
-    private var nextSubscriber = 0
+    private let statusBroadcast = Broadcast<RenewalStatus>()
 
     /// `status` now, then on every change (renewals, failures, repairs); the newest replaces one
     /// not yet read. What the agent's health and expiry gauge follow, without polling.
-    public func statusUpdates() -> AsyncStream<RenewalStatus> {
-        let (stream, continuation) = AsyncStream.makeStream(of: RenewalStatus.self, bufferingPolicy: .bufferingNewest(1))
-        let id = nextSubscriber
-        nextSubscriber += 1
-        statusSubscribers[id] = continuation
-        continuation.yield(status)
-        continuation.onTermination = { _ in Task { await self.unsubscribe(id) } }
-        return stream
-    }
-
-    private func unsubscribe(_ id: Int) { statusSubscribers[id] = nil }
+    public func statusUpdates() -> AsyncStream<RenewalStatus> { statusBroadcast.subscribe(current: status) }
     private let metricsFactory: any MetricsFactory
     /// Wakes `runFollowing()` when a snapshot shows the own key changed.
     private let wakeups: AsyncStream<Void>

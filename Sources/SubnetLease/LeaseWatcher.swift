@@ -30,15 +30,10 @@ public struct LeaseFeedHealth: Sendable, Hashable {
 /// Shared by every copy of one watcher (it is a struct): written by the watch loop, pushed to
 /// the subscribers of `updates()` on every change.
 final class LeaseFeedRecorder: Sendable {
-    private struct State {
-        var health = LeaseFeedHealth()
-        var subscribers: [Int: AsyncStream<LeaseFeedHealth>.Continuation] = [:]
-        var nextID = 0
-    }
+    private let state = Mutex(LeaseFeedHealth())
+    private let broadcast = Broadcast<LeaseFeedHealth>()
 
-    private let state = Mutex(State())
-
-    var current: LeaseFeedHealth { state.withLock { $0.health } }
+    var current: LeaseFeedHealth { state.withLock { $0 } }
 
     func succeeded() { change { $0 = LeaseFeedHealth() } }
 
@@ -51,26 +46,15 @@ final class LeaseFeedRecorder: Sendable {
     }
 
     /// The current health, then every change of it; the newest replaces one not yet read.
-    func updates() -> AsyncStream<LeaseFeedHealth> {
-        let (stream, continuation) = AsyncStream.makeStream(of: LeaseFeedHealth.self, bufferingPolicy: .bufferingNewest(1))
-        let id = state.withLock { s in
-            let id = s.nextID
-            s.nextID += 1
-            s.subscribers[id] = continuation
-            continuation.yield(s.health)
-            return id
-        }
-        continuation.onTermination = { [weak self] _ in self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) } }
-        return stream
-    }
+    func updates() -> AsyncStream<LeaseFeedHealth> { broadcast.subscribe(current: current) }
 
     private func change(_ body: (inout LeaseFeedHealth) -> Void) {
-        state.withLock { s in
-            let before = s.health
-            body(&s.health)
-            guard s.health != before else { return }
-            for continuation in s.subscribers.values { continuation.yield(s.health) }
+        let changed = state.withLock { health -> LeaseFeedHealth? in
+            let before = health
+            body(&health)
+            return health == before ? nil : health
         }
+        if let changed { broadcast.publish(changed) }
     }
 }
 
