@@ -41,6 +41,11 @@ public final class NetlinkClient: Sendable {
         try await worker.run { (socket) throws(NetlinkError) in try socket.netconf(family: family) }
     }
 
+    /// Every neighbour (ARP / NDP) entry of `family`.
+    public func neighbours(family: IPFamily) async throws -> [Neighbour] {
+        try await worker.run { (socket) throws(NetlinkError) in try socket.neighbours(family: family) }
+    }
+
     /// nftables chains, read over a NETLINK_NETFILTER socket opened for this one read on the
     /// client's thread (in the client's namespace) and closed after it.
     public func filterChains() async throws -> [FilterChain] {

@@ -23,6 +23,8 @@ public struct MonitorGroups: OptionSet, Sendable, Hashable {
     public static let addresses = MonitorGroups(rawValue: 4)
     /// RTNLGRP_IPV4_NETCONF, RTNLGRP_IPV6_NETCONF: forwarding and rp_filter changes.
     public static let netconf = MonitorGroups(rawValue: 8)
+    /// RTNLGRP_NEIGH: neighbour (ARP / NDP) entries appearing, changing state, going away.
+    public static let neighbours = MonitorGroups(rawValue: 16)
     /// What the reconciler follows.
     public static let routing: MonitorGroups = [.routes, .links, .addresses]
 
@@ -32,6 +34,7 @@ public struct MonitorGroups: OptionSet, Sendable, Hashable {
         if contains(.addresses) { g += [RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR] }
         if contains(.routes) { g += [RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE] }
         if contains(.netconf) { g += [RTNLGRP_IPV4_NETCONF, RTNLGRP_IPV6_NETCONF] }
+        if contains(.neighbours) { g.append(RTNLGRP_NEIGH) }
         return g
     }
 }

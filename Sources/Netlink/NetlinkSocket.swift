@@ -121,6 +121,16 @@ public final class NetlinkSocket {
         return all.filter { $0.family == family }
     }
 
+    /// Every neighbour (ARP / NDP) entry of `family`, on every link.
+    public func neighbours(family: IPFamily) throws(NetlinkError) -> [Neighbour] {
+        let all: [Neighbour] = try dump("dump \(family.rawValue) neighbours", { (seq) throws(NetlinkError) in
+            try RequestEncoder.dumpNeighbours(family: family, seq: seq)
+        }) { (header, payload) throws(NetlinkError) in
+            header.type == Wire.newNeighbour ? try ReplyDecoder.neighbour(payload) : nil
+        }
+        return all.filter { $0.address.family == family }
+    }
+
     public func add(_ route: Route) throws(NetlinkError) { try single(RouteChange(.add, route)) }
     public func replace(_ route: Route) throws(NetlinkError) { try single(RouteChange(.replace, route)) }
     public func delete(_ route: Route) throws(NetlinkError) { try single(RouteChange(.delete, route)) }

@@ -84,6 +84,7 @@ enum ReplyDecoder {
         case link(Link)
         case address(InterfaceAddress?)
         case netconf(NetconfEntry?)
+        case neighbour(Neighbour?)
         case other(UInt16)
     }
 
@@ -95,6 +96,7 @@ enum ReplyDecoder {
         case Wire.newLink, Wire.delLink: .link(try link(payload))
         case Wire.newAddress, Wire.delAddress: .address(try address(payload))
         case Wire.newNetconf: .netconf(try netconf(payload))
+        case Wire.newNeighbour, Wire.delNeighbour: .neighbour(try neighbour(payload))
         default: .other(header.type)
         }
     }
@@ -237,6 +239,29 @@ enum ReplyDecoder {
             scope: RouteScope(rawValue: ifa.ifa_scope))
     }
 
+    /// RTM_NEWNEIGH / RTM_DELNEIGH: `struct ndmsg`, then NDA_*; nil for families other than
+    /// IPv4/IPv6 (bridge FDB entries share the message type) and for entries without NDA_DST.
+    static func neighbour(_ payload: UnsafeRawBufferPointer) throws(NetlinkError) -> Neighbour? {
+        guard payload.count >= Wire.ndmsgSize else {
+            throw malformed("neighbour message of \(payload.count) bytes, ndmsg needs \(Wire.ndmsgSize)")
+        }
+        let nd = payload.loadUnaligned(as: ndmsg.self)
+        guard let family = Wire.family(nd.ndm_family) else { return nil }
+        var address: IPAddress?
+        var link: [UInt8]?
+        try forEachAttribute(in: UnsafeRawBufferPointer(rebasing: payload[Wire.ndmsgSize...])) { (attr) throws(NetlinkError) in
+            switch attr.type {
+            case Wire.ndaDst: address = try attr.address(family)
+            case Wire.ndaLladdr: link = Array(attr.payload)
+            default: break
+            }
+        }
+        guard let address else { return nil }
+        return Neighbour(
+            interfaceIndex: UInt32(bitPattern: nd.ndm_ifindex), address: address, linkAddress: link,
+            state: NeighbourState(rawValue: nd.ndm_state))
+    }
+
     // MARK: - NETCONF and nftables
 
     /// RTM_NEWNETCONF: `struct netconfmsg { u8 family; }` (padded to 4), then NETCONFA_*; nil for
@@ -313,6 +338,8 @@ enum ReplyDecoder {
         case Wire.newAddress: return try address(payload).map(NetlinkEvent.addressAdded)
         case Wire.delAddress: return try address(payload).map(NetlinkEvent.addressRemoved)
         case Wire.newNetconf: return try netconf(payload).map(NetlinkEvent.netconfChanged)
+        case Wire.newNeighbour: return try neighbour(payload).map(NetlinkEvent.neighbourChanged)
+        case Wire.delNeighbour: return try neighbour(payload).map(NetlinkEvent.neighbourRemoved)
         case Wire.overrun: return .overrun
         default: return nil
         }

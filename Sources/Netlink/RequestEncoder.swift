@@ -143,6 +143,13 @@ enum RequestEncoder {
         try dump(type: Wire.getNetconf, seq: seq, fixed: Wire.family(family))
     }
 
+    /// RTM_GETNEIGH dump of one family: `struct ndmsg` with only the family set.
+    static func dumpNeighbours(family: IPFamily, seq: UInt32) throws(NetlinkError) -> [UInt8] {
+        var header = ndmsg()
+        header.ndm_family = Wire.family(family)
+        return try dump(type: Wire.getNeighbour, seq: seq, fixed: header)
+    }
+
     /// NFT_MSG_GETCHAIN dump of every family (NFPROTO_UNSPEC): `struct nfgenmsg` with version
     /// NFNETLINK_V0 and res_id 0.
     static func dumpFilterChains(seq: UInt32) throws(NetlinkError) -> [UInt8] {

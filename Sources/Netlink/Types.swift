@@ -239,6 +239,10 @@ public enum NetlinkEvent: Sendable, Hashable {
     case addressRemoved(InterfaceAddress)
     /// A NETCONF notification (only from a monitor that joined `.netconf`).
     case netconfChanged(NetconfEntry)
+    /// A neighbour entry appeared or changed (only from a monitor that joined `.neighbours`).
+    case neighbourChanged(Neighbour)
+    /// A neighbour entry was removed (garbage-collected, flushed, its link gone).
+    case neighbourRemoved(Neighbour)
     /// The receive buffer overflowed (ENOBUFS): events were lost. Re-dump and re-diff.
     case overrun
 }
@@ -374,5 +378,64 @@ public struct FilterChain: Sendable, Hashable, CustomStringConvertible {
         if let priority { s += " priority \(priority)" }
         if let policy { s += " policy \(policy)" }
         return s
+    }
+}
+
+/// A neighbour entry's NUD state (linux/neighbour.h `NUD_*`): a bit set, though the kernel holds
+/// one state at a time.
+public struct NeighbourState: OptionSet, Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    public static let incomplete = NeighbourState(rawValue: 0x01)
+    public static let reachable = NeighbourState(rawValue: 0x02)
+    public static let stale = NeighbourState(rawValue: 0x04)
+    public static let delay = NeighbourState(rawValue: 0x08)
+    public static let probe = NeighbourState(rawValue: 0x10)
+    public static let failed = NeighbourState(rawValue: 0x20)
+    public static let noARP = NeighbourState(rawValue: 0x40)
+    public static let permanent = NeighbourState(rawValue: 0x80)
+
+    /// Resolution failed or has not succeeded: frames to this address go nowhere.
+    public var isUnresolved: Bool { !isDisjoint(with: [.incomplete, .failed]) }
+
+    /// `ip neigh`'s words: REACHABLE, STALE, FAILED, ... (NONE for 0).
+    public var description: String {
+        let names: [(NeighbourState, String)] = [
+            (.incomplete, "INCOMPLETE"), (.reachable, "REACHABLE"), (.stale, "STALE"), (.delay, "DELAY"),
+            (.probe, "PROBE"), (.failed, "FAILED"), (.noARP, "NOARP"), (.permanent, "PERMANENT"),
+        ]
+        let set = names.filter { contains($0.0) }.map(\.1)
+        return set.isEmpty ? "NONE" : set.joined(separator: ",")
+    }
+}
+
+/// One neighbour (ARP / NDP) entry: which link-layer address an IP on a link resolves to.
+public struct Neighbour: Sendable, Hashable, CustomStringConvertible {
+    public var interfaceIndex: UInt32
+    public var address: IPAddress
+    /// NDA_LLADDR; nil while unresolved (INCOMPLETE, FAILED).
+    public var linkAddress: [UInt8]?
+    public var state: NeighbourState
+
+    public init(interfaceIndex: UInt32, address: IPAddress, linkAddress: [UInt8]?, state: NeighbourState) {
+        self.interfaceIndex = interfaceIndex
+        self.address = address
+        self.linkAddress = linkAddress
+        self.state = state
+    }
+
+    /// `aa:bb:cc:dd:ee:ff`, or nil.
+    public var linkAddressText: String? {
+        linkAddress.map { bytes in
+            bytes.map { b in
+                let hex = String(b, radix: 16)
+                return hex.count == 1 ? "0" + hex : hex
+            }.joined(separator: ":")
+        }
+    }
+
+    public var description: String {
+        "\(address) dev#\(interfaceIndex)\(linkAddressText.map { " lladdr \($0)" } ?? "") \(state)"
     }
 }

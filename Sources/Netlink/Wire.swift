@@ -19,6 +19,9 @@ enum Wire {
     static let newAddress = UInt16(RTM_NEWADDR)
     static let delAddress = UInt16(RTM_DELADDR)
     static let getAddress = UInt16(RTM_GETADDR)
+    static let newNeighbour = UInt16(RTM_NEWNEIGH)
+    static let delNeighbour = UInt16(RTM_DELNEIGH)
+    static let getNeighbour = UInt16(RTM_GETNEIGH)
 
     // Header flags.
     static let request = UInt16(NLM_F_REQUEST)
@@ -51,6 +54,9 @@ enum Wire {
     static let ifaAddress = UInt16(IFA_ADDRESS)
     static let ifaLocal = UInt16(IFA_LOCAL)
     static let iffUp: UInt32 = 0x1
+    // Neighbour attributes (linux/neighbour.h).
+    static let ndaDst = UInt16(NDA_DST)
+    static let ndaLladdr = UInt16(NDA_LLADDR)
     static let iffLowerUp: UInt32 = 0x10000
 
     // NETCONF (linux/netconf.h: its attribute enum is anonymous, so the values are spelled here).
@@ -91,6 +97,7 @@ enum Wire {
     static let rtmsgSize = MemoryLayout<rtmsg>.size  // 12
     static let ifinfomsgSize = MemoryLayout<ifinfomsg>.size  // 16
     static let ifaddrmsgSize = MemoryLayout<ifaddrmsg>.size  // 8
+    static let ndmsgSize = MemoryLayout<ndmsg>.size  // 12
     static let attrHeaderSize = MemoryLayout<nlattr>.size  // 4
 
     /// NLMSG_ALIGN / NLA_ALIGN (both 4 bytes, libmnl's MNL_ALIGNTO).

@@ -179,8 +179,8 @@ public actor RouteReconciler: Service {
             trigger(.kernelEvent)
         case .linkChanged, .linkRemoved, .addressAdded, .addressRemoved:
             trigger(.kernelEvent)
-        case .netconfChanged:
-            return  // forwarding settings are the datapath watcher's, not the routes'
+        case .netconfChanged, .neighbourChanged, .neighbourRemoved:
+            return  // forwarding settings and neighbours are the datapath's watchers', not the routes'
         case .overrun:
             logger.info("netlink notifications lost (ENOBUFS), resyncing the whole table")
             trigger(.overrun)
@@ -264,6 +264,20 @@ public actor RouteReconciler: Service {
 
     /// The interfaces hostgw's installed routes of `family` leave by (index -> name), as of the
     /// last pass: what the datapath watcher judges rp_filter against.
+    /// The link `index` as the last pass saw it (its MTU for the datapath watcher).
+    public func link(index: UInt32) -> Link? { lastLinks.first { $0.index == index } }
+
+    /// This node's own addresses inside its pod subnets (the CNI bridge's gateway), per family:
+    /// what peers probe through the pod route. The lowest one when there are several.
+    public func podGateways() -> [IPFamily: IPAddress] {
+        var out: [IPFamily: IPAddress] = [:]
+        for subnet in config.localSubnets {
+            let inside = lastAddresses.map(\.address).filter { subnet.contains($0) && $0 != subnet.address }
+            if let first = inside.min() { out[subnet.family] = first }
+        }
+        return out
+    }
+
     public func routeInterfaces(family: IPFamily) -> [UInt32: String] {
         var out: [UInt32: String] = [:]
         for route in memory.routes.values where route.family == family {
