@@ -306,3 +306,17 @@ public struct IPPrefix: Sendable, Hashable, Comparable, LosslessStringConvertibl
         try c.encode(description)
     }
 }
+
+extension IPAddress {
+    /// The IPv4 address, when this is one.
+    public var ipv4: IPv4Address? {
+        if case .v4(let a) = self { return a }
+        return nil
+    }
+
+    /// The IPv6 address, when this is one.
+    public var ipv6: IPv6Address? {
+        if case .v6(let a) = self { return a }
+        return nil
+    }
+}

@@ -16,10 +16,13 @@ public struct LeaseAttributes: Sendable, Hashable, Codable {
     /// The machine holding the lease; set by hostgw since leases record it, absent in older ones
     /// and in flanneld's.
     public var holder: LeaseHolder?
+    /// What the node reports about its own datapath (link MTU, pod gateway, conditions): written on
+    /// change only, read leniently (a malformed report never costs a peer its route).
+    public var published: NodeReport
 
     public init(
         publicIP: IPv4Address?, publicIPv6: IPv6Address? = nil, backendType: String = "host-gw",
-        nodeName: String? = nil, agentVersion: String? = nil, holder: LeaseHolder? = nil
+        nodeName: String? = nil, agentVersion: String? = nil, holder: LeaseHolder? = nil, published: NodeReport = NodeReport()
     ) {
         self.publicIP = publicIP
         self.publicIPv6 = publicIPv6
@@ -27,6 +30,15 @@ public struct LeaseAttributes: Sendable, Hashable, Codable {
         self.nodeName = nodeName
         self.agentVersion = agentVersion
         self.holder = holder
+        self.published = published
+    }
+
+    /// The attributes that say whose lease this is and where it routes: what the own-key rules
+    /// compare (a report that lags behind is not someone else's value).
+    public var identity: LeaseAttributes {
+        var a = self
+        a.published = NodeReport()
+        return a
     }
 
     enum CodingKeys: String, CodingKey {
@@ -36,7 +48,104 @@ public struct LeaseAttributes: Sendable, Hashable, Codable {
         case nodeName = "NodeName"
         case agentVersion = "AgentVersion"
         case holder = "Holder"
+        case mtu = "MTU"
+        case podGateway = "PodGateway"
+        case podGatewayV6 = "PodGatewayV6"
+        case conditions = "Conditions"
     }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        publicIP = try c.decodeIfPresent(IPv4Address.self, forKey: .publicIP)
+        publicIPv6 = try c.decodeIfPresent(IPv6Address.self, forKey: .publicIPv6)
+        backendType = try c.decode(String.self, forKey: .backendType)
+        nodeName = try c.decodeIfPresent(String.self, forKey: .nodeName)
+        agentVersion = try c.decodeIfPresent(String.self, forKey: .agentVersion)
+        holder = try c.decodeIfPresent(LeaseHolder.self, forKey: .holder)
+        // The report is advisory: a field that does not parse is dropped, the lease still routes.
+        var report = NodeReport()
+        report.mtu = (try? c.decodeIfPresent(UInt32.self, forKey: .mtu)).flatMap { $0 }.flatMap { NodeReport.plausibleMTU.contains($0) ? $0 : nil }
+        report.podGateway = (try? c.decodeIfPresent(IPv4Address.self, forKey: .podGateway)).flatMap { $0 }
+        report.podGatewayV6 = (try? c.decodeIfPresent(IPv6Address.self, forKey: .podGatewayV6)).flatMap { $0 }
+        let conditions = ((try? c.decodeIfPresent([PublishedCondition].self, forKey: .conditions)).flatMap { $0 }) ?? []
+        report.conditions = Array(conditions.filter { (1...NodeReport.maxNameLength).contains($0.name.utf8.count) }.prefix(NodeReport.maxConditions))
+        published = report
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(publicIP, forKey: .publicIP)
+        try c.encodeIfPresent(publicIPv6, forKey: .publicIPv6)
+        try c.encode(backendType, forKey: .backendType)
+        try c.encodeIfPresent(nodeName, forKey: .nodeName)
+        try c.encodeIfPresent(agentVersion, forKey: .agentVersion)
+        try c.encodeIfPresent(holder, forKey: .holder)
+        try c.encodeIfPresent(published.mtu, forKey: .mtu)
+        try c.encodeIfPresent(published.podGateway, forKey: .podGateway)
+        try c.encodeIfPresent(published.podGatewayV6, forKey: .podGatewayV6)
+        if !published.conditions.isEmpty { try c.encode(published.conditions, forKey: .conditions) }
+    }
+}
+
+/// What a node publishes about itself with its lease, for its peers and for `status --cluster`.
+/// Extra JSON fields that flanneld ignores; absent when unknown.
+public struct NodeReport: Sendable, Hashable, Codable {
+    /// Link MTUs taken as real; anything else in a lease is ignored.
+    public static let plausibleMTU: ClosedRange<UInt32> = 68...65535
+    /// What is kept of a published condition list (a hostile lease cannot make it grow).
+    public static let maxConditions = 32
+    public static let maxNameLength = 64
+
+    /// The MTU of the node interface (toward the other nodes).
+    public var mtu: UInt32?
+    /// The node's address in its own IPv4 pod subnet (the CNI bridge's), once it exists.
+    public var podGateway: IPv4Address?
+    /// The same in the IPv6 pod subnet.
+    public var podGatewayV6: IPv6Address?
+    /// The node's own datapath conditions (forwarding off, forward policy drop, ...).
+    public var conditions: [PublishedCondition]
+
+    public init(mtu: UInt32? = nil, podGateway: IPv4Address? = nil, podGatewayV6: IPv6Address? = nil, conditions: [PublishedCondition] = []) {
+        self.mtu = mtu
+        self.podGateway = podGateway
+        self.podGatewayV6 = podGatewayV6
+        self.conditions = conditions
+    }
+
+    public func podGateway(for family: IPFamily) -> IPAddress? {
+        family == .v4 ? podGateway.map(IPAddress.v4) : podGatewayV6.map(IPAddress.v6)
+    }
+}
+
+/// One condition as a node publishes it. The name stays a string on the wire: a newer agent may
+/// publish a condition this one does not know, and it is shown as it came.
+public struct PublishedCondition: Sendable, Hashable, Codable, CustomStringConvertible {
+    public enum Severity: String, Sendable, Hashable, Codable {
+        case warning, critical
+    }
+
+    public var name: String
+    public var severity: Severity
+
+    public init(name: String, severity: Severity) {
+        self.name = name
+        self.severity = severity
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name = "Name"
+        case severity = "Severity"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        // An unknown severity from a newer agent is shown, not dropped.
+        severity = Severity(rawValue: (try? c.decode(String.self, forKey: .severity)) ?? "") ?? .warning
+    }
+
+    /// `ipv4-forwarding-off (critical)`.
+    public var description: String { "\(name) (\(severity.rawValue))" }
 }
 
 /// One node's lease as read from the store.

@@ -184,6 +184,35 @@ public actor LeaseManager {
 
     public var lease: Lease? { heldLease }
 
+    // MARK: publish
+
+    /// What this node publishes with its lease; the agent sets it on change.
+    private var report = NodeReport()
+
+    /// Publishes `report` with the lease: one compare-and-swap of the own key when it differs from
+    /// what the key holds, none otherwise (never a write per call). The etcd lease (TTL) stays
+    /// attached. A reservation (the operator's key) is never written. When the write fails it is
+    /// retried at the next renewal.
+    public func publish(_ report: NodeReport) async throws {
+        self.report = report
+        try await flushReport()
+    }
+
+    /// Whether the own key carries the current report.
+    public var reportPublished: Bool { heldLease.map { $0.isReservation || $0.attributes.published == report } ?? false }
+
+    private func flushReport() async throws {
+        for _ in 0..<3 {
+            guard let entry = held, let lease = heldLease, !lease.isReservation, lease.attributes.published != report else { return }
+            if let swapped = try await store.compareAndSwap(entry, value: try encodedAttributes()) {
+                _ = hold(swapped, lease: self.lease(from: swapped, template: lease))
+                return
+            }
+            // The key changed under us: the own-key rules look at it (and restore it if needed).
+            _ = try await repairUntilSettled(attempts: 3)
+        }
+    }
+
     // MARK: acquire
 
     /// Acquires this node's lease: the one it holds (or a reservation for its IP), else the subnet in
@@ -376,7 +405,12 @@ public actor LeaseManager {
             status.lastSuccess = now()
             status.consecutiveFailures = 0
             status.lastError = nil
-            return renewed
+            if !reportPublished {
+                do { try await flushReport() } catch {
+                    logger.warning("publishing this node's report with its lease failed; retrying at the next renewal", metadata: ["key": "\(entry.key)", "error": "\(error)"])
+                }
+            }
+            return heldLease ?? renewed
         } catch let error as LeaseError {
             status.lastError = error.description
             logger.error("lease lost", metadata: ["key": "\(entry.key)", "error": "\(error)"])
@@ -601,7 +635,8 @@ public actor LeaseManager {
     private var desiredAttributes: LeaseAttributes {
         LeaseAttributes(
             publicIP: config.enableIPv4 ? identity.publicIP : nil, publicIPv6: config.enableIPv6 ? identity.publicIPv6 : nil,
-            backendType: config.backendType, nodeName: identity.nodeName, agentVersion: identity.agentVersion, holder: identity.holder)
+            backendType: config.backendType, nodeName: identity.nodeName, agentVersion: identity.agentVersion, holder: identity.holder,
+            published: report)
     }
 
     private func encodedAttributes() throws -> Data {

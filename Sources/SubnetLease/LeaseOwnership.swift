@@ -72,7 +72,8 @@ public enum OwnKeyAction: Sendable, Hashable {
         case .unreadable(let reason):
             return .restore(found: "not a lease (\(reason))")
         case .value(let found, let hasTTL):
-            if found == own { return hasTTL ? .keep : .restore(found: "this node's value without a TTL") }
+            // The identity, not the report: a report that lags behind a publish is still ours.
+            if found.identity == own.identity { return hasTTL ? .keep : .restore(found: "this node's value without a TTL") }
             let writer = describe(found)
             if let holder = found.holder {
                 if holder != own.holder { return .yield(to: "\(writer), holder \(holder)") }
