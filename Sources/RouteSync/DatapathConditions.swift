@@ -32,6 +32,9 @@ public enum DatapathCondition: String, CaseIterable, Codable, Sendable, Hashable
     case bridgeCallIptables = "bridge-nf-call-iptables"
     /// The same for IPv6 (bridge-nf-call-ip6tables = 1).
     case bridgeCallIp6tables = "bridge-nf-call-ip6tables"
+    /// Peers publish a smaller link MTU than the node interface's: their routes carry the smaller
+    /// MTU, and traffic toward them depends on ICMP "fragmentation needed" reaching the senders.
+    case mtuMismatch = "mtu-mismatch"
 }
 
 /// IPv4 reverse-path filtering on the node interface, as NETCONF reports it (0 off, 1 strict,
@@ -122,6 +125,11 @@ public struct DatapathFacts: Sendable, Hashable {
     public var routeInterfaces: [UInt32: String]
     /// br_netfilter's switches; nil when not read (yet).
     public var bridge: BridgeNetfilter?
+    /// The node interface's MTU; nil when not known yet.
+    public var interfaceMTU: UInt32?
+    /// The link MTU each peer publishes with its lease (peer name -> MTU); peers that publish none
+    /// are absent.
+    public var peerMTUs: [String: UInt32] = [:]
 
     public struct ReadFailure: Error, Sendable, Hashable, CustomStringConvertible {
         public var message: String
@@ -138,8 +146,10 @@ public struct DatapathFacts: Sendable, Hashable {
         podNetworks: [IPFamily: IPPrefix], interfaceIndex: UInt32, interfaceName: String,
         netconf: [IPFamily: Result<[NetconfEntry], ReadFailure>], chains: Result<[FilterChain], ReadFailure>,
         legacyTables: [String]?, routeTable: UInt32 = RouteTableID.main, routeInterfaces: [UInt32: String] = [:],
-        bridge: BridgeNetfilter? = nil
+        bridge: BridgeNetfilter? = nil, interfaceMTU: UInt32? = nil, peerMTUs: [String: UInt32] = [:]
     ) {
+        self.interfaceMTU = interfaceMTU
+        self.peerMTUs = peerMTUs
         self.podNetworks = podNetworks
         self.interfaceIndex = interfaceIndex
         self.interfaceName = interfaceName
@@ -250,6 +260,7 @@ public enum DatapathConditions {
         }
         if let rp = reversePathFinding(facts) { findings.append(rp) }
         findings += bridgeFindings(facts)
+        if let mtu = mtuFinding(facts) { findings.append(mtu) }
         return findings.sorted { $0.severity > $1.severity }
     }
 
@@ -302,6 +313,22 @@ public enum DatapathConditions {
                 fix: dropFix(dropping, networks: [family: net]) + " (keep net.bridge.\(name)=1 where kube-proxy needs it)"))
         }
         return findings
+    }
+
+    /// Peers on a smaller MTU than this node's interface. Their routes carry that MTU
+    /// (`DesiredRoutes.routeMTU`), so the local stack refuses oversized packets with ICMP instead
+    /// of the smaller hop dropping them silently; pods that block ICMP, or paths through other
+    /// routers, still lose large packets. One MTU per segment is the fix.
+    static func mtuFinding(_ facts: DatapathFacts) -> DatapathFinding? {
+        guard let local = facts.interfaceMTU else { return nil }
+        let smaller = facts.peerMTUs.filter { $0.value < local }.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
+        guard let lowest = smaller.first?.value else { return nil }
+        let shown = smaller.prefix(5).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        let more = smaller.count > 5 ? " and \(smaller.count - 5) more" : ""
+        return DatapathFinding(
+            .mtuMismatch, .warning,
+            detail: "\(smaller.count) peer(s) publish a smaller link MTU than \(facts.interfaceName)'s \(local) (\(shown)\(more)): their routes carry that MTU, so packets larger than it need ICMP \"fragmentation needed\" to reach their senders",
+            fix: "give every node on the segment one MTU (ip link set dev \(facts.interfaceName) mtu \(lowest), and the same in the node's network config)")
     }
 
     /// The command for the first dropping chain: iptables-nft's own chain gets `iptables -P` or an

@@ -9,6 +9,7 @@ public import Logging
 public import Metrics
 public import NetAddress
 public import Netlink
+public import SubnetLease
 
 /// Where the watcher reads the kernel (the agent: NetlinkClient plus /proc/net; tests: a fake).
 public protocol DatapathAccess: Sendable {
@@ -21,6 +22,10 @@ public protocol DatapathAccess: Sendable {
     /// The interfaces hostgw's installed IPv4 peer routes leave by (index -> name): the
     /// reconciler's view of its own routes, not a dump.
     func routeInterfaces() async -> [UInt32: String]
+    /// The MTU of link `index` (the node interface); nil when not known.
+    func linkMTU(index: UInt32) async -> UInt32?
+    /// This node's addresses inside its own pod subnets (the CNI bridge's), per family.
+    func podGateways() async -> [IPFamily: IPAddress]
 }
 
 /// What `hostgw status` shows about the datapath: what was read and what it means.
@@ -125,14 +130,22 @@ public actor DatapathWatcher {
     private var legacy: [String]?
     private var bridge: BridgeNetfilter?
     private var routeInterfaces: [UInt32: String] = [:]
+    private var interfaceMTU: UInt32?
+    private var peerMTUs: [String: UInt32] = [:]
+    private var podGateways: [IPFamily: IPAddress] = [:]
     private var checkedAt: Date?
+    /// What this node publishes with its lease: pushed to `onReport` when it changes, never per read.
+    public private(set) var nodeReport = NodeReport()
+    private let onReport: @Sendable (NodeReport) async -> Void
     public private(set) var findings: [DatapathFinding] = []
 
     public init(
         config: Config, access: any DatapathAccess, clock: any Clock<Duration> = ContinuousClock(),
         metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger,
-        onChange: @escaping @Sendable ([DatapathFinding]) async -> Void = { _ in }
+        onChange: @escaping @Sendable ([DatapathFinding]) async -> Void = { _ in },
+        onReport: @escaping @Sendable (NodeReport) async -> Void = { _ in }
     ) {
+        self.onReport = onReport
         self.config = config
         self.access = access
         self.clock = clock
@@ -149,7 +162,14 @@ public actor DatapathWatcher {
         DatapathFacts(
             podNetworks: config.podNetworks, interfaceIndex: config.interfaceIndex, interfaceName: config.interfaceName,
             netconf: netconf, chains: chains, legacyTables: legacy, routeTable: config.routeTable,
-            routeInterfaces: routeInterfaces, bridge: bridge)
+            routeInterfaces: routeInterfaces, bridge: bridge, interfaceMTU: interfaceMTU, peerMTUs: peerMTUs)
+    }
+
+    /// The link MTUs the peers publish (from each lease snapshot); re-judged at once when they change.
+    public func setPeerMTUs(_ mtus: [String: UInt32]) async {
+        guard mtus != peerMTUs else { return }
+        peerMTUs = mtus
+        await publish()
     }
 
     /// Reads everything once and publishes the findings (start, and tests).
@@ -255,11 +275,24 @@ public actor DatapathWatcher {
         legacy = await access.legacyTables()
         bridge = await access.bridgeNetfilter()
         routeInterfaces = await access.routeInterfaces()
+        interfaceMTU = await access.linkMTU(index: config.interfaceIndex)
+        podGateways = await access.podGateways()
         checkedAt = Date()
     }
 
     private func publish() async {
         let now = DatapathConditions.evaluate(facts)
+        // The report peers read: this node's own conditions (not the MTU comparison, which is
+        // each node's own view of the others), its MTU and pod gateways.
+        let report = NodeReport(
+            mtu: interfaceMTU, podGateway: podGateways[.v4]?.ipv4, podGatewayV6: podGateways[.v6]?.ipv6,
+            conditions: now.filter { $0.condition != .mtuMismatch }.map {
+                PublishedCondition(name: $0.condition.rawValue, severity: $0.severity == .critical ? .critical : .warning)
+            })
+        if report != nodeReport {
+            nodeReport = report
+            await onReport(report)
+        }
         guard now != findings else { return }
         let before = Set(findings.map(\.condition))
         let after = Set(now.map(\.condition))

@@ -80,7 +80,8 @@ public struct DesiredRoutes: Sendable, Hashable {
                     routes.append(
                         Route(
                             destination: subnet, gateway: gateway, outputInterface: link.index,
-                            table: config.table, protocol: config.routeProtocol))
+                            table: config.table, protocol: config.routeProtocol,
+                            mtu: Self.routeMTU(published: lease.attributes.published.mtu, link: link)))
                 }
                 peers.append(status)
             }
@@ -89,6 +90,15 @@ public struct DesiredRoutes: Sendable, Hashable {
         peers.sort { $0.subnet < $1.subnet }
         self.routes = routes
         self.peers = peers
+    }
+
+    /// A peer on a smaller MTU than the link its route leaves by (a 1500 segment next to jumbo
+    /// frames) gets `mtu <its MTU>` on its route: the local stack then answers an oversized
+    /// packet with ICMP "fragmentation needed" instead of the frame being dropped silently at
+    /// the smaller hop. Equal or larger (or unknown): no attribute.
+    public static func routeMTU(published: UInt32?, link: Link) -> UInt32? {
+        guard let published, link.mtu > 0, published < link.mtu else { return nil }
+        return published
     }
 
     /// The peer whose subnet is `subnet`.

@@ -16,6 +16,8 @@ final class FakeDatapath: DatapathAccess {
         var chains: Result<[FilterChain], NetlinkError> = .success([])
         var bridge = BridgeNetfilter.notLoaded
         var routeInterfaces: [UInt32: String] = [2: "eth0"]
+        var mtu: UInt32? = 1500
+        var podGateways: [IPFamily: IPAddress] = [:]
         var netconfReads = 0
     }
     let state = Mutex(State())
@@ -30,6 +32,8 @@ final class FakeDatapath: DatapathAccess {
     func legacyTables() async -> [String]? { [] }
     func bridgeNetfilter() async -> BridgeNetfilter { state.withLock { $0.bridge } }
     func routeInterfaces() async -> [UInt32: String] { state.withLock { $0.routeInterfaces } }
+    func linkMTU(index: UInt32) async -> UInt32? { state.withLock { $0.mtu } }
+    func podGateways() async -> [IPFamily: IPAddress] { state.withLock { $0.podGateways } }
 }
 
 @Suite struct DatapathWatcherTests {

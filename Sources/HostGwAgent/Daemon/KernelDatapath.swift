@@ -31,6 +31,10 @@ struct KernelDatapath: DatapathAccess {
 
     func routeInterfaces() async -> [UInt32: String] { await reconciler.routeInterfaces(family: .v4) }
 
+    func linkMTU(index: UInt32) async -> UInt32? { await reconciler.link(index: index).map(\.mtu) }
+
+    func podGateways() async -> [IPFamily: IPAddress] { await reconciler.podGateways() }
+
     /// No directory: br_netfilter is not loaded in this namespace. An unreadable switch is nil.
     static func bridgeNetfilter(directory: String) -> BridgeNetfilter {
         var isDir: ObjCBool = false

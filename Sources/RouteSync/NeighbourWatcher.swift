@@ -1,0 +1,166 @@
+// Follows the kernel's neighbour (ARP / NDP) entries of the peers' gateways: a dump at start and
+// every `period`, notifications in between (a re-dump after lost ones). A gateway whose entry is
+// FAILED or INCOMPLETE cannot be sent to: that peer is unreachable whatever its route says. A
+// gateway whose link-layer address changes is logged and counted: its IP moved to another machine
+// (a replaced node, a failover, or two machines claiming one address). Reads only.
+public import Logging
+public import Metrics
+public import NetAddress
+public import Netlink
+import SubnetLease
+
+/// Where the watcher reads neighbour entries (the agent: NetlinkClient; tests: a fake).
+public protocol NeighbourAccess: Sendable {
+    func neighbours(family: IPFamily) async throws -> [Neighbour]
+}
+
+extension NetlinkClient: NeighbourAccess {}
+
+public actor NeighbourWatcher {
+    /// One gateway's entry as last seen.
+    public struct Entry: Sendable, Hashable, Codable {
+        /// `ip neigh`'s word (REACHABLE, STALE, FAILED, ...); nil: no entry (nothing sent yet, or
+        /// garbage-collected), which says nothing either way.
+        public var state: String?
+        public var linkAddress: String?
+        /// True when the entry is FAILED or INCOMPLETE.
+        public var unresolved: Bool
+    }
+
+    private let clock: any Clock<Duration>
+    private let access: any NeighbourAccess
+    private let period: Duration
+    private let logger: Logger
+    private let families: [IPFamily]
+    private let lladdrChanges: Counter
+    private let unresolvedGauge: Gauge
+
+    /// Gateway address -> peer name, for the gateways followed.
+    private var gateways: [IPAddress: String] = [:]
+    private var entries: [IPAddress: Neighbour] = [:]
+    private let broadcast: Broadcast<[IPAddress: Entry]>
+    private var published: [IPAddress: Entry] = [:]
+
+    public init(
+        families: [IPFamily], access: any NeighbourAccess, clock: any Clock<Duration> = ContinuousClock(), period: Duration = .seconds(30),
+        metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger
+    ) {
+        self.families = families
+        self.access = access
+        self.clock = clock
+        self.period = period
+        self.logger = logger
+        lladdrChanges = Counter(label: "hostgw_peer_gateway_lladdr_changes_total", factory: metrics)
+        unresolvedGauge = Gauge(label: "hostgw_peer_neighbours_unresolved", factory: metrics)
+        unresolvedGauge.record(0)
+        broadcast = Broadcast()
+    }
+
+    /// The gateways to follow (address -> peer name), from each lease snapshot.
+    public func setGateways(_ gateways: [IPAddress: String]) {
+        guard gateways != self.gateways else { return }
+        self.gateways = gateways
+        entries = entries.filter { gateways[$0.key] != nil }
+        publishIfChanged()
+    }
+
+    /// Every followed gateway's entry.
+    public func current() -> [IPAddress: Entry] { published }
+
+    /// `current()` now, then whenever a gateway becomes unresolved or resolved again; the newest replaces one
+    /// not yet read.
+    public func updates() -> AsyncStream<[IPAddress: Entry]> { broadcast.subscribe(current: published) }
+
+    /// Reads every entry once (start, re-dumps, tests).
+    public func refresh() async {
+        var fresh: [IPAddress: Neighbour] = [:]
+        for family in families {
+            do {
+                for n in try await access.neighbours(family: family) where gateways[n.address] != nil {
+                    // A gateway may have an entry on more than one link; the resolved one counts.
+                    if let have = fresh[n.address], !have.state.isUnresolved { continue }
+                    fresh[n.address] = n
+                }
+            } catch {
+                logger.warning("reading neighbour entries failed", metadata: ["family": "\(family.rawValue)", "error": "\(error)"])
+                return
+            }
+        }
+        for (address, n) in fresh { noteLinkAddress(address, n) }
+        entries = fresh
+        publishIfChanged()
+    }
+
+    /// Follows `events` (a monitor that joined `.neighbours`) and re-dumps every `period`, until
+    /// cancelled or the events end.
+    public func run<Events: AsyncSequence & Sendable>(events: Events) async where Events.Element == NetlinkEvent {
+        await refresh()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    for try await event in events { await self.handle(event) }
+                } catch {}
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    do { try await self.clock.sleep(for: self.period) } catch { return }
+                    await self.refresh()
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    public func handle(_ event: NetlinkEvent) async {
+        switch event {
+        case .neighbourChanged(let n):
+            guard gateways[n.address] != nil else { return }
+            if let have = entries[n.address], have.interfaceIndex != n.interfaceIndex, !have.state.isUnresolved, n.state.isUnresolved {
+                return  // an unresolved entry on another link does not hide a resolved one
+            }
+            noteLinkAddress(n.address, n)
+            entries[n.address] = n
+            publishIfChanged()
+        case .neighbourRemoved(let n):
+            guard let have = entries[n.address], have.interfaceIndex == n.interfaceIndex else { return }
+            entries[n.address] = nil
+            publishIfChanged()
+        case .overrun:
+            await refresh()
+        default:
+            return
+        }
+    }
+
+    private func noteLinkAddress(_ address: IPAddress, _ n: Neighbour) {
+        guard let old = entries[address]?.linkAddress, let new = n.linkAddress, old != new else { return }
+        lladdrChanges.increment()
+        logger.warning(
+            "a peer gateway's link-layer address changed: its IP moved to another machine",
+            metadata: [
+                "peer": "\(gateways[address] ?? "?")", "gateway": "\(address)",
+                "was": "\(Neighbour(interfaceIndex: 0, address: address, linkAddress: old, state: []).linkAddressText ?? "?")",
+                "now": "\(n.linkAddressText ?? "?")",
+            ])
+    }
+
+    private func publishIfChanged() {
+        var view: [IPAddress: Entry] = [:]
+        for address in gateways.keys {
+            guard let n = entries[address] else {
+                view[address] = Entry(state: nil, linkAddress: nil, unresolved: false)
+                continue
+            }
+            view[address] = Entry(state: n.state.description, linkAddress: n.linkAddressText, unresolved: n.state.isUnresolved)
+        }
+        // Pushed only when a verdict changes (REACHABLE -> STALE -> DELAY is routine); the state
+        // words are read with `current()`.
+        let changed = view.count != published.count
+            || view.contains { address, entry in published[address].map { $0.unresolved != entry.unresolved } ?? true }
+        published = view
+        guard changed else { return }
+        unresolvedGauge.record(view.values.filter(\.unresolved).count)
+        broadcast.publish(view)
+    }
+}
