@@ -67,6 +67,7 @@ public struct DesiredRoutes: Sendable, Hashable {
                 var status = PeerStatus(
                     leaseKey: keys[index], node: lease.attributes.nodeName, family: family, subnet: subnet,
                     gateway: gateway, state: .pending)
+                if !lease.attributes.published.conditions.isEmpty { status.published = lease.attributes.published.conditions }
                 let verdict = Self.validate(
                     lease: index, subnet: subnet, gateway: gateway, podNetwork: podNetwork,
                     subnetLength: config.subnetLengths[family], config: config, claimLoss: losses[index]?.reason,
@@ -77,11 +78,11 @@ public struct DesiredRoutes: Sendable, Hashable {
                     status.reason = reason
                 case .routable(let gateway, let link):
                     status.interface = link.name
+                    status.mtu = Self.routeMTU(published: lease.attributes.published.mtu, link: link)
                     routes.append(
                         Route(
                             destination: subnet, gateway: gateway, outputInterface: link.index,
-                            table: config.table, protocol: config.routeProtocol,
-                            mtu: Self.routeMTU(published: lease.attributes.published.mtu, link: link)))
+                            table: config.table, protocol: config.routeProtocol, mtu: status.mtu))
                 }
                 peers.append(status)
             }

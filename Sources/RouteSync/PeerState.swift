@@ -2,6 +2,7 @@
 // an interface (dashboards, alerts, `hostgw status` scripts): never rename one.
 public import NetAddress
 public import Netlink
+public import SubnetLease
 
 /// Where one peer's route (one lease, one address family) stands.
 public enum PeerState: String, Sendable, Hashable, Codable, CodingKeyRepresentable, CaseIterable, CustomStringConvertible {
@@ -55,6 +56,11 @@ public struct PeerStatus: Sendable, Hashable, Codable {
     public var lastError: String?
     /// The errno of `lastError`; in JSON its name (`ENETUNREACH`).
     public var lastErrno: Errno?
+    /// The route's MTU attribute, when the peer publishes a smaller link MTU than ours.
+    public var mtu: UInt32? = nil
+    /// The conditions the peer publishes about its own datapath (forwarding off, ...), as it
+    /// published them; nil when none.
+    public var published: [PublishedCondition]? = nil
 
     public init(
         leaseKey: String, node: String?, family: IPFamily, subnet: IPPrefix, gateway: IPAddress?,

@@ -41,11 +41,22 @@ status_has ipv4-forwarding-off critical || fail "status --json lacks ipv4-forwar
 healthz_is 503 || fail "/healthz answers $(healthz) while forwarding is off"
 routes_kept
 check "net.ipv4.ip_forward=0: within 5 s check CRITICAL ipv4-forwarding-off (fix named), status JSON and metric 1, /healthz 503, routes kept"
+# Node 1 publishes it with its lease: node 2 shows it next to its route to node 1, and in the
+# cluster view, within 5 s.
+ns2=$(lab_node_ns 2)
+peer_reports() { lab_hostgw_in "$ns2" status --node-name node2 | grep -E "^node1 .*peer reports ipv4-forwarding-off \(CRITICAL\)"; }
+lab_wait_for 5 peer_reports || fail "node 2's status does not show node 1's published condition: $(lab_hostgw_in "$ns2" status --node-name node2 | grep '^node1')"
+cluster_shows() { lab_hostgw_in "$ns2" status --node-name node2 --cluster | grep -E "^node1 .*IPV4-FORWARDING-OFF"; }
+cluster_shows || fail "status --cluster on node 2 does not show node 1's condition: $(lab_hostgw_in "$ns2" status --node-name node2 --cluster)"
+[ "$(metric_sum 2 hostgw_drift_events_total)" = 0 ] || fail "node 2 counted drift for node 1's published condition"
+check "node 1's condition published with its lease: node 2's status and status --cluster show it within 5 s, no drift on node 2"
 ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
 lab_wait_for 5 cond_is ipv4-forwarding-off 0 || fail "ipv4-forwarding-off still '$(cond ipv4-forwarding-off)' 5 s after the repair"
 lab_wait_for 5 check_is 0 "HOSTGW OK" || fail "hostgw check not OK 5 s after the repair: $(check_line)"
 healthz_is 200 || fail "/healthz answers $(healthz) after the repair"
 routes_kept
+cleared_on_peer() { ! lab_hostgw_in "$ns2" status --node-name node2 | grep -q "^node1 .*peer reports"; }
+lab_wait_for 5 cleared_on_peer || fail "node 2 still shows node 1's condition 5 s after the repair"
 check "net.ipv4.ip_forward=1 again: cleared within 5 s (metric 0, check OK, /healthz 200), routes kept"
 
 # Only the node interface: IPv4 forwards by the input interface.

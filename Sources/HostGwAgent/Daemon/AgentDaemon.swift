@@ -30,12 +30,14 @@ actor DaemonState {
     var leaseManager: LeaseManager?
     var reconciler: RouteReconciler?
     var datapath: DatapathWatcher?
+    var neighbours: NeighbourWatcher?
     var invalidEntries = 0
 
     func set(interface: SelectedInterface) { self.interface = interface }
     func set(leaseManager: LeaseManager) { self.leaseManager = leaseManager }
     func set(reconciler: RouteReconciler) { self.reconciler = reconciler }
     func set(datapath: DatapathWatcher) { self.datapath = datapath }
+    func set(neighbours: NeighbourWatcher) { self.neighbours = neighbours }
     func set(invalidEntries: Int) { self.invalidEntries = invalidEntries }
 }
 
@@ -99,24 +101,41 @@ struct AgentDaemon: Service {
         var found: (watcher: DatapathWatcher, events: NetlinkMonitor)?
         if role == .node, let iface = await state.interface {
             let health = health
+            let logger = logger
             let w = DatapathWatcher(
                 config: .init(
                     podNetworks: syncConfig.podNetworks, interfaceIndex: iface.link.index, interfaceName: iface.link.name,
                     routeTable: syncConfig.table),
                 access: KernelDatapath(netlink: netlink, reconciler: reconciler), logger: logger,
-                onChange: { findings in await health.datapath(findings) })
+                onChange: { findings in await health.datapath(findings) },
+                onReport: { [manager] report in
+                    // Published with the lease on change only; a failed write is retried at renewal.
+                    do { try await manager?.publish(report) } catch {
+                        logger.warning("publishing this node's report with its lease failed; retrying at the next renewal", metadata: ["error": "\(error)"])
+                    }
+                })
             await state.set(datapath: w)
             found = (w, try NetlinkMonitor(groups: .netconf))
         }
         let datapath = found
+        // The peers' gateways' neighbour entries: FAILED or INCOMPLETE means unreachable.
+        var neighbours: (watcher: NeighbourWatcher, events: NetlinkMonitor)?
+        if role == .node {
+            let n = NeighbourWatcher(families: syncConfig.families, access: netlink, logger: logger)
+            await state.set(neighbours: n)
+            neighbours = (n, try NetlinkMonitor(groups: .neighbours))
+        }
+        let neighbourFeed = neighbours
         notifier.status("syncing routes")
 
         try await withTaskCancellationHandler {
             try await runLoops(
-                manager: manager, reconciler: reconciler, monitor: monitor, watcher: watcher, datapath: datapath, syncConfig: syncConfig)
+                manager: manager, reconciler: reconciler, monitor: monitor, watcher: watcher, datapath: datapath,
+                neighbours: neighbourFeed, syncConfig: syncConfig)
         } onCancel: {
             monitor.stop()
             datapath?.events.stop()
+            neighbourFeed?.events.stop()
         }
     }
 
@@ -126,7 +145,8 @@ struct AgentDaemon: Service {
     /// stopped) ends them all, and the group says which it was.
     private func runLoops(
         manager: LeaseManager?, reconciler: RouteReconciler, monitor: NetlinkMonitor, watcher: LeaseWatcher,
-        datapath: (watcher: DatapathWatcher, events: NetlinkMonitor)?, syncConfig: RouteSyncConfig
+        datapath: (watcher: DatapathWatcher, events: NetlinkMonitor)?, neighbours: (watcher: NeighbourWatcher, events: NetlinkMonitor)?,
+        syncConfig: RouteSyncConfig
     ) async throws {
         var services: [any Service] = []
         if let manager {
@@ -157,6 +177,9 @@ struct AgentDaemon: Service {
                     await state.set(invalidEntries: snapshot.skipped.count)
                     await reconciler.update(leases: snapshot.leases, localSubnets: syncConfig.localSubnets)
                     await manager?.observe(snapshot)
+                    let peers = PeerDirectory(leases: snapshot.leases, localSubnets: syncConfig.localSubnets, families: syncConfig.families)
+                    await datapath?.watcher.setPeerMTUs(peers.mtus)
+                    await neighbours?.watcher.setGateways(peers.gateways)
                 }
             })
         services.append(DaemonLoop("kernel route events") { try await reconciler.consume(events: monitor) })
@@ -170,6 +193,14 @@ struct AgentDaemon: Service {
                     throw DaemonExit(code: ExitStatus.software, message: "the datapath watcher stopped: NETCONF notifications failed")
                 })
         }
+        if let neighbours {
+            services.append(
+                DaemonLoop("neighbour watcher") {
+                    await neighbours.watcher.run(events: neighbours.events)
+                    try Task.checkCancellation()
+                    throw DaemonExit(code: ExitStatus.software, message: "the neighbour watcher stopped: neighbour notifications failed")
+                })
+        }
         services.append(reconciler)
         services.append(DaemonLoop("readiness") { await watchProgress(reconciler) })
         services.append(
@@ -180,6 +211,7 @@ struct AgentDaemon: Service {
         defer {
             monitor.stop()
             datapath?.events.stop()
+            neighbours?.events.stop()
         }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
         try await group.run()

@@ -153,7 +153,7 @@ func renderStatus(_ r: NodeStatusReport, now: Date = Date()) -> String {
     let header = ["PEER", "SUBNET", "GATEWAY", "DEV", "STATE", "DETAIL"]
     let rows = rs.peers.map { p in
         [p.node ?? "-", p.subnet.description, p.gateway?.description ?? "-", p.interface ?? "-", p.state.rawValue,
-         [p.reason, p.lastError].compactMap { $0 }.joined(separator: "; ")]
+         peerDetail(p).joined(separator: "; ")]
     }
     out.append(contentsOf: table(header, rows.isEmpty ? [["(no peers)", "", "", "", "", ""]] : rows))
 
@@ -171,6 +171,17 @@ func renderStatus(_ r: NodeStatusReport, now: Date = Date()) -> String {
     }
     // Every line holds store text (node names, reasons, errors quoting keys): one line each.
     return out.map { displaySafe($0, limit: 4096) }.joined(separator: "\n") + "\n"
+}
+
+/// The DETAIL cell of a peer: why its route is not ok, the route's MTU, what the peer publishes
+/// about its own datapath.
+func peerDetail(_ p: PeerStatus) -> [String] {
+    var detail = [p.reason, p.lastError].compactMap { $0 }
+    if let mtu = p.mtu { detail.append("route mtu \(mtu) (the peer's link MTU)") }
+    if let published = p.published, !published.isEmpty {
+        detail.append("peer reports " + published.map { $0.severity == .critical ? "\($0.name) (CRITICAL)" : $0.name }.joined(separator: ", "))
+    }
+    return detail
 }
 
 /// The `datapath` lines: what was read, then one line per condition with its fix.

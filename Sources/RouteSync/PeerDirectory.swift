@@ -1,0 +1,29 @@
+// One pass over a lease snapshot for what the datapath side follows per peer: the gateways whose
+// neighbour entries are watched, the link MTUs peers publish, and the addresses probed (the node
+// IP, and the pod gateway through the pod route when the peer publishes one). This node's own
+// lease is not a peer.
+public import NetAddress
+public import SubnetLease
+
+public struct PeerDirectory: Sendable, Hashable {
+    /// Gateway address -> peer name (`node-b (10.0.0.3)`).
+    public var gateways: [IPAddress: String] = [:]
+    /// Peer name -> the link MTU it publishes (peers that publish none are absent).
+    public var mtus: [String: UInt32] = [:]
+
+    /// - Parameter localPodGateways: this node's own pod gateway per family: pod-path probes leave
+    ///   from it, so the reply travels the peer's route back to this node's subnet.
+    public init(leases: [Lease], localSubnets: [IPPrefix], families: [IPFamily], localPodGateways: [IPFamily: IPAddress] = [:]) {
+        let local = Set(localSubnets)
+        for lease in leases {
+            let subnets = families.compactMap(lease.subnet(for:))
+            guard !subnets.isEmpty, !subnets.allSatisfy(local.contains) else { continue }
+            let name = lease.attributes.nodeName ?? lease.gateway(for: families.first ?? .v4)?.description ?? lease.key
+            if let mtu = lease.attributes.published.mtu { mtus[name] = mtu }
+            for family in families where lease.subnet(for: family) != nil {
+                guard let gateway = lease.gateway(for: family) else { continue }
+                gateways[gateway] = name
+            }
+        }
+    }
+}
