@@ -4,6 +4,7 @@
 // lease is not a peer.
 public import NetAddress
 public import SubnetLease
+public import Netlink
 
 public struct PeerDirectory: Sendable, Hashable {
     /// Gateway address -> peer name (`node-b (10.0.0.3)`).
@@ -25,5 +26,28 @@ public struct PeerDirectory: Sendable, Hashable {
                 gateways[gateway] = name
             }
         }
+    }
+}
+
+extension PeerDirectory {
+    /// This node's own addresses inside its pod subnets (the CNI bridge's gateway), per family:
+    /// what peers probe through the pod route. The lowest one when there are several.
+    public static func localPodGateways(localSubnets: [IPPrefix], addresses: [InterfaceAddress]) -> [IPFamily: IPAddress] {
+        var out: [IPFamily: IPAddress] = [:]
+        for subnet in localSubnets {
+            let inside = addresses.map(\.address).filter { subnet.contains($0) && $0 != subnet.address }
+            if let first = inside.min() { out[subnet.family] = first }
+        }
+        return out
+    }
+
+    /// The links `routes` of `family` leave by (index -> name).
+    public static func interfaces(of routes: some Sequence<Route>, family: IPFamily, links: [Link]) -> [UInt32: String] {
+        var out: [UInt32: String] = [:]
+        for route in routes where route.family == family {
+            guard let index = route.outputInterface, out[index] == nil else { continue }
+            out[index] = links.first { $0.index == index }?.name ?? "dev#\(index)"
+        }
+        return out
     }
 }

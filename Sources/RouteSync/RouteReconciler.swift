@@ -262,29 +262,18 @@ public actor RouteReconciler: Service {
             lastPassError: lastPassError, passes: passes, deletionHold: holdStatus())
     }
 
-    /// The interfaces hostgw's installed routes of `family` leave by (index -> name), as of the
-    /// last pass: what the datapath watcher judges rp_filter against.
     /// The link `index` as the last pass saw it (its MTU for the datapath watcher).
     public func link(index: UInt32) -> Link? { lastLinks.first { $0.index == index } }
 
-    /// This node's own addresses inside its pod subnets (the CNI bridge's gateway), per family:
-    /// what peers probe through the pod route. The lowest one when there are several.
+    /// This node's own addresses inside its pod subnets (the CNI bridge's gateway), per family.
     public func podGateways() -> [IPFamily: IPAddress] {
-        var out: [IPFamily: IPAddress] = [:]
-        for subnet in config.localSubnets {
-            let inside = lastAddresses.map(\.address).filter { subnet.contains($0) && $0 != subnet.address }
-            if let first = inside.min() { out[subnet.family] = first }
-        }
-        return out
+        PeerDirectory.localPodGateways(localSubnets: config.localSubnets, addresses: lastAddresses)
     }
 
+    /// The interfaces hostgw's installed routes of `family` leave by (index -> name), as of the
+    /// last pass: what the datapath watcher judges rp_filter against.
     public func routeInterfaces(family: IPFamily) -> [UInt32: String] {
-        var out: [UInt32: String] = [:]
-        for route in memory.routes.values where route.family == family {
-            guard let index = route.outputInterface, out[index] == nil else { continue }
-            out[index] = lastLinks.first { $0.index == index }?.name ?? "dev#\(index)"
-        }
-        return out
+        PeerDirectory.interfaces(of: memory.routes.values, family: family, links: lastLinks)
     }
 
     // MARK: Mass-deletion hold

@@ -129,13 +129,19 @@ struct OfflineStatusAgreementTests {
         #expect(offline.routeSync.driftCounts == online.driftCounts)
         #expect(offline.notes.contains { $0.hasPrefix("2 hostgw route(s) match no lease (10.244.9.0/24, fd10:244:0:9::/64)") }, "\(offline.notes)")
 
-        // `hostgw check`: offline raises every peer and drift reason the agent's report raises.
-        var live = offline
+        // The datapath is read offline too: the namespace was made with forwarding off.
+        #expect(offline.datapath?.conditions.map(\.condition).contains(.ipv4ForwardingOff) == true, "\(String(describing: offline.datapath))")
+
+        // `hostgw check`: offline raises every peer and drift reason the agent's report raises
+        // (the datapath aside: the agent's passes alone were run here, not its datapath watcher).
+        var routesOnly = offline
+        routesOnly.datapath = nil
+        var live = routesOnly
         live.agentRunning = true
         live.routeSync = online
         let now = Date()
         let onlineCheck = evaluateCheck(live, CheckThresholds(), now: now)
-        let offlineCheck = evaluateCheck(offline, CheckThresholds(), now: now)
+        let offlineCheck = evaluateCheck(routesOnly, CheckThresholds(), now: now)
         #expect(onlineCheck.state == .warning)
         #expect(offlineCheck.state == .critical)
         #expect(offlineCheck.line.replacingOccurrences(of: "HOSTGW CRITICAL - agent not running; ", with: "HOSTGW WARNING - ") == onlineCheck.line)

@@ -294,7 +294,7 @@ _hostgw_run() {
 
 _hostgw_status() {
     repeating_flags=()
-    non_repeating_flags=(--etcd-allow-insecure-auth --json --version -h --help)
+    non_repeating_flags=(--etcd-allow-insecure-auth --json --cluster --version -h --help)
     repeating_options=()
     non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-password-file --etcd-timeout --node-name --listen --protocol --table --state-dir)
     __hostgw_offer_flags_options 0

@@ -112,4 +112,19 @@ lab_wait_for 5 cond_is forward-policy-drop 0 || fail "forward-policy-drop still 
 status_clear || fail "status still shows conditions: $(lab_hostgw_in "$ns" status --node-name node1 --json | jq -c .datapath.conditions)"
 routes_kept
 check "nft table deleted: cleared within 5 s; node 1's routes never changed (no route change, no drift)"
+
+# --- 4. the agent stopped: status and check read the datapath themselves ------------------------
+lab_agent_stop 1
+ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=0
+ip netns exec "$ns" iptables -P FORWARD DROP
+out=$(check_line)
+[[ $out == "HOSTGW CRITICAL"*"agent not running"*"ipv4-forwarding-off: IPv4 forwarding is off"*"forward-policy-drop: policy drop on forward hook chain ip filter/FORWARD"* ]] ||
+  fail "offline check does not name the datapath conditions: $out"
+lab_hostgw_in "$ns" status --node-name node1 --json | jq -e '.agentRunning == false and ([.datapath.conditions[].condition] | index("ipv4-forwarding-off") != null)' >/dev/null ||
+  fail "offline status --json lacks the datapath: $(lab_hostgw_in "$ns" status --node-name node1 --json | jq -c .datapath)"
+ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
+ip netns exec "$ns" iptables -P FORWARD ACCEPT
+out=$(check_line)
+[[ $out != *"ipv4-forwarding-off"* && $out != *"forward-policy-drop"* ]] || fail "offline check still names a repaired condition: $out"
+check "agent stopped: offline check CRITICAL names agent not running, ipv4-forwarding-off and forward-policy-drop; offline status --json has them; gone after the repair"
 echo PASS

@@ -8,9 +8,26 @@ import Netlink
 import RouteSync
 
 struct KernelDatapath: DatapathAccess {
+    /// Where hostgw's own routes, links and addresses come from: the running reconciler's view,
+    /// or (offline `status`/`check`) one dump of the kernel.
+    enum RouteView: Sendable {
+        case reconciler(RouteReconciler)
+        case dump(links: [Link], addresses: [InterfaceAddress], routes: [Route], localSubnets: [IPPrefix])
+    }
+
     let netlink: NetlinkClient
-    let reconciler: RouteReconciler
+    let view: RouteView
     var bridgeDirectory = "/proc/sys/net/bridge"
+
+    init(netlink: NetlinkClient, reconciler: RouteReconciler) {
+        self.netlink = netlink
+        view = .reconciler(reconciler)
+    }
+
+    init(netlink: NetlinkClient, view: RouteView) {
+        self.netlink = netlink
+        self.view = view
+    }
 
     func netconf(family: IPFamily) async throws -> [NetconfEntry] { try await netlink.netconf(family: family) }
 
@@ -29,11 +46,26 @@ struct KernelDatapath: DatapathAccess {
 
     func bridgeNetfilter() async -> BridgeNetfilter { Self.bridgeNetfilter(directory: bridgeDirectory) }
 
-    func routeInterfaces() async -> [UInt32: String] { await reconciler.routeInterfaces(family: .v4) }
+    func routeInterfaces() async -> [UInt32: String] {
+        switch view {
+        case .reconciler(let r): return await r.routeInterfaces(family: .v4)
+        case .dump(let links, _, let routes, _): return PeerDirectory.interfaces(of: routes, family: .v4, links: links)
+        }
+    }
 
-    func linkMTU(index: UInt32) async -> UInt32? { await reconciler.link(index: index).map(\.mtu) }
+    func linkMTU(index: UInt32) async -> UInt32? {
+        switch view {
+        case .reconciler(let r): await r.link(index: index).map(\.mtu)
+        case .dump(let links, _, _, _): links.first { $0.index == index }?.mtu
+        }
+    }
 
-    func podGateways() async -> [IPFamily: IPAddress] { await reconciler.podGateways() }
+    func podGateways() async -> [IPFamily: IPAddress] {
+        switch view {
+        case .reconciler(let r): await r.podGateways()
+        case .dump(_, let addresses, _, let localSubnets): PeerDirectory.localPodGateways(localSubnets: localSubnets, addresses: addresses)
+        }
+    }
 
     /// No directory: br_netfilter is not loaded in this namespace. An unreadable switch is nil.
     static func bridgeNetfilter(directory: String) -> BridgeNetfilter {

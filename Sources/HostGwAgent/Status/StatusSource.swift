@@ -5,6 +5,7 @@ import NetAddress
 import AsyncHTTPClient
 import Foundation
 import Logging
+import Metrics
 import Netlink
 import NIOCore
 import NIOHTTP1
@@ -39,13 +40,16 @@ enum StatusSource {
         var publicIPv6: String?
 
         var kernel: (links: [Link], addresses: [InterfaceAddress], routes: [Route])?
+        var netlink: NetlinkClient?
         do {
             let nl = try NetlinkClient()
-            defer { nl.close() }
+            netlink = nl
             kernel = (try await nl.links(), try await nl.addresses(), try await nl.routes(family: nil, table: q.table, protocol: nil))
         } catch {
             notes.append("cannot read the kernel's routes: \(error)")
         }
+        defer { netlink?.close() }
+        var datapath: DatapathReport?
         if let kernel { sync.routesInstalled = kernel.routes.filter { $0.protocol == q.routeProtocol }.count }
 
         var store: (any SubnetStore)?
@@ -81,6 +85,19 @@ enum StatusSource {
                 let judged = PeerJudgement(
                     leases: snap.leases, config: config, actual: kernel.routes, links: kernel.links, addresses: kernel.addresses)
                 sync.peers = judged.peers(unapplied: .agentNotRunning)
+                // The datapath conditions the agent would find, read the same way, once.
+                if let nl = netlink, mine != nil, let name = interfaceName, let link = kernel.links.first(where: { $0.name == name }) {
+                    let own = kernel.routes.filter { $0.protocol == q.routeProtocol }
+                    let watcher = DatapathWatcher(
+                        config: .init(podNetworks: config.podNetworks, interfaceIndex: link.index, interfaceName: name, routeTable: q.table),
+                        access: KernelDatapath(
+                            netlink: nl,
+                            view: .dump(links: kernel.links, addresses: kernel.addresses, routes: own, localSubnets: config.localSubnets)),
+                        metrics: NOOPMetricsHandler.instance, logger: adminLogger())
+                    await watcher.setPeerMTUs(PeerDirectory(leases: snap.leases, localSubnets: config.localSubnets, families: config.families).mtus)
+                    await watcher.refresh()
+                    datapath = await watcher.report()
+                }
                 sync.recentDrift = judged.driftEvents(time: now)
                 let unexpected = judged.unexpected
                 if !unexpected.isEmpty {
@@ -100,7 +117,7 @@ enum StatusSource {
         return NodeStatusReport(
             generatedAt: now, node: q.nodeName, agentRunning: false, agentVersion: nil, interface: interfaceName,
             publicIP: publicIP, publicIPv6: publicIPv6, lease: leaseReport, store: storeReport, ready: nil, healthProblems: [],
-            routeSync: sync, notes: notes)
+            routeSync: sync, notes: notes, datapath: datapath)
     }
 
     /// Whether `lease` is this machine's, by the agent's own rule (`LeaseOwnership`): its holder
