@@ -30,6 +30,7 @@ public struct Errno: Error, Sendable, Hashable, CustomStringConvertible {
     public static let EPROTONOSUPPORT = Errno(rawValue: 93)
     public static let EOPNOTSUPP = Errno(rawValue: 95)
     public static let EAFNOSUPPORT = Errno(rawValue: 97)
+    public static let EADDRINUSE = Errno(rawValue: 98)
     public static let EADDRNOTAVAIL = Errno(rawValue: 99)
     public static let ENETDOWN = Errno(rawValue: 100)
     public static let ENETUNREACH = Errno(rawValue: 101)

@@ -95,3 +95,13 @@ public final class NetworkNamespace: Sendable {
 private final class DataBox: Sendable {
     let value = Mutex(Data())
 }
+
+extension NetworkNamespace {
+    /// Runs `body` on a short-lived OS thread that entered the network namespace `namespace` (a
+    /// name under /run/netns or an absolute path) and returns what it returned. For opening
+    /// sockets of other kinds (UDP) inside a namespace: a socket keeps the namespace it was
+    /// created in. No Swift thread changes namespace; the thread ends with `body`.
+    public static func runInside<T>(_ namespace: String, _ body: @escaping () -> T) throws(NetlinkError) -> T {
+        try SocketIO.insideNamespace(namespace, body)
+    }
+}

@@ -38,8 +38,14 @@ enum SocketIO {
     static func openSocket(namespace: String?, netlinkProtocol: Int32) throws(NetlinkError) -> Int32 {
         let createSocket = { () throws(NetlinkError) -> Int32 in try Self.createSocket(netlinkProtocol) }
         guard let namespace else { return try createSocket() }
+        return try insideNamespace(namespace) { Result { () throws(NetlinkError) in try createSocket() } }.get()
+    }
+
+    /// Runs `body` on a short-lived thread of its own that entered `namespace` (a name under
+    /// /run/netns or a path); the calling thread never changes namespace.
+    static func insideNamespace<T>(_ namespace: String, _ body: @escaping () -> T) throws(NetlinkError) -> T {
         let path = namespacePath(namespace)
-        let outcome = ThreadRunner.runOnFreshThread { () -> Result<Int32, NetlinkError> in
+        let outcome = ThreadRunner.runOnFreshThread { () -> Result<T, NetlinkError> in
             let nsfd = retryingEINTR { open(path, O_RDONLY | O_CLOEXEC) }
             guard nsfd >= 0 else {
                 return .failure(NetlinkError(kind: .system, errno: .current, detail: "is the namespace there? (ip netns list)", request: "open namespace \(path)"))
@@ -48,7 +54,7 @@ enum SocketIO {
             guard hgw_setns_net(nsfd) == 0 else {
                 return .failure(NetlinkError(kind: .system, errno: .current, detail: "setns needs CAP_SYS_ADMIN", request: "setns \(path)"))
             }
-            return Result { () throws(NetlinkError) in try createSocket() }
+            return .success(body())
         }
         guard let outcome else {
             throw NetlinkError(kind: .system, errno: .EAGAIN, detail: "no thread to enter the namespace from", request: "pthread_create")

@@ -1,0 +1,148 @@
+// The active peer probes: every target (a peer's node IP, and its pod gateway address through
+// the pod route) probed every `interval` with jitter, within a per-node budget of probes per
+// second (`ProbeScheduler` decides; this actor runs it on a clock and sends through NIO).
+// Reachability is reported (`stats()`, `statsUpdates()`, metrics), never acted on.
+import Foundation
+public import Logging
+public import Metrics
+public import NIOCore
+public import NIOPosix
+import NetAddress
+import Netlink
+public import ServiceLifecycle
+import SubnetLease
+
+public actor PeerProber: Service {
+    private let config: ProbeConfig
+    private let timeline: ProbeTimeline
+    private var metrics: ProbeMetrics
+    private let logger: Logger
+    private let transport: any ProbeTransport
+    private var scheduler: ProbeScheduler
+    private let broadcast = Broadcast<[ProbeTarget: ProbeStats]>()
+    private var lastLimited: Bool?
+    /// Probes sent per wake are coalesced within this much, so a busy prober wakes at most
+    /// about 1 / coalesce times a second.
+    private let coalesce: Duration = .milliseconds(20)
+    /// The longest sleep: new targets wait at most this for their first probe.
+    private let maxSleep: Duration = .milliseconds(500)
+
+    /// - Parameters:
+    ///   - group: the event loops the sockets run on.
+    ///   - namespace: open the sockets in this network namespace (a name under /run/netns or a
+    ///     path) instead of the agent's own: tests and the benchmark.
+    public init(
+        config: ProbeConfig = ProbeConfig(), clock: any Clock<Duration> = ContinuousClock(),
+        metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, namespace: String? = nil
+    ) {
+        let log = logger
+        self.init(
+            config: config, clock: clock, metrics: metrics, logger: logger,
+            transport: NIOProbeTransport(group: group, namespace: namespace) { error in
+                log.warning("peer probes not sent: \(error)")
+            })
+    }
+
+    init(config: ProbeConfig, clock: any Clock<Duration>, metrics: any MetricsFactory, logger: Logger, transport: any ProbeTransport) {
+        self.config = config.sanitized
+        self.timeline = ProbeTimeline(clock)
+        self.metrics = ProbeMetrics(factory: metrics)
+        self.logger = logger
+        self.transport = transport
+        self.scheduler = ProbeScheduler(config: config)
+    }
+
+    /// Makes `targets` the set probed: stats of targets that stay are kept, gone ones dropped.
+    public func setTargets(_ targets: [ProbeTarget]) {
+        guard scheduler.setTargets(targets, now: timeline.now()) else { return }
+        updateGauges()
+        broadcast.publish(scheduler.stats())
+    }
+
+    public func stats() -> [ProbeTarget: ProbeStats] { scheduler.stats() }
+
+    /// The stats now, then again whenever a target's `state` changes or targets come or go
+    /// (not on every probe). The newest value replaces one not yet read.
+    public func statsUpdates() -> AsyncStream<[ProbeTarget: ProbeStats]> { broadcast.subscribe(current: scheduler.stats()) }
+
+    /// Probes until the task is cancelled, then closes the sockets. Run it once.
+    public func run() async throws {
+        let (replies, continuation) = AsyncStream.makeStream(of: (ProbePacket, Duration).self, bufferingPolicy: .bufferingNewest(4096))
+        transport.start(now: timeline.now) { packet, at in continuation.yield((packet, at)) }
+        updateGauges()
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await (packet, at) in replies { await self.received(packet, at: at) }
+            }
+            await self.loop()
+            continuation.finish()
+        }
+        await transport.close()
+    }
+
+    private func loop() async {
+        while !Task.isCancelled {
+            let wake = tick()
+            do { try await timeline.sleep(until: wake) } catch { return }
+        }
+    }
+
+    /// Ends timed-out probes, sends the due ones, and returns when to wake next.
+    private func tick() -> Duration {
+        let now = timeline.now()
+        let events = scheduler.expire(now: now)
+        apply(events)
+        for probe in scheduler.dueProbes(now: now, coalesce: coalesce) {
+            metrics.sent(probe.target.path)
+            transport.send(probe.packet, to: probe.target.address, port: config.port, from: probe.target.source)
+        }
+        let limited = scheduler.intervals().limited
+        if limited != lastLimited {
+            lastLimited = limited
+            metrics.budgetLimited(limited)
+            if limited {
+                logger.notice(
+                    "peer probe budget reached: targets probed less often than every interval",
+                    metadata: ["targets": "\(scheduler.targetCount)", "budget": "\(config.budget)/s"])
+            }
+        }
+        let latest = now + maxSleep
+        return min(scheduler.nextWake(now: now) ?? latest, latest)
+    }
+
+    private func received(_ packet: ProbePacket, at: Duration) {
+        apply(scheduler.reply(packet, at: at))
+    }
+
+    private func apply(_ events: ProbeScheduler.Events) {
+        metrics.record(events)
+        guard events.stateChanged else { return }
+        updateGauges()
+        broadcast.publish(scheduler.stats())
+    }
+
+    private func updateGauges() {
+        metrics.unreachable(scheduler.unreachableCounts())
+    }
+}
+
+/// An injected clock as durations since the prober started: what the scheduler counts in.
+struct ProbeTimeline: Sendable {
+    let now: @Sendable () -> Duration
+    let sleepUntil: @Sendable (Duration) async throws -> Void
+
+    init(_ clock: any Clock<Duration>) { self = Self.make(clock) }
+
+    private static func make<C: Clock<Duration>>(_ clock: C) -> ProbeTimeline {
+        let start = clock.now
+        return ProbeTimeline(now: { start.duration(to: clock.now) }, sleepUntil: { try await clock.sleep(until: start.advanced(by: $0), tolerance: nil) })
+    }
+
+    private init(now: @escaping @Sendable () -> Duration, sleepUntil: @escaping @Sendable (Duration) async throws -> Void) {
+        self.now = now
+        self.sleepUntil = sleepUntil
+    }
+
+    func sleep(until elapsed: Duration) async throws { try await sleepUntil(elapsed) }
+}

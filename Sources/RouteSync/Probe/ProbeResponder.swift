@@ -1,0 +1,88 @@
+// The echo every agent answers: UDP on the probe port, v4 and v6 wildcard, valid probe requests
+// echoed back as same-size replies, everything else dropped and counted.
+public import Logging
+public import Metrics
+public import NIOCore
+public import NIOPosix
+import NetAddress
+import Netlink
+public import ServiceLifecycle
+
+public actor ProbeResponder: Service {
+    private let port: UInt16
+    private let group: any EventLoopGroup
+    private let counters: ProbeResponderCounters
+    private let logger: Logger
+    private let namespace: String?
+    private var channels: [any Channel] = []
+    private var binding: Task<UInt16, any Error>?
+
+    /// - Parameters:
+    ///   - port: the UDP port (`ProbeConfig.defaultPort`); 0 lets the kernel pick (tests).
+    ///   - namespace: open the sockets in this network namespace (a name under /run/netns or a
+    ///     path) instead of the agent's own: tests and the benchmark.
+    public init(
+        port: UInt16 = ProbeConfig.defaultPort, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger, namespace: String? = nil
+    ) {
+        self.port = port
+        self.group = group
+        self.counters = ProbeResponderCounters(factory: metrics)
+        self.logger = logger
+        self.namespace = namespace
+    }
+
+    /// Binds the sockets (once; later calls return the same port) and returns the port bound.
+    /// Throws `ProbeSocketError` naming the port and errno, e.g. EADDRINUSE. A node without
+    /// IPv6 (EAFNOSUPPORT) answers on IPv4 only.
+    @discardableResult
+    public func bind() async throws -> UInt16 {
+        if let binding { return try await binding.value }
+        let task = Task { try await self.openSockets() }
+        binding = task
+        return try await task.value
+    }
+
+    private func openSockets() async throws -> UInt16 {
+        var opened: [any Channel] = []
+        var bound = port
+        do {
+            for family in [IPFamily.v4, .v6] {
+                let opening = Result { () throws(ProbeSocketError) -> Int32 in
+                    try ProbeSockets.open(family: family, address: nil, port: bound, namespace: namespace)
+                }
+                if case .failure(let error) = opening, family == .v6, error.errno == .EAFNOSUPPORT {
+                    logger.notice("no IPv6 on this node: peer probes answered on IPv4 only", metadata: ["port": "\(bound)"])
+                    continue
+                }
+                let fd = try opening.get()
+                let counters = self.counters
+                let channel = try await ProbeSockets.channel(
+                    fd: fd, group: group, family: family, address: nil, port: bound, namespace: namespace,
+                    handler: { ProbeEchoHandler(counters: counters) }
+                ).get()
+                opened.append(channel)
+                if bound == 0, let picked = channel.localAddress?.port { bound = UInt16(picked) }
+            }
+        } catch {
+            for channel in opened { try? await channel.close() }
+            binding = nil
+            throw error
+        }
+        channels = opened
+        logger.info("answering peer probes", metadata: ["port": "\(bound)"])
+        return bound
+    }
+
+    /// Binds (see `bind()`), answers until the task is cancelled, then closes the sockets.
+    public func run() async throws {
+        try await bind()
+        let channels = self.channels
+        await withTaskCancellationHandler {
+            for channel in channels { try? await channel.closeFuture.get() }
+        } onCancel: {
+            for channel in channels { channel.close(promise: nil) }
+        }
+        self.channels = []
+    }
+}

@@ -1,0 +1,251 @@
+// The UDP edge of the probes: sockets opened here (inside a network namespace when asked, for
+// tests and the benchmark; a socket keeps the namespace it was made in) and handed to swift-nio,
+// whose event loops do all reads and writes: no socket call blocks the cooperative pool.
+import Metrics
+import NIOCore
+import NIOPosix
+import NetAddress
+import Netlink
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+enum ProbeSockets {
+    /// A non-blocking UDP socket bound to `address` (nil: the wildcard of `family`) and `port`
+    /// (0: the kernel picks). IPv6 sockets are IPv6-only, so v4 and v6 each have their own.
+    static func open(family: IPFamily, address: IPAddress?, port: UInt16, namespace: String?) throws(ProbeSocketError) -> Int32 {
+        let host = address?.description ?? (family == .v4 ? "0.0.0.0" : "::")
+        func failure(_ operation: String, _ errno: Errno) -> ProbeSocketError {
+            ProbeSocketError(operation: operation, address: host, port: port, errno: errno, namespace: namespace)
+        }
+        let domain = family == .v4 ? AF_INET : AF_INET6
+        let type = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let created: (fd: Int32, errno: Int32)
+        if let namespace {
+            do {
+                created = try NetworkNamespace.runInside(namespace) {
+                    let fd = socket(domain, type, 0)
+                    return (fd, fd < 0 ? errno : 0)
+                }
+            } catch {
+                throw failure("enter namespace", error.errno)
+            }
+        } else {
+            let fd = socket(domain, type, 0)
+            created = (fd, fd < 0 ? errno : 0)
+        }
+        let fd = created.fd
+        guard fd >= 0 else { throw failure("socket", Errno(rawValue: created.errno)) }
+        if family == .v6 {
+            var one: Int32 = 1
+            guard setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+                let e = Errno.current
+                close(fd)
+                throw failure("setsockopt IPV6_V6ONLY", e)
+            }
+        }
+        let socketAddress: SocketAddress
+        do {
+            socketAddress = try SocketAddress(ipAddress: host, port: Int(port))
+        } catch {
+            close(fd)
+            throw failure("parse address", .EINVAL)
+        }
+        let rc = socketAddress.withSockAddr { pointer, length in bind(fd, pointer, socklen_t(length)) }
+        guard rc == 0 else {
+            let e = Errno.current
+            close(fd)
+            throw failure("bind", e)
+        }
+        return fd
+    }
+
+    /// `fd` as a NIO datagram channel on `group` with `handler` (made on the channel's loop).
+    static func channel(
+        fd: Int32, group: any EventLoopGroup, family: IPFamily, address: IPAddress?, port: UInt16, namespace: String?,
+        handler: @escaping @Sendable () -> any ChannelHandler
+    ) -> EventLoopFuture<any Channel> {
+        DatagramBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler()) }
+            }
+            .withBoundSocket(fd)
+    }
+
+    static func socketAddress(_ address: IPAddress, port: UInt16) -> SocketAddress? {
+        try? SocketAddress(ipAddress: address.description, port: Int(port))
+    }
+}
+
+/// Echoes valid probe requests with same-size replies; counts everything else as malformed.
+final class ProbeEchoHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    private let counters: ProbeResponderCounters
+
+    init(counters: ProbeResponderCounters) { self.counters = counters }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        var buffer = envelope.data
+        guard buffer.readableBytes == ProbePacket.size, let bytes = buffer.readBytes(length: ProbePacket.size),
+            let packet = ProbePacket(bytes: bytes), packet.kind == .request
+        else {
+            counters.malformed.increment()
+            return
+        }
+        var out = context.channel.allocator.buffer(capacity: ProbePacket.size)
+        out.writeBytes(packet.reply.bytes)
+        counters.answered.increment()
+        context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: out)), promise: nil)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) { context.flush() }
+
+    /// A datagram socket's errors (an ICMP error for an earlier reply) do not end it.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {}
+}
+
+/// Hands each valid reply, with the time it arrived, to the prober.
+final class ProbeReplyHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+
+    private let now: @Sendable () -> Duration
+    private let sink: @Sendable (ProbePacket, Duration) -> Void
+
+    init(now: @escaping @Sendable () -> Duration, sink: @escaping @Sendable (ProbePacket, Duration) -> Void) {
+        self.now = now
+        self.sink = sink
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let at = now()
+        var buffer = unwrapInboundIn(data).data
+        guard buffer.readableBytes == ProbePacket.size, let bytes = buffer.readBytes(length: ProbePacket.size),
+            let packet = ProbePacket(bytes: bytes), packet.kind == .reply
+        else { return }
+        sink(packet, at)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {}
+}
+
+/// Where the prober's datagrams go out: one channel per (family, source address), opened on
+/// first use. A source that cannot be bound (the pod gateway address not on this node yet) is
+/// tried again after `retryAfter`; meanwhile its probes are not sent and time out as lost.
+protocol ProbeTransport: Sendable {
+    /// Sends `packet` to `address`:`port` from `source`; false when no socket could take it.
+    @discardableResult
+    func send(_ packet: ProbePacket, to address: IPAddress, port: UInt16, from source: IPAddress?) -> Bool
+    /// Starts delivering replies (and the time each arrived) to `sink`.
+    func start(now: @escaping @Sendable () -> Duration, sink: @escaping @Sendable (ProbePacket, Duration) -> Void)
+    func close() async
+}
+
+final class NIOProbeTransport: ProbeTransport {
+    private struct Key: Hashable {
+        var family: IPFamily
+        var source: IPAddress?
+    }
+
+    private enum Slot {
+        case open(EventLoopFuture<any Channel>)
+        case failed(ProbeSocketError, retryAt: ContinuousClock.Instant)
+    }
+
+    private struct State {
+        var slots: [Key: Slot] = [:]
+        var now: (@Sendable () -> Duration)?
+        var sink: (@Sendable (ProbePacket, Duration) -> Void)?
+        var closed = false
+    }
+
+    private let group: any EventLoopGroup
+    private let namespace: String?
+    private let retryAfter: Duration
+    private let onSocketError: @Sendable (ProbeSocketError) -> Void
+    private let state = Mutex(State())
+
+    init(
+        group: any EventLoopGroup, namespace: String?, retryAfter: Duration = .seconds(10),
+        onSocketError: @escaping @Sendable (ProbeSocketError) -> Void
+    ) {
+        self.group = group
+        self.namespace = namespace
+        self.retryAfter = retryAfter
+        self.onSocketError = onSocketError
+    }
+
+    func start(now: @escaping @Sendable () -> Duration, sink: @escaping @Sendable (ProbePacket, Duration) -> Void) {
+        state.withLock {
+            $0.now = now
+            $0.sink = sink
+        }
+    }
+
+    @discardableResult
+    func send(_ packet: ProbePacket, to address: IPAddress, port: UInt16, from source: IPAddress?) -> Bool {
+        guard let remote = ProbeSockets.socketAddress(address, port: port), let channel = channel(Key(family: address.family, source: source)) else {
+            return false
+        }
+        let bytes = packet.bytes
+        channel.whenSuccess { channel in
+            var buffer = channel.allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+            // A failed send (no route, link down) is the probe lost: its timeout says so.
+            channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
+        }
+        return true
+    }
+
+    private func channel(_ key: Key) -> EventLoopFuture<any Channel>? {
+        let now = ContinuousClock.now
+        enum Lookup { case ready(EventLoopFuture<any Channel>), wait, open(now: @Sendable () -> Duration, sink: @Sendable (ProbePacket, Duration) -> Void) }
+        let lookup: Lookup = state.withLock { s in
+            switch s.slots[key] {
+            case .open(let future): return .ready(future)
+            case .failed(_, let retryAt) where retryAt > now: return .wait
+            default:
+                guard !s.closed, let n = s.now, let k = s.sink else { return .wait }
+                return .open(now: n, sink: k)
+            }
+        }
+        switch lookup {
+        case .ready(let future): return future
+        case .wait: return nil
+        case .open(let clockNow, let sink):
+            do {
+                let fd = try ProbeSockets.open(family: key.family, address: key.source, port: 0, namespace: namespace)
+                let future = ProbeSockets.channel(
+                    fd: fd, group: group, family: key.family, address: key.source, port: 0, namespace: namespace,
+                    handler: { ProbeReplyHandler(now: clockNow, sink: sink) })
+                let kept = state.withLock { s -> EventLoopFuture<any Channel> in
+                    if case .open(let other) = s.slots[key] { return other }  // a concurrent open won
+                    s.slots[key] = .open(future)
+                    return future
+                }
+                if kept !== future { future.whenSuccess { $0.close(promise: nil) } }
+                return kept
+            } catch {
+                state.withLock { $0.slots[key] = .failed(error, retryAt: now.advanced(by: retryAfter)) }
+                onSocketError(error)
+                return nil
+            }
+        }
+    }
+
+    func close() async {
+        let futures = state.withLock { s -> [EventLoopFuture<any Channel>] in
+            s.closed = true
+            defer { s.slots = [:] }
+            return s.slots.values.compactMap { if case .open(let f) = $0 { f } else { nil } }
+        }
+        for future in futures {
+            if let channel = try? await future.get() { try? await channel.close() }
+        }
+    }
+}
