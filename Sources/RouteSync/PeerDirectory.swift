@@ -11,6 +11,9 @@ public struct PeerDirectory: Sendable, Hashable {
     public var gateways: [IPAddress: String] = [:]
     /// Peer name -> the link MTU it publishes (peers that publish none are absent).
     public var mtus: [String: UInt32] = [:]
+    /// What is measured per peer route: its node IP, and its pod gateway through the pod route
+    /// when it publishes one (inside its own subnet).
+    public var targets: [ProbeTarget] = []
 
     /// - Parameter localPodGateways: this node's own pod gateway per family: pod-path probes leave
     ///   from it, so the reply travels the peer's route back to this node's subnet.
@@ -24,6 +27,10 @@ public struct PeerDirectory: Sendable, Hashable {
             for family in families where lease.subnet(for: family) != nil {
                 guard let gateway = lease.gateway(for: family) else { continue }
                 gateways[gateway] = name
+                targets.append(ProbeTarget(peer: lease.key, path: .node, address: gateway))
+                if let pod = lease.attributes.published.podGateway(for: family), let subnet = lease.subnet(for: family), subnet.contains(pod) {
+                    targets.append(ProbeTarget(peer: lease.key, path: .pod, address: pod, source: localPodGateways[family]))
+                }
             }
         }
     }

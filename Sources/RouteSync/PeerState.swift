@@ -61,6 +61,9 @@ public struct PeerStatus: Sendable, Hashable, Codable {
     /// The conditions the peer publishes about its own datapath (forwarding off, ...), as it
     /// published them; nil when none.
     public var published: [PublishedCondition]? = nil
+    /// Whether this node reaches the peer (neighbour entry and probes); nil when not measured
+    /// (the agent is not running, or external-sync).
+    public var reachability: PeerReachability? = nil
 
     public init(
         leaseKey: String, node: String?, family: IPFamily, subnet: IPPrefix, gateway: IPAddress?,

@@ -1,6 +1,7 @@
 import NetAddress
 import ArgumentParser
 import Foundation
+import RouteSync
 import Hummingbird
 import Logging
 import Metrics
@@ -38,7 +39,10 @@ func runDaemon(role: AgentDaemon.Role, settings: RunSettings, storeSettings: Sto
     tuneMallocForAgent()  // again, for a caller that did not come through HostGw.main (tests)
     bootstrapLogging(format: settings.logFormat, level: settings.logLevel)
     let registry = PrometheusCollectorRegistry()
-    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    var factory = PrometheusMetricsFactory(registry: registry)
+    // Probe round trips on a LAN are well under the default buckets' 5 ms start.
+    factory.durationHistogramBuckets["hostgw_peer_probe_rtt_seconds"] = ProbeConfig.rttHistogramBuckets
+    MetricsSystem.bootstrap(factory)
     Gauge(label: "hostgw_build_info", dimensions: [("version", BuildInfo.version)]).record(1)
     var logger = Logger(label: "hostgw")
     logger[metadataKey: "node"] = "\(settings.nodeName)"

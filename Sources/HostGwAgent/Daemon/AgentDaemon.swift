@@ -31,6 +31,7 @@ actor DaemonState {
     var reconciler: RouteReconciler?
     var datapath: DatapathWatcher?
     var neighbours: NeighbourWatcher?
+    var reachability: PeerReachabilityBoard?
     var invalidEntries = 0
 
     func set(interface: SelectedInterface) { self.interface = interface }
@@ -38,6 +39,7 @@ actor DaemonState {
     func set(reconciler: RouteReconciler) { self.reconciler = reconciler }
     func set(datapath: DatapathWatcher) { self.datapath = datapath }
     func set(neighbours: NeighbourWatcher) { self.neighbours = neighbours }
+    func set(reachability: PeerReachabilityBoard) { self.reachability = reachability }
     func set(invalidEntries: Int) { self.invalidEntries = invalidEntries }
 }
 
@@ -120,18 +122,33 @@ struct AgentDaemon: Service {
         let datapath = found
         // The peers' gateways' neighbour entries: FAILED or INCOMPLETE means unreachable.
         var neighbours: (watcher: NeighbourWatcher, events: NetlinkMonitor)?
+        var peerHealth: PeerHealthParts?
         if role == .node {
             let n = NeighbourWatcher(families: syncConfig.families, access: netlink, logger: logger)
             await state.set(neighbours: n)
             neighbours = (n, try NetlinkMonitor(groups: .neighbours))
+            let board = PeerReachabilityBoard(logger: logger)
+            await state.set(reachability: board)
+            var parts = PeerHealthParts(board: board)
+            if let probe = settings.probe {
+                let responder = ProbeResponder(port: probe.port, logger: logger)
+                // A port another process holds is a setting to change, not something to retry.
+                do { try await responder.bind() } catch {
+                    throw DaemonExit(code: ExitStatus.config, message: "cannot answer peer probes: \(error) (set --probe-port, or 0 for no probes)")
+                }
+                parts.responder = responder
+                parts.prober = PeerProber(config: probe, logger: logger)
+            }
+            peerHealth = parts
         }
         let neighbourFeed = neighbours
+        let peerParts = peerHealth
         notifier.status("syncing routes")
 
         try await withTaskCancellationHandler {
             try await runLoops(
                 manager: manager, reconciler: reconciler, monitor: monitor, watcher: watcher, datapath: datapath,
-                neighbours: neighbourFeed, syncConfig: syncConfig)
+                neighbours: neighbourFeed, peerHealth: peerParts, syncConfig: syncConfig)
         } onCancel: {
             monitor.stop()
             datapath?.events.stop()
@@ -146,7 +163,7 @@ struct AgentDaemon: Service {
     private func runLoops(
         manager: LeaseManager?, reconciler: RouteReconciler, monitor: NetlinkMonitor, watcher: LeaseWatcher,
         datapath: (watcher: DatapathWatcher, events: NetlinkMonitor)?, neighbours: (watcher: NeighbourWatcher, events: NetlinkMonitor)?,
-        syncConfig: RouteSyncConfig
+        peerHealth: PeerHealthParts?, syncConfig: RouteSyncConfig
     ) async throws {
         var services: [any Service] = []
         if let manager {
@@ -177,9 +194,13 @@ struct AgentDaemon: Service {
                     await state.set(invalidEntries: snapshot.skipped.count)
                     await reconciler.update(leases: snapshot.leases, localSubnets: syncConfig.localSubnets)
                     await manager?.observe(snapshot)
-                    let peers = PeerDirectory(leases: snapshot.leases, localSubnets: syncConfig.localSubnets, families: syncConfig.families)
+                    let peers = PeerDirectory(
+                        leases: snapshot.leases, localSubnets: syncConfig.localSubnets, families: syncConfig.families,
+                        localPodGateways: await reconciler.podGateways())
                     await datapath?.watcher.setPeerMTUs(peers.mtus)
                     await neighbours?.watcher.setGateways(peers.gateways)
+                    await peerHealth?.board.setTargets(peers.targets)
+                    await peerHealth?.prober?.setTargets(peers.targets)
                 }
             })
         services.append(DaemonLoop("kernel route events") { try await reconciler.consume(events: monitor) })
@@ -200,6 +221,18 @@ struct AgentDaemon: Service {
                     try Task.checkCancellation()
                     throw DaemonExit(code: ExitStatus.software, message: "the neighbour watcher stopped: neighbour notifications failed")
                 })
+        }
+        if let peerHealth {
+            let board = peerHealth.board
+            if let neighbours {
+                services.append(DaemonLoop("neighbour verdicts") { for await entries in await neighbours.watcher.updates() { await board.update(neighbours: entries) } })
+            }
+            if let responder = peerHealth.responder, let prober = peerHealth.prober {
+                services.append(responder)
+                services.append(prober)
+                services.append(DaemonLoop("probe verdicts") { for await stats in await prober.statsUpdates() { await board.update(probes: stats) } })
+            }
+            services.append(DaemonLoop("reachability health") { for await summary in await board.summaryUpdates() { await health.reachability(summary) } })
         }
         services.append(reconciler)
         services.append(DaemonLoop("readiness") { await watchProgress(reconciler) })
@@ -316,12 +349,18 @@ struct AgentDaemon: Service {
                 lastRepair: s.lastOwnKeyRepair.map { NodeStatusReport.RepairReport(time: $0.time, kind: $0.kind.rawValue, found: $0.found) },
                 nameClashes: s.nameClashes)
         }
-        let sync = await state.reconciler?.status()
+        var sync = await state.reconciler?.status()
             ?? RouteSyncStatus(
                 observeOnly: settings.observeOnly, peers: [], routesInstalled: 0, recentDrift: [], driftCounts: [:],
                 peerCounts: [:], lastFullSync: nil, lastPassDurationSeconds: nil, lastPassError: nil, passes: 0)
+        if let board = await state.reachability {
+            for i in sync.peers.indices {
+                sync.peers[i].reachability = await board.reachability(leaseKey: sync.peers[i].leaseKey, family: sync.peers[i].family)
+            }
+        }
         var notes: [String] = []
         if settings.observeOnly { notes.append("observe-only: drift is reported, not repaired") }
+        if role == .node, settings.probe == nil { notes.append("peer probes are off (--probe-port 0): reachability comes from neighbour entries only") }
         if let e = sync.lastPassError { notes.append("last reconcile pass failed: \(e)") }
         if lease == nil { notes.append("no lease yet: see the agent log for why") }
         for clash in lease?.nameClashes ?? [] {
@@ -442,6 +481,14 @@ struct WatchdogService: Service {
             try await clock.sleep(for: interval)
         }
     }
+}
+
+/// The parts that judge whether this node reaches its peers: the board always (neighbour entries),
+/// the responder and prober unless probes are off.
+struct PeerHealthParts: Sendable {
+    let board: PeerReachabilityBoard
+    var responder: ProbeResponder?
+    var prober: PeerProber?
 }
 
 /// One long-running loop of the daemon as a named service, so the group that runs it can say

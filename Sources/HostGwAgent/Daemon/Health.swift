@@ -37,6 +37,8 @@ struct HealthSnapshot: Sendable {
     var lastProgress: Date?
     /// The datapath watcher's current findings (forwarding, forward-path filter).
     var datapath: [DatapathFinding] = []
+    /// Which peers this node reaches (neighbour entries and probes).
+    var reachability = ReachabilitySummary()
 }
 
 /// One reason the agent is unhealthy. Callers switch on the case (the watchdog does); the
@@ -56,6 +58,8 @@ enum HealthProblem: Sendable, Hashable, CustomStringConvertible {
     case leaseExpiring(seconds: Int, failures: Int)
     /// A critical datapath condition: pod traffic cannot pass this node (forwarding off).
     case datapath(DatapathFinding)
+    /// Not one of the `peers` peers answers: this node is cut off on the node network.
+    case isolated(peers: Int)
 
     var description: String {
         switch self {
@@ -74,6 +78,8 @@ enum HealthProblem: Sendable, Hashable, CustomStringConvertible {
             "lease expires in \(seconds)s and renewal failed \(failures) time(s)"
         case .datapath(let finding):
             finding.description
+        case .isolated(let peers):
+            "none of the \(peers) peer(s) is reachable (neighbour entries failed or probes unanswered): this node is cut off on the node network; routes are kept"
         }
     }
 }
@@ -105,6 +111,9 @@ func healthProblems(_ s: HealthSnapshot, policy: HealthPolicy, now: Date) -> [He
     // Never healthy while the node cannot forward; warnings (a drop policy that rules may still
     // open, an unreadable filter) stay out of health and go to `hostgw check` as WARNING.
     problems += s.datapath.filter { $0.severity == .critical }.map(HealthProblem.datapath)
+    // One peer gone dark is that peer's problem (a WARNING in `hostgw check`); all of them at
+    // once is this node's.
+    if s.reachability.isolated { problems.append(.isolated(peers: s.reachability.peers)) }
     return problems
 }
 
@@ -121,7 +130,7 @@ func watchdogShouldPing(_ s: HealthSnapshot, policy: HealthPolicy, now: Date) ->
             // Waiting is progress while attempts keep coming; a start-up that hangs in one step
             // (no attempt for `stuckAfter`) is stuck.
             guard let progress = s.lastProgress, now.timeIntervalSince(progress) <= policy.stuckAfter.seconds else { return false }
-        case .storeUnreachable, .leaseWatchFailing, .leaseExpiring, .datapath:
+        case .storeUnreachable, .leaseWatchFailing, .leaseExpiring, .datapath, .isolated:
             // A restart fixes none of these (the datapath is the host's settings).
             continue
         }
@@ -151,6 +160,8 @@ actor AgentHealth {
     func leaseFeed(_ feed: LeaseFeedHealth) { snapshot.leaseFeed = feed }
 
     func datapath(_ findings: [DatapathFinding]) { snapshot.datapath = findings }
+
+    func reachability(_ summary: ReachabilitySummary) { snapshot.reachability = summary }
 
     func store(reachable: Bool, error: String? = nil, at date: Date = Date()) {
         if reachable {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NetAddress
 import Netlink
+import RouteSync
 
 /// Flags of `hostgw run` about this node and its lease. Every one also reads HOSTGW_<FLAG> and
 /// the config-file key of the same name.
@@ -42,6 +43,15 @@ struct NodeOptions: ParsableArguments {
             "Take over routes of this protocol (boot, static or a number; repeatable) that equal hostgw's in all but the protocol, replacing each in place: migrating from flanneld is `--adopt-protocol boot`. Default: adopt nothing (they are conflicts).",
             valueName: "protocol"))
     var adoptProtocol: [String] = []
+
+    @Option(help: ArgumentHelp("UDP port every agent answers peer probes on and probes its peers at (the same on every node; let it through between nodes). 0: no probes, reachability from neighbour entries only. Default 8477.", valueName: "port"))
+    var probePort: String?
+
+    @Option(help: ArgumentHelp("How often each peer is probed (node IP, and pod gateway through the pod route), with jitter. Default 2s.", valueName: "duration"))
+    var probeInterval: String?
+
+    @Option(help: ArgumentHelp("At most this many probes per second from this node, however many peers: beyond it peers are probed in rotation (unreachable ones first). Default 200.", valueName: "count"))
+    var probeBudget: String?
 }
 
 /// Flags shared by `hostgw run` and `hostgw external-sync`: how routes are kept and how the
@@ -98,6 +108,8 @@ struct RunSettings: Sendable {
     var table: UInt32
     var healthGrace: Duration
     var deletionGrace: Duration
+    /// Peer probes; nil when `--probe-port 0` turns them off.
+    var probe: ProbeConfig?
     var logLevel: Logger.Level
     var logFormat: LogFormat
 
@@ -134,6 +146,15 @@ struct RunSettings: Sendable {
         adoptProtocols = try r.adoptProtocols(flag: o.adoptProtocol.isEmpty ? nil : o.adoptProtocol.joined(separator: ","), own: routeProtocol)
         healthGrace = try r.duration("health-grace", flag: sync.healthGrace, default: .seconds(60))
         deletionGrace = try r.duration("deletion-grace", flag: sync.deletionGrace, default: .seconds(10))
+        let probePort = try r.parsed("probe-port", flag: o.probePort, default: ProbeConfig.defaultPort, rule: "must be a UDP port from 1 to 65535, or 0 for no probes") { UInt16($0) }
+        let probeInterval = try r.duration("probe-interval", flag: o.probeInterval, default: .seconds(2))
+        if probeInterval < .milliseconds(100) || probeInterval > .seconds(600), let v = r.lookup("probe-interval", flag: o.probeInterval) {
+            throw SettingError(setting: "probe-interval", source: v.source, value: v.value, rule: "must be from 100ms to 10m", exitCode: Self.code(v.source))
+        }
+        let probeBudget = try r.parsed("probe-budget", flag: o.probeBudget, default: 200, rule: "must be a whole number of probes per second from 1 to 100000") {
+            Int($0).flatMap { (1...100_000).contains($0) ? $0 : nil }
+        }
+        probe = probePort == 0 ? nil : ProbeConfig(port: probePort, interval: probeInterval, budget: probeBudget)
         logLevel = try r.parsed("log-level", flag: sync.logLevel, default: .info, rule: "must be one of trace, debug, info, notice, warning, error, critical") { Logger.Level(rawValue: $0.lowercased()) }
         logFormat = try r.parsed("log-format", flag: sync.logFormat, default: .text, rule: "must be text or json") { LogFormat(rawValue: $0.lowercased()) }
     }

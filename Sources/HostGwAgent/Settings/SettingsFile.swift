@@ -32,6 +32,7 @@ enum SettingsFile {
         "etcd-timeout", "node-name", "iface", "iface-regex", "iface-can-reach", "public-ip", "public-ipv6",
         "subnet-file", "cni-conflist", "state-dir", "listen", "observe-only", "lease-ttl", "resync-period",
         "mtu", "protocol", "adopt-protocol", "table", "health-grace", "deletion-grace", "log-level", "log-format",
+        "probe-port", "probe-interval", "probe-budget",
     ]
 
     /// Settings whose values are never echoed in an error, a log line or status.

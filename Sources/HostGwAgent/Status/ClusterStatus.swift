@@ -56,13 +56,15 @@ struct ClusterStatusReport: Codable, Sendable {
             let routes = peers[lease.key].map { list in
                 Dictionary(list.map { ($0.family.rawValue, $0.state) }, uniquingKeysWith: { a, _ in a })
             }
+            let measured = peers[lease.key]?.compactMap(\.reachability) ?? []
+            let worst = measured.first { $0.state == .unreachable } ?? measured.first { $0.state == .reachable } ?? measured.first
             nodes.append(
                 Node(
                     node: a.nodeName, leaseKey: lease.key, subnet: lease.subnet, ipv6Subnet: lease.ipv6Subnet,
                     publicIP: a.publicIP?.description, publicIPv6: a.publicIPv6?.description, agentVersion: a.agentVersion,
                     mtu: a.published.mtu, podGateway: (a.published.podGateway?.description ?? a.published.podGatewayV6?.description),
                     conditions: a.published.conditions, thisNode: mine, reservation: lease.isReservation,
-                    routes: mine ? nil : routes))
+                    routes: mine ? nil : routes, reachability: mine ? nil : worst?.state.rawValue, reachabilityReason: mine ? nil : worst?.reason))
         }
         nodes.sort { ($0.subnet ?? $0.ipv6Subnet).map(\.description) ?? $0.leaseKey < ($1.subnet ?? $1.ipv6Subnet).map(\.description) ?? $1.leaseKey }
         var notes: [String] = []

@@ -79,6 +79,14 @@ func evaluateCheck(_ r: NodeStatusReport, _ t: CheckThresholds, now: Date) -> Ch
         raise(finding.severity == .critical ? .critical : .warning, finding.description)
     }
 
+    // Peers this node cannot reach, whatever their routes say (every one at once is a health
+    // problem, raised above).
+    let unreachable = r.routeSync.peers.filter { $0.reachability?.state == .unreachable }
+    if !unreachable.isEmpty {
+        let listed = unreachable.prefix(3).map { "\($0.peerName) \($0.reachability?.reason ?? "unreachable")" }.joined(separator: "; ")
+        raise(.warning, "\(unreachable.count) peer(s) unreachable (\(listed)\(unreachable.count > 3 ? "; ..." : ""))")
+    }
+
     let bad = r.badPeers
     if t.badPeersCritical > 0, bad.count >= t.badPeersCritical {
         raise(.critical, describePeers(bad))
@@ -104,7 +112,7 @@ func evaluateCheck(_ r: NodeStatusReport, _ t: CheckThresholds, now: Date) -> Ch
         : reasons.joined(separator: "; ")
     var perf = [
         "peers_ok=\(okPeers)", "peers_bad=\(bad.count)", "drift_recent=\(drift.count)",
-        "routes=\(r.routeSync.routesInstalled)",
+        "routes=\(r.routeSync.routesInstalled)", "peers_unreachable=\(unreachable.count)",
     ]
     if let leaseLeft { perf.append("lease_ttl_s=\(Int(leaseLeft));\(Int(t.leaseWarning.seconds)):;\(Int(t.leaseCritical.seconds)):") }
     // A monitoring line is one line: reasons quote store text (node names, keys, errors).

@@ -150,12 +150,12 @@ func renderStatus(_ r: NodeStatusReport, now: Date = Date()) -> String {
     for n in r.notes { out.append("note       \(n)") }
     out.append("")
 
-    let header = ["PEER", "SUBNET", "GATEWAY", "DEV", "STATE", "DETAIL"]
+    let header = ["PEER", "SUBNET", "GATEWAY", "DEV", "STATE", "REACH", "DETAIL"]
     let rows = rs.peers.map { p in
         [p.node ?? "-", p.subnet.description, p.gateway?.description ?? "-", p.interface ?? "-", p.state.rawValue,
-         peerDetail(p).joined(separator: "; ")]
+         reachCell(p.reachability), peerDetail(p).joined(separator: "; ")]
     }
-    out.append(contentsOf: table(header, rows.isEmpty ? [["(no peers)", "", "", "", "", ""]] : rows))
+    out.append(contentsOf: table(header, rows.isEmpty ? [["(no peers)", "", "", "", "", "", ""]] : rows))
 
     let drift = rs.recentDrift.suffix(10)
     out.append("")
@@ -173,10 +173,24 @@ func renderStatus(_ r: NodeStatusReport, now: Date = Date()) -> String {
     return out.map { displaySafe($0, limit: 4096) }.joined(separator: "\n") + "\n"
 }
 
+/// The REACH cell: `ok 0.3ms`, `UNREACHABLE`, `unknown`, or `-` when not measured.
+func reachCell(_ r: PeerReachability?) -> String {
+    guard let r else { return "-" }
+    switch r.state {
+    case .unreachable: return "UNREACHABLE"
+    case .unknown: return "unknown"
+    case .reachable:
+        guard let rtt = (r.node ?? r.pod)?.lastRTT else { return "ok" }
+        let loss = [r.node, r.pod].compactMap { $0?.lossRatio }.max() ?? 0
+        return String(format: "ok %.1fms", rtt * 1000) + (loss > 0 ? String(format: " %.0f%% loss", loss * 100) : "")
+    }
+}
+
 /// The DETAIL cell of a peer: why its route is not ok, the route's MTU, what the peer publishes
 /// about its own datapath.
 func peerDetail(_ p: PeerStatus) -> [String] {
     var detail = [p.reason, p.lastError].compactMap { $0 }
+    if let r = p.reachability, r.state == .unreachable, let why = r.reason { detail.append(why) }
     if let mtu = p.mtu { detail.append("route mtu \(mtu) (the peer's link MTU)") }
     if let published = p.published, !published.isEmpty {
         detail.append("peer reports " + published.map { $0.severity == .critical ? "\($0.name) (CRITICAL)" : $0.name }.joined(separator: ", "))
