@@ -28,4 +28,7 @@ startup_seed() {
   ip netns exec "$ns" "$hostgw" config set "$conf" --store embedded --store-path "$store" >/dev/null
   ip netns exec "$ns" "$hostgw" bench leases --store embedded --store-path "$store" \
     --count "$peers" --first-gateway 172.20.1.1 >"$out"
+  # The agent probes its peers: made-up gateways nobody answers get permanent neighbour entries
+  # (lab_pin_neighbours), or the machine's one neighbour table would fill.
+  lab_pin_neighbours "$ns" eth0 172.20.1.1 "$peers"
 }

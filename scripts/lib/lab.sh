@@ -466,3 +466,36 @@ lab_down() {
   done
   rm -rf "$LAB_DIR"
 }
+
+# --- neighbour table safety -----------------------------------------------------------------
+# The kernel's neighbour table limit (net.ipv4.neigh.default.gc_thresh3, 1024 by default) is
+# one count for every network namespace of the machine. Peer probes to thousands of addresses
+# that nobody answers (a benchmark's made-up peers), or from 50 node namespaces to each other,
+# would fill it with entries and starve the host's own ARP. Permanent entries do not count
+# against the limit, so the labs that need many pin theirs (inside their own namespaces only).
+
+# lab_pin_neighbours NS DEV FIRST_IP COUNT [MAC]: permanent entries on DEV in NS for COUNT
+# consecutive IPv4 addresses from FIRST_IP, all resolving to MAC (a locally administered address
+# nobody has: the frames go nowhere, as they would to a dark peer).
+lab_pin_neighbours() {
+  local ns=$1 dev=$2 first=$3 count=$4 mac=${5:-02:00:5e:00:77:01}
+  awk -v f="$first" -v n="$count" -v mac="$mac" -v dev="$dev" 'BEGIN {
+      split(f, o, "."); v = ((o[1] * 256 + o[2]) * 256 + o[3]) * 256 + o[4]
+      for (i = 0; i < n; i++) {
+        x = v + i
+        printf "neigh replace %d.%d.%d.%d lladdr %s dev %s nud permanent\n", int(x / 16777216) % 256, int(x / 65536) % 256, int(x / 256) % 256, x % 256, mac, dev
+      }
+    }' | ip -n "$ns" -batch -
+}
+
+# lab_pin_node_neighbours N: on nodes 1..N, a permanent entry for every other node's IPv4
+# address with that node's real MAC (probes still reach each other; nothing is counted).
+lab_pin_node_neighbours() {
+  local n=$1 i j batch
+  batch=$(for j in $(seq 1 "$n"); do
+    echo "neigh replace $(lab_node_ip "$j") lladdr $(ip -n "$(lab_node_ns "$j")" -j link show eth0 | jq -r '.[0].address') dev eth0 nud permanent"
+  done)
+  for i in $(seq 1 "$n"); do
+    echo "$batch" | grep -v " $(lab_node_ip "$i") " | ip -n "$(lab_node_ns "$i")" -batch -
+  done
+}
