@@ -25,6 +25,12 @@ public actor NeighbourWatcher {
         public var linkAddress: String?
         /// True when the entry is FAILED or INCOMPLETE.
         public var unresolved: Bool
+
+        public init(state: String?, linkAddress: String?, unresolved: Bool) {
+            self.state = state
+            self.linkAddress = linkAddress
+            self.unresolved = unresolved
+        }
     }
 
     private let clock: any Clock<Duration>

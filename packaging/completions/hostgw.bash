@@ -188,7 +188,7 @@ _hostgw_run() {
     repeating_flags=()
     non_repeating_flags=(--etcd-allow-insecure-auth --observe-only --version -h --help)
     repeating_options=(--adopt-protocol)
-    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-password-file --etcd-timeout --iface --iface-regex --iface-can-reach --public-ip --public-ipv6 --subnet-file --cni-conflist --state-dir --lease-ttl --mtu --node-name --listen --resync-period --protocol --table --health-grace --deletion-grace --log-level --log-format)
+    non_repeating_options=(--config --store --store-path --etcd-endpoints --etcd-prefix --etcd-cafile --etcd-certfile --etcd-keyfile --etcd-username --etcd-password --etcd-password-file --etcd-timeout --iface --iface-regex --iface-can-reach --public-ip --public-ipv6 --subnet-file --cni-conflist --state-dir --lease-ttl --mtu --probe-port --probe-interval --probe-budget --node-name --listen --resync-period --protocol --table --health-grace --deletion-grace --log-level --log-format)
     __hostgw_offer_flags_options 0
 
     # Offer option value completions
@@ -260,6 +260,15 @@ _hostgw_run() {
         return
         ;;
     '--adopt-protocol')
+        return
+        ;;
+    '--probe-port')
+        return
+        ;;
+    '--probe-interval')
+        return
+        ;;
+    '--probe-budget')
         return
         ;;
     '--node-name')

@@ -1,0 +1,57 @@
+import Foundation
+import HostGwTestSupport
+import Logging
+import NetAddress
+import Netlink
+@testable import RouteSync
+import Testing
+
+/// The one judgement of whether a peer is reachable (issue 13), and the board that keeps the
+/// latest signs: a failed neighbour entry or a lost node path is unreachable, a node that answers
+/// while its pod gateway does not is unreachable for pods, any answer is reachable, and the
+/// summary (what health judges) changes only with the set of unreachable peers.
+@Suite struct PeerReachabilityTests {
+    let gw = IPAddress.v4(IPv4Address(10, 0, 0, 3))
+    let failed = NeighbourWatcher.Entry(state: "FAILED", linkAddress: nil, unresolved: true)
+    let stale = NeighbourWatcher.Entry(state: "STALE", linkAddress: "02:00:00:00:00:03", unresolved: false)
+
+    @Test func theJudgement() {
+        let up = ProbeStats(state: .reachable, sent: 5, received: 5)
+        let down = ProbeStats(state: .unreachable, sent: 5, received: 0, consecutiveLosses: 3)
+        #expect(PeerReachability.judge(gateway: gw, neighbour: nil, node: nil, pod: nil).state == .unknown)
+        #expect(PeerReachability.judge(gateway: gw, neighbour: stale, node: nil, pod: nil).state == .unknown)
+        let arp = PeerReachability.judge(gateway: gw, neighbour: failed, node: up, pod: nil)
+        #expect(arp.state == .unreachable)
+        #expect(arp.reason?.hasPrefix("neighbour entry of 10.0.0.3 is FAILED") == true)
+        let lost = PeerReachability.judge(gateway: gw, neighbour: stale, node: down, pod: nil)
+        #expect(lost.state == .unreachable)
+        #expect(lost.reason?.hasPrefix("3 probe(s) in a row to 10.0.0.3 unanswered") == true)
+        let pods = PeerReachability.judge(gateway: gw, neighbour: stale, node: up, pod: down)
+        #expect(pods.state == .unreachable)
+        #expect(pods.reason?.hasPrefix("the node answers but its pod gateway does not") == true)
+        #expect(PeerReachability.judge(gateway: gw, neighbour: stale, node: up, pod: up).state == .reachable)
+    }
+
+    @Test func theBoardSummarisesPerPeerAndSaysWhenAllAreGone() async throws {
+        let board = PeerReachabilityBoard(logger: quietLogger)
+        let b = ProbeTarget(peer: "10.244.2.0-24", path: .node, address: .v4(IPv4Address(10, 0, 0, 2)))
+        let c = ProbeTarget(peer: "10.244.3.0-24", path: .node, address: gw)
+        let cPod = ProbeTarget(peer: "10.244.3.0-24", path: .pod, address: .v4(IPv4Address(10, 244, 3, 1)), source: .v4(IPv4Address(10, 244, 1, 1)))
+        await board.setTargets([b, c, cPod])
+        #expect(await board.summary == ReachabilitySummary(peers: 2, measured: 0, unreachable: []))
+        await board.update(probes: [b: ProbeStats(state: .reachable), c: ProbeStats(state: .reachable), cPod: ProbeStats(state: .reachable)])
+        #expect(await board.summary == ReachabilitySummary(peers: 2, measured: 2, unreachable: []))
+        // c's pod path goes: c is unreachable (for pods), b is not; not isolated.
+        await board.update(probes: [b: ProbeStats(state: .reachable), c: ProbeStats(state: .reachable), cPod: ProbeStats(state: .unreachable, consecutiveLosses: 3)])
+        #expect(await board.summary.unreachable == ["10.244.3.0-24"])
+        #expect(await !board.summary.isolated)
+        #expect(await board.reachability(leaseKey: "10.244.3.0-24", family: .v4)?.state == .unreachable)
+        #expect(await board.reachability(leaseKey: "10.244.3.0-24", family: .v6) == nil)
+        // b's gateway fails ARP too: every peer is gone.
+        await board.update(neighbours: [.v4(IPv4Address(10, 0, 0, 2)): failed])
+        #expect(await board.summary.isolated)
+        // A peer that leaves takes its verdict with it.
+        await board.setTargets([b])
+        #expect(await board.summary == ReachabilitySummary(peers: 1, measured: 1, unreachable: ["10.244.2.0-24"]))
+    }
+}
