@@ -50,6 +50,7 @@ lab_hostgw_in "$ns" status --node-name node1 --cluster | grep -qE '^node3 .*UNRE
 healthz_is 200 || fail "node 1's /healthz answers $(healthz): one dark peer is the peer's problem"
 lab_wait_for 10 check3_is 2 "none of the 2 peer(s) is reachable" || fail "node 3's check is not CRITICAL isolated: $(check3)"
 [ "$(healthz3)" = 503 ] || fail "node 3's /healthz answers $(healthz3) while it reaches no peer"
+[ "$(metric 3 hostgw_node_isolated | awk '{print $1 + 0}')" = 1 ] || fail "hostgw_node_isolated on node 3 is $(metric 3 hostgw_node_isolated)"
 [ "$(all_routes)" = "$routes_before" ] || fail "routes changed while node 3 was dark: $(all_routes) (were $routes_before)"
 check "node 3 dark: within 10 s nodes 1 and 2 mark it unreachable (check WARNING, status, --cluster, metric 1, /healthz 200), node 3 CRITICAL isolated with /healthz 503; no route changed"
 

@@ -232,7 +232,14 @@ struct AgentDaemon: Service {
                 services.append(prober)
                 services.append(DaemonLoop("probe verdicts") { for await stats in await prober.statsUpdates() { await board.update(probes: stats) } })
             }
-            services.append(DaemonLoop("reachability health") { for await summary in await board.summaryUpdates() { await health.reachability(summary) } })
+            services.append(
+                DaemonLoop("reachability health") {
+                    let isolated = Gauge(label: "hostgw_node_isolated")
+                    for await summary in await board.summaryUpdates() {
+                        await health.reachability(summary)
+                        isolated.record(summary.isolated ? 1 : 0)
+                    }
+                })
         }
         services.append(reconciler)
         services.append(DaemonLoop("readiness") { await watchProgress(reconciler) })
