@@ -68,12 +68,12 @@ public actor PeerProber: Service {
 
     /// Probes until the task is cancelled, then closes the sockets. Run it once.
     public func run() async throws {
-        let (replies, continuation) = AsyncStream.makeStream(of: (ProbePacket, Duration).self, bufferingPolicy: .bufferingNewest(4096))
-        transport.start(now: timeline.now) { packet, at in continuation.yield((packet, at)) }
+        let (replies, continuation) = AsyncStream.makeStream(of: [(ProbePacket, Duration)].self, bufferingPolicy: .bufferingNewest(1024))
+        transport.start(now: timeline.now) { batch in continuation.yield(batch) }
         updateGauges()
         await withDiscardingTaskGroup { group in
             group.addTask {
-                for await (packet, at) in replies { await self.received(packet, at: at) }
+                for await batch in replies { await self.received(batch) }
             }
             await self.loop()
             continuation.finish()
@@ -93,9 +93,10 @@ public actor PeerProber: Service {
         let now = timeline.now()
         let events = scheduler.expire(now: now)
         apply(events)
-        for probe in scheduler.dueProbes(now: now, coalesce: coalesce) {
-            metrics.sent(probe.target.path)
-            transport.send(probe.packet, to: probe.target.address, port: config.port, from: probe.target.source)
+        let due = scheduler.dueProbes(now: now, coalesce: coalesce)
+        if !due.isEmpty {
+            for probe in due { metrics.sent(probe.target.path) }
+            transport.send(due.map { ($0.packet, $0.target.address, $0.target.source) }, port: config.port)
         }
         let limited = scheduler.intervals().limited
         if limited != lastLimited {
@@ -111,8 +112,17 @@ public actor PeerProber: Service {
         return min(scheduler.nextWake(now: now) ?? latest, latest)
     }
 
-    private func received(_ packet: ProbePacket, at: Duration) {
-        apply(scheduler.reply(packet, at: at))
+    private func received(_ batch: [(ProbePacket, Duration)]) {
+        var changed = false
+        for (packet, at) in batch {
+            let events = scheduler.reply(packet, at: at)
+            metrics.record(events)
+            changed = changed || events.stateChanged
+        }
+        if changed {
+            updateGauges()
+            broadcast.publish(scheduler.stats())
+        }
     }
 
     private func apply(_ events: ProbeScheduler.Events) {
