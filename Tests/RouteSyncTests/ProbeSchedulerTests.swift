@@ -62,7 +62,7 @@ private func simulate(
         var perSecond: [Int: Int] = [:]
         for (at, _) in sent { perSecond[Int(at.seconds), default: 0] += 1 }
         #expect(perSecond.values.max()! <= 200)
-        #expect(scheduler.unreachableCounts()[.node, default: 0] > 0)
+        #expect(scheduler.unreachableCounts[.node, default: 0] > 0)
     }
 
     @Test func underBudgetEveryTargetEveryInterval() {
@@ -92,6 +92,9 @@ private func simulate(
         #expect(deadMean > 3 * aliveMean, "dead \(deadMean) vs alive \(aliveMean) probes per target")
         let stats = scheduler.stats()
         for target in dead { #expect(stats[target]?.state == .unreachable) }
+        #expect(scheduler.unreachableCounts[.node] == dead.count)
+        scheduler.setTargets(Array(all.dropFirst(4)), now: .seconds(200))
+        #expect(scheduler.unreachableCounts[.node] == dead.count - 4, "dropped targets leave the count")
         #expect(stats[alive[0]]?.state == .reachable)
     }
 
