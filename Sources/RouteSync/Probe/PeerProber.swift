@@ -21,6 +21,8 @@ public actor PeerProber: Service {
     private var scheduler: ProbeScheduler
     private let broadcast = Broadcast<[ProbeTarget: ProbeStats]>()
     private var lastLimited: Bool?
+    /// A state changed since the last push: the next tick pushes (once for many changes).
+    private var statsChanged = false
     /// Probes sent per wake are coalesced within this much, so a busy prober wakes at most
     /// about 1 / coalesce times a second.
     private let coalesce: Duration = .milliseconds(20)
@@ -56,8 +58,9 @@ public actor PeerProber: Service {
     /// Makes `targets` the set probed: stats of targets that stay are kept, gone ones dropped.
     public func setTargets(_ targets: [ProbeTarget]) {
         guard scheduler.setTargets(targets, now: timeline.now()) else { return }
+        statsChanged = true
         updateGauges()
-        broadcast.publish(scheduler.stats())
+        publishIfChanged()
     }
 
     public func stats() -> [ProbeTarget: ProbeStats] { scheduler.stats() }
@@ -68,12 +71,12 @@ public actor PeerProber: Service {
 
     /// Probes until the task is cancelled, then closes the sockets. Run it once.
     public func run() async throws {
-        let (replies, continuation) = AsyncStream.makeStream(of: (ProbePacket, Duration).self, bufferingPolicy: .bufferingNewest(4096))
-        transport.start(now: timeline.now) { packet, at in continuation.yield((packet, at)) }
+        let (replies, continuation) = AsyncStream.makeStream(of: [(ProbePacket, Duration)].self, bufferingPolicy: .bufferingNewest(1024))
+        transport.start(now: timeline.now) { batch in continuation.yield(batch) }
         updateGauges()
         await withDiscardingTaskGroup { group in
             group.addTask {
-                for await (packet, at) in replies { await self.received(packet, at: at) }
+                for await batch in replies { await self.received(batch) }
             }
             await self.loop()
             continuation.finish()
@@ -91,11 +94,11 @@ public actor PeerProber: Service {
     /// Ends timed-out probes, sends the due ones, and returns when to wake next.
     private func tick() -> Duration {
         let now = timeline.now()
-        let events = scheduler.expire(now: now)
-        apply(events)
-        for probe in scheduler.dueProbes(now: now, coalesce: coalesce) {
-            metrics.sent(probe.target.path)
-            transport.send(probe.packet, to: probe.target.address, port: config.port, from: probe.target.source)
+        absorb(scheduler.expire(now: now))
+        let due = scheduler.dueProbes(now: now, coalesce: coalesce)
+        if !due.isEmpty {
+            for probe in due { metrics.sent(probe.target.path) }
+            transport.send(due.map { ($0.packet, $0.target.address, $0.target.source) }, port: config.port)
         }
         let limited = scheduler.intervals().limited
         if limited != lastLimited {
@@ -107,23 +110,33 @@ public actor PeerProber: Service {
                     metadata: ["targets": "\(scheduler.targetCount)", "budget": "\(config.budget)/s"])
             }
         }
+        publishIfChanged()
         let latest = now + maxSleep
         return min(scheduler.nextWake(now: now) ?? latest, latest)
     }
 
-    private func received(_ packet: ProbePacket, at: Duration) {
-        apply(scheduler.reply(packet, at: at))
+    private func received(_ batch: [(ProbePacket, Duration)]) {
+        for (packet, at) in batch { absorb(scheduler.reply(packet, at: at)) }
     }
 
-    private func apply(_ events: ProbeScheduler.Events) {
+    /// Metrics for what ended; on a state change the gauges at once, the push at the next tick.
+    private func absorb(_ events: ProbeScheduler.Events) {
         metrics.record(events)
         guard events.stateChanged else { return }
+        statsChanged = true
         updateGauges()
-        broadcast.publish(scheduler.stats())
+    }
+
+    /// After state changes: the gauges, and one push with every change so far (the stream's
+    /// readers get one value per tick at most, not one per changed target).
+    private func publishIfChanged() {
+        guard statsChanged else { return }
+        statsChanged = false
+        if broadcast.hasSubscribers { broadcast.publish(scheduler.stats()) }
     }
 
     private func updateGauges() {
-        metrics.unreachable(scheduler.unreachableCounts())
+        metrics.unreachable(scheduler.unreachableCounts)
     }
 }
 

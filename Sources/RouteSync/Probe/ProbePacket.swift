@@ -56,3 +56,29 @@ struct ProbePacket: Sendable, Hashable {
         return r
     }
 }
+
+import NIOCore
+
+extension ProbePacket {
+    /// The packet in the readable bytes of `buffer`, read in place (the probe paths' hot loop).
+    init?(buffer: ByteBuffer) {
+        let at = buffer.readerIndex
+        guard buffer.readableBytes == Self.size, buffer.getInteger(at: at, as: UInt32.self) == 0x4847_5750,
+            buffer.getInteger(at: at + 4, as: UInt8.self) == Self.version,
+            let kindByte = buffer.getInteger(at: at + 5, as: UInt8.self), let kind = Kind(rawValue: kindByte),
+            let sequence = buffer.getInteger(at: at + 8, as: UInt64.self), let nonce = buffer.getInteger(at: at + 16, as: UInt64.self),
+            let opaque = buffer.getInteger(at: at + 24, as: UInt64.self)
+        else { return nil }
+        self.init(kind: kind, sequence: sequence, nonce: nonce, opaque: opaque)
+    }
+
+    func write(into buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt32(0x4847_5750))
+        buffer.writeInteger(Self.version)
+        buffer.writeInteger(kind.rawValue)
+        buffer.writeInteger(UInt16(0))
+        buffer.writeInteger(sequence)
+        buffer.writeInteger(nonce)
+        buffer.writeInteger(opaque)
+    }
+}

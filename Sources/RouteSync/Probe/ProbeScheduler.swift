@@ -85,6 +85,8 @@ struct ProbeScheduler {
     private var index: [ProbeTarget: Int] = [:]
     private var nextID: UInt64 = 0
     private var troubledCount = 0
+    /// Targets unreachable now, per path (kept as states change: read on every change).
+    private(set) var unreachableCounts: [ProbePath: Int] = [:]
     private var heap = DueHeap()
     /// In flight by sequence; `timeouts` holds the same sequences in send order (all share one
     /// timeout, so that is deadline order too).
@@ -117,6 +119,7 @@ struct ProbeScheduler {
         var changed = false
         for (target, slot) in index where !wanted.contains(target) {
             if slots[slot]!.tracker.troubled { troubledCount -= 1 }
+            if slots[slot]!.tracker.state == .unreachable { unreachableCounts[target.path, default: 0] -= 1 }
             slots[slot] = nil
             freeSlots.append(slot)
             index[target] = nil
@@ -253,6 +256,7 @@ struct ProbeScheduler {
             tracker.consecutiveLosses += 1
             if tracker.consecutiveLosses >= config.lossesForUnreachable, tracker.state != .unreachable {
                 tracker.state = .unreachable
+                unreachableCounts[entry.target.path, default: 0] += 1
                 events.stateChanged = true
             }
             slots[flight.slot]!.tracker = tracker
@@ -297,6 +301,7 @@ struct ProbeScheduler {
         tracker.lastRTT = rtt
         tracker.lastReply = wallClock
         if tracker.state != .reachable {
+            if tracker.state == .unreachable { unreachableCounts[entry.target.path, default: 0] -= 1 }
             tracker.state = .reachable
             events.stateChanged = true
         }
@@ -315,12 +320,6 @@ struct ProbeScheduler {
 
     func stats(for target: ProbeTarget) -> ProbeStats? { index[target].map { slots[$0]!.tracker.stats } }
 
-    /// Targets unreachable now, per path.
-    func unreachableCounts() -> [ProbePath: Int] {
-        var out: [ProbePath: Int] = [:]
-        for slot in index.values where slots[slot]!.tracker.state == .unreachable { out[slots[slot]!.target.path, default: 0] += 1 }
-        return out
-    }
 }
 
 /// A binary min-heap of due times (lazy deletion: stale items are skipped by generation).

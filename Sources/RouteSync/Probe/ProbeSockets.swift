@@ -75,8 +75,12 @@ enum ProbeSockets {
             .withBoundSocket(fd)
     }
 
+    /// `address`:`port` built from the bytes (no text parsing per probe).
     static func socketAddress(_ address: IPAddress, port: UInt16) -> SocketAddress? {
-        try? SocketAddress(ipAddress: address.description, port: Int(port))
+        var packed = ByteBuffer()
+        packed.writeBytes(address.bytes)
+        // 4 or 16 bytes: NIO refuses only other sizes, which IPAddress cannot have.
+        return try? SocketAddress(packedIPAddress: packed, port: Int(port))
     }
 }
 
@@ -91,15 +95,12 @@ final class ProbeEchoHandler: ChannelInboundHandler, Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        var buffer = envelope.data
-        guard buffer.readableBytes == ProbePacket.size, let bytes = buffer.readBytes(length: ProbePacket.size),
-            let packet = ProbePacket(bytes: bytes), packet.kind == .request
-        else {
+        guard let packet = ProbePacket(buffer: envelope.data), packet.kind == .request else {
             counters.malformed.increment()
             return
         }
         var out = context.channel.allocator.buffer(capacity: ProbePacket.size)
-        out.writeBytes(packet.reply.bytes)
+        packet.reply.write(into: &out)
         counters.answered.increment()
         context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: out)), promise: nil)
     }
@@ -110,25 +111,29 @@ final class ProbeEchoHandler: ChannelInboundHandler, Sendable {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {}
 }
 
-/// Hands each valid reply, with the time it arrived, to the prober.
-final class ProbeReplyHandler: ChannelInboundHandler, Sendable {
+/// Hands the valid replies of each read burst, with the time each arrived, to the prober (one
+/// hand-over per burst, not per datagram).
+final class ProbeReplyHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
     private let now: @Sendable () -> Duration
-    private let sink: @Sendable (ProbePacket, Duration) -> Void
+    private let sink: @Sendable ([(ProbePacket, Duration)]) -> Void
+    private var pending: [(ProbePacket, Duration)] = []
 
-    init(now: @escaping @Sendable () -> Duration, sink: @escaping @Sendable (ProbePacket, Duration) -> Void) {
+    init(now: @escaping @Sendable () -> Duration, sink: @escaping @Sendable ([(ProbePacket, Duration)]) -> Void) {
         self.now = now
         self.sink = sink
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let at = now()
-        var buffer = unwrapInboundIn(data).data
-        guard buffer.readableBytes == ProbePacket.size, let bytes = buffer.readBytes(length: ProbePacket.size),
-            let packet = ProbePacket(bytes: bytes), packet.kind == .reply
-        else { return }
-        sink(packet, at)
+        guard let packet = ProbePacket(buffer: unwrapInboundIn(data).data), packet.kind == .reply else { return }
+        pending.append((packet, now()))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        guard !pending.isEmpty else { return }
+        sink(pending)
+        pending.removeAll(keepingCapacity: true)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {}
@@ -138,11 +143,11 @@ final class ProbeReplyHandler: ChannelInboundHandler, Sendable {
 /// first use. A source that cannot be bound (the pod gateway address not on this node yet) is
 /// tried again after `retryAfter`; meanwhile its probes are not sent and time out as lost.
 protocol ProbeTransport: Sendable {
-    /// Sends `packet` to `address`:`port` from `source`; false when no socket could take it.
-    @discardableResult
-    func send(_ packet: ProbePacket, to address: IPAddress, port: UInt16, from source: IPAddress?) -> Bool
-    /// Starts delivering replies (and the time each arrived) to `sink`.
-    func start(now: @escaping @Sendable () -> Duration, sink: @escaping @Sendable (ProbePacket, Duration) -> Void)
+    /// Sends each packet to its address:`port` from its source (one flush per socket); a probe
+    /// no socket could take is simply not sent (its timeout counts it lost).
+    func send(_ probes: [(packet: ProbePacket, to: IPAddress, from: IPAddress?)], port: UInt16)
+    /// Starts delivering replies (and the time each arrived) to `sink`, in bursts.
+    func start(now: @escaping @Sendable () -> Duration, sink: @escaping @Sendable ([(ProbePacket, Duration)]) -> Void)
     func close() async
 }
 
@@ -160,7 +165,7 @@ final class NIOProbeTransport: ProbeTransport {
     private struct State {
         var slots: [Key: Slot] = [:]
         var now: (@Sendable () -> Duration)?
-        var sink: (@Sendable (ProbePacket, Duration) -> Void)?
+        var sink: (@Sendable ([(ProbePacket, Duration)]) -> Void)?
         var closed = false
     }
 
@@ -180,31 +185,36 @@ final class NIOProbeTransport: ProbeTransport {
         self.onSocketError = onSocketError
     }
 
-    func start(now: @escaping @Sendable () -> Duration, sink: @escaping @Sendable (ProbePacket, Duration) -> Void) {
+    func start(now: @escaping @Sendable () -> Duration, sink: @escaping @Sendable ([(ProbePacket, Duration)]) -> Void) {
         state.withLock {
             $0.now = now
             $0.sink = sink
         }
     }
 
-    @discardableResult
-    func send(_ packet: ProbePacket, to address: IPAddress, port: UInt16, from source: IPAddress?) -> Bool {
-        guard let remote = ProbeSockets.socketAddress(address, port: port), let channel = channel(Key(family: address.family, source: source)) else {
-            return false
+    func send(_ probes: [(packet: ProbePacket, to: IPAddress, from: IPAddress?)], port: UInt16) {
+        var byChannel: [Key: [(ProbePacket, SocketAddress)]] = [:]
+        for probe in probes {
+            guard let remote = ProbeSockets.socketAddress(probe.to, port: port) else { continue }
+            byChannel[Key(family: probe.to.family, source: probe.from), default: []].append((probe.packet, remote))
         }
-        let bytes = packet.bytes
-        channel.whenSuccess { channel in
-            var buffer = channel.allocator.buffer(capacity: bytes.count)
-            buffer.writeBytes(bytes)
-            // A failed send (no route, link down) is the probe lost: its timeout says so.
-            channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
+        for (key, batch) in byChannel {
+            guard let channel = channel(key) else { continue }
+            channel.whenSuccess { channel in
+                // A failed send (no route, link down) is the probe lost: its timeout says so.
+                for (packet, remote) in batch {
+                    var buffer = channel.allocator.buffer(capacity: ProbePacket.size)
+                    packet.write(into: &buffer)
+                    channel.write(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
+                }
+                channel.flush()
+            }
         }
-        return true
     }
 
     private func channel(_ key: Key) -> EventLoopFuture<any Channel>? {
         let now = ContinuousClock.now
-        enum Lookup { case ready(EventLoopFuture<any Channel>), wait, open(now: @Sendable () -> Duration, sink: @Sendable (ProbePacket, Duration) -> Void) }
+        enum Lookup { case ready(EventLoopFuture<any Channel>), wait, open(now: @Sendable () -> Duration, sink: @Sendable ([(ProbePacket, Duration)]) -> Void) }
         let lookup: Lookup = state.withLock { s in
             switch s.slots[key] {
             case .open(let future): return .ready(future)

@@ -120,7 +120,7 @@ public struct ProbeConfig: Sendable, Hashable {
         if c.timeout <= .zero { c.timeout = .seconds(1) }
         c.jitter = min(max(c.jitter.isFinite ? c.jitter : 0, 0), 0.5)
         c.lossesForUnreachable = max(1, c.lossesForUnreachable)
-        c.budget = max(1, c.budget)
+        c.budget = min(max(1, c.budget), 100_000)
         return c
     }
 
