@@ -90,16 +90,19 @@ public actor PeerReachabilityBoard {
         rejudge()
     }
 
-    /// One peer route's reachability; nil when it is not measured (no target for it).
-    public func reachability(leaseKey: String, family: IPFamily) -> PeerReachability? {
+    /// One peer route's reachability; nil when it is not measured (no target for it). `live`: the
+    /// prober's stats now (the board keeps the ones of the last state change, whose counts and
+    /// RTT are old), for status.
+    public func reachability(leaseKey: String, family: IPFamily, live: [ProbeTarget: ProbeStats]? = nil) -> PeerReachability? {
         guard let entry = byPeer[leaseKey]?[family] else { return nil }
-        return judge(entry)
+        return judge(entry, probes: live ?? probes)
     }
 
     /// The summary now, then on every change of which peers are unreachable.
     public func summaryUpdates() -> AsyncStream<ReachabilitySummary> { broadcast.subscribe(current: summary) }
 
-    private func judge(_ entry: (node: ProbeTarget?, pod: ProbeTarget?)) -> PeerReachability {
+    private func judge(_ entry: (node: ProbeTarget?, pod: ProbeTarget?), probes: [ProbeTarget: ProbeStats]? = nil) -> PeerReachability {
+        let probes = probes ?? self.probes
         let gateway = entry.node?.address
         return PeerReachability.judge(
             gateway: gateway, neighbour: gateway.flatMap { neighbours[$0] }, node: entry.node.flatMap { probes[$0] },

@@ -32,6 +32,7 @@ actor DaemonState {
     var datapath: DatapathWatcher?
     var neighbours: NeighbourWatcher?
     var reachability: PeerReachabilityBoard?
+    var prober: PeerProber?
     var invalidEntries = 0
 
     func set(interface: SelectedInterface) { self.interface = interface }
@@ -40,6 +41,7 @@ actor DaemonState {
     func set(datapath: DatapathWatcher) { self.datapath = datapath }
     func set(neighbours: NeighbourWatcher) { self.neighbours = neighbours }
     func set(reachability: PeerReachabilityBoard) { self.reachability = reachability }
+    func set(prober: PeerProber) { self.prober = prober }
     func set(invalidEntries: Int) { self.invalidEntries = invalidEntries }
 }
 
@@ -137,7 +139,9 @@ struct AgentDaemon: Service {
                     throw DaemonExit(code: ExitStatus.config, message: "cannot answer peer probes: \(error) (set --probe-port, or 0 for no probes)")
                 }
                 parts.responder = responder
-                parts.prober = PeerProber(config: probe, logger: logger)
+                let prober = PeerProber(config: probe, logger: logger)
+                parts.prober = prober
+                await state.set(prober: prober)
             }
             peerHealth = parts
         }
@@ -361,8 +365,9 @@ struct AgentDaemon: Service {
                 observeOnly: settings.observeOnly, peers: [], routesInstalled: 0, recentDrift: [], driftCounts: [:],
                 peerCounts: [:], lastFullSync: nil, lastPassDurationSeconds: nil, lastPassError: nil, passes: 0)
         if let board = await state.reachability {
+            let live = await state.prober?.stats()
             for i in sync.peers.indices {
-                sync.peers[i].reachability = await board.reachability(leaseKey: sync.peers[i].leaseKey, family: sync.peers[i].family)
+                sync.peers[i].reachability = await board.reachability(leaseKey: sync.peers[i].leaseKey, family: sync.peers[i].family, live: live)
             }
         }
         var notes: [String] = []

@@ -53,8 +53,11 @@ struct ProbeResponderCounters: Sendable {
     /// Datagrams on the probe port that are not a valid request (wrong size, magic, version,
     /// or a reply): dropped unanswered.
     let malformed: Counter
+    /// Probe sockets (responder or prober) swift-nio closed under the agent, opened again.
+    let reopened: Counter
 
     init(factory: any MetricsFactory) {
+        reopened = Counter(label: "hostgw_peer_probe_socket_reopens_total", factory: factory)
         answered = Counter(label: "hostgw_peer_probe_requests_answered_total", factory: factory)
         malformed = Counter(label: "hostgw_peer_probe_malformed_total", factory: factory)
     }

@@ -74,15 +74,40 @@ public actor ProbeResponder: Service {
         return bound
     }
 
-    /// Binds (see `bind()`), answers until the task is cancelled, then closes the sockets.
+    /// Binds (see `bind()`), answers until the task is cancelled, then closes the sockets. A
+    /// socket swift-nio closes under it (a reply the kernel refused, say EPERM from an output
+    /// filter dropping one peer's replies, is fatal to a NIO datagram channel) is opened again a
+    /// second later: one refused reply must not leave the node deaf to every peer.
     public func run() async throws {
         try await bind()
-        let channels = self.channels
-        await withTaskCancellationHandler {
-            for channel in channels { try? await channel.closeFuture.get() }
-        } onCancel: {
-            for channel in channels { channel.close(promise: nil) }
+        while true {
+            let channels = self.channels
+            await withTaskCancellationHandler {
+                await withTaskGroup(of: Void.self) { group in
+                    for channel in channels { group.addTask { try? await channel.closeFuture.get() } }
+                    await group.next()
+                    // One closed: close the rest so every wait ends, then open them all again.
+                    for channel in channels { channel.close(promise: nil) }
+                }
+            } onCancel: {
+                for channel in channels { channel.close(promise: nil) }
+            }
+            self.channels = []
+            binding = nil
+            if Task.isCancelled { return }
+            counters.reopened.increment()
+            logger.warning("a peer-probe socket closed under the agent (a reply the kernel refused); opening it again", metadata: ["port": "\(port)"])
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                do {
+                    try await bind()
+                    break
+                } catch {
+                    binding = nil
+                    logger.warning("reopening the peer-probe socket failed; retrying", metadata: ["port": "\(port)", "error": "\(error)"])
+                }
+            }
+            if Task.isCancelled { return }
         }
-        self.channels = []
     }
 }

@@ -238,7 +238,21 @@ final class NIOProbeTransport: ProbeTransport {
                     s.slots[key] = .open(future)
                     return future
                 }
-                if kept !== future { future.whenSuccess { $0.close(promise: nil) } }
+                if kept !== future {
+                    future.whenSuccess { $0.close(promise: nil) }
+                } else {
+                    // swift-nio closes a datagram channel on a send the kernel refuses (EPERM from
+                    // an output filter, ENETUNREACH): forget it, so the next send opens a new one
+                    // instead of every later probe from this source being lost.
+                    let transport = self
+                    future.whenSuccess { channel in
+                        channel.closeFuture.whenComplete { _ in
+                            transport.state.withLock { s in
+                                if case .open(let current) = s.slots[key], current === future { s.slots[key] = nil }
+                            }
+                        }
+                    }
+                }
                 return kept
             } catch {
                 state.withLock { $0.slots[key] = .failed(error, retryAt: now.advanced(by: retryAfter)) }
