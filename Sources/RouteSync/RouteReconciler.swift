@@ -103,6 +103,8 @@ public actor RouteReconciler: Service {
     /// The conflicts of the last pass that finished: a pass judging some subnets only keeps the
     /// others'.
     private var lastConflicts: [RouteConflict] = []
+    /// The changes of the batch in flight, by destination (see `isOwnEcho`).
+    private var applying: [IPPrefix: [RouteChange]] = [:]
 
     /// The trigger of the next pass, if one is due: every trigger that arrives before that pass
     /// starts joins it (the pass dumps the table if any of them needs it, see `needsDump`).
@@ -214,10 +216,12 @@ public actor RouteReconciler: Service {
             {
                 return
             }
+            if isOwnEcho(route, of: [.add, .replace]) { return }
             trigger(.kernelEvent)
         case .routeRemoved(let route):
             guard route.table == config.table else { return }
             if route.protocol == config.routeProtocol, memory.routes[route.destination] == nil { return }
+            if isOwnEcho(route, of: [.delete]) { return }
             trigger(.kernelEvent)
         case .linkChanged, .linkRemoved, .addressAdded, .addressRemoved:
             trigger(.kernelEvent)
@@ -227,6 +231,14 @@ public actor RouteReconciler: Service {
             logger.info("netlink notifications lost (ENOBUFS), resyncing the whole table")
             trigger(.overrun)
         }
+    }
+
+    /// True when `route`'s event is the kernel telling of a change this reconciler is applying
+    /// right now (its batch is out, `memory` not updated yet): without this, every lease pass's
+    /// own changes came back as a kernel event whose pass dumped and judged the whole table.
+    private func isOwnEcho(_ route: Route, of kinds: Set<RouteChange.Kind>) -> Bool {
+        guard route.protocol == config.routeProtocol, let changes = applying[route.destination] else { return false }
+        return changes.contains { kinds.contains($0.kind) && routeMatches(route, $0.route) }
     }
 
     /// Feeds a monitor's events into `handle(_:)` until the sequence ends or the task is cancelled.
@@ -467,6 +479,8 @@ public actor RouteReconciler: Service {
         var batchFailed = false
         if !config.observeOnly && !routePlan.changes.isEmpty {
             do {
+                applying = Dictionary(grouping: routePlan.changes, by: \.route.destination)
+                defer { applying = [:] }
                 results = try await kernel.apply(routePlan.changes, batchSize: config.batchSize)
             } catch let failure as NetlinkError {
                 // The batch never reached the kernel: every change failed, but it is one error.
