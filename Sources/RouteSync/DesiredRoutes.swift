@@ -23,72 +23,33 @@ public struct DesiredRoutes: Sendable, Hashable {
     public init(leases: [Lease], config: RouteSyncConfig, links: [Link], addresses: [InterfaceAddress]) {
         // Memory: with thousands of peers this runs on every pass, so it works on indices into
         // `leases` (a Lease is ~150 bytes), sizes its two results up front and sorts them in place.
-        let linkByIndex = Dictionary(links.map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
-        let ownAddresses = Set(addresses.map(\.address))
-        let localSubnets = Set(config.localSubnets)
+        let node = Node(config: config, links: links, addresses: addresses)
         let keys = leases.map(\.key)
-        let peerLeases = leases.indices
-            .filter { i in
-                let subnets = IPFamily.allCases.compactMap(leases[i].subnet(for:))
-                return subnets.isEmpty || !subnets.allSatisfy(localSubnets.contains)
-            }
-            .sorted { keys[$0] < keys[$1] }
+        let peerLeases = leases.indices.filter { node.isPeer(leases[$0]) }.sorted { keys[$0] < keys[$1] }
 
         // Two leases claiming one subnet: the younger gives way (SubnetClaims, the rule of the
         // lease snapshot and the claim check too). A malformed lease (say a /16) claims nothing:
         // it is already invalid and must not take every other peer down with it.
         // Only the families this network routes count.
-        let wellFormed = leases.indices.filter { i in
-            config.families.allSatisfy { family in
-                guard let subnet = leases[i].subnet(for: family) else { return true }
-                guard let net = config.podNetworks[family], net.contains(subnet) else { return false }
-                return config.subnetLengths[family].map { $0 == subnet.length } ?? true
-            }
-        }
-        let claims = wellFormed.map { i in
-            var claim = leases[i].claim
-            claim.subnets = config.families.compactMap(leases[i].subnet(for:))
-            return claim
-        }
-        var losses: [Int: (loss: SubnetClaims.Loss, reason: String)] = [:]
+        let wellFormed = leases.indices.filter { node.claim(leases[$0]) != nil }
+        let claims = wellFormed.map { node.claim(leases[$0])! }
+        var losses: [Int: String] = [:]
         for (c, loss) in SubnetClaims.losses(claims) {
-            losses[wellFormed[c]] = (loss, SubnetClaims.reason(loss, in: claims, holderNode: leases[wellFormed[loss.holder]].attributes.nodeName))
+            losses[wellFormed[c]] = SubnetClaims.reason(loss, in: claims, holderNode: leases[wellFormed[loss.holder]].attributes.nodeName)
         }
         var routes: [Route] = []
         var peers: [PeerStatus] = []
         routes.reserveCapacity(peerLeases.count * config.families.count)
         peers.reserveCapacity(peerLeases.count * config.families.count)
         for family in config.families {
-            guard let podNetwork = config.podNetworks[family] else { continue }
-            let candidates = peerLeases.compactMap { i in leases[i].subnet(for: family).map { (lease: i, subnet: $0) } }
-            for (index, subnet) in candidates {
-                let lease = leases[index]
-                let gateway = lease.gateway(for: family)
-                var status = PeerStatus(
-                    leaseKey: keys[index], node: lease.attributes.nodeName, family: family, subnet: subnet,
-                    gateway: gateway, state: .pending)
-                if !lease.attributes.published.conditions.isEmpty { status.published = lease.attributes.published.conditions }
-                let verdict = Self.validate(
-                    lease: index, subnet: subnet, gateway: gateway, podNetwork: podNetwork,
-                    subnetLength: config.subnetLengths[family], config: config, claimLoss: losses[index]?.reason,
-                    ownAddresses: ownAddresses, addresses: addresses, links: linkByIndex, leases: leases)
-                switch verdict {
-                case .failed(let state, let reason):
-                    status.state = state
-                    status.reason = reason
-                case .routable(let gateway, let link):
-                    status.interface = link.name
-                    status.mtu = Self.routeMTU(published: lease.attributes.published.mtu, link: link)
-                    routes.append(
-                        Route(
-                            destination: subnet, gateway: gateway, outputInterface: link.index,
-                            table: config.table, protocol: config.routeProtocol, mtu: status.mtu))
-                }
+            for index in peerLeases {
+                guard case let (status, route)? = node.judge(leases[index], key: keys[index], family: family, claimLoss: losses[index]) else { continue }
+                if let route { routes.append(route) }
                 peers.append(status)
             }
         }
         routes.sort { $0.destination < $1.destination }
-        peers.sort { $0.subnet < $1.subnet }
+        peers.sort(by: Self.peerOrder)
         self.routes = routes
         self.peers = peers
     }
@@ -102,6 +63,76 @@ public struct DesiredRoutes: Sendable, Hashable {
         return published
     }
 
+    /// The order of `peers`: by subnet, then by lease key (two leases claiming one subnet).
+    static func peerOrder(_ a: PeerStatus, _ b: PeerStatus) -> Bool {
+        a.subnet != b.subnet ? a.subnet < b.subnet : a.leaseKey < b.leaseKey
+    }
+
+    /// What judging a lease needs of this node and the network, looked up once per pass.
+    struct Node {
+        let config: RouteSyncConfig
+        let addresses: [InterfaceAddress]
+        let linkByIndex: [UInt32: Link]
+        let ownAddresses: Set<IPAddress>
+        let localSubnets: Set<IPPrefix>
+
+        init(config: RouteSyncConfig, links: [Link], addresses: [InterfaceAddress]) {
+            self.config = config
+            self.addresses = addresses
+            linkByIndex = Dictionary(links.map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
+            ownAddresses = Set(addresses.map(\.address))
+            localSubnets = Set(config.localSubnets)
+        }
+
+        /// False for this node's own lease: one whose subnets are all `config.localSubnets`.
+        func isPeer(_ lease: Lease) -> Bool {
+            let subnets = IPFamily.allCases.compactMap(lease.subnet(for:))
+            return subnets.isEmpty || !subnets.allSatisfy(localSubnets.contains)
+        }
+
+        /// The lease's claim on the subnets of the routed families; nil when one of them is not a
+        /// subnet of the pod network at the configured length (such a lease claims nothing).
+        func claim(_ lease: Lease) -> SubnetClaims.Claim? {
+            let wellFormed = config.families.allSatisfy { family in
+                guard let subnet = lease.subnet(for: family) else { return true }
+                guard let net = config.podNetworks[family], net.contains(subnet) else { return false }
+                return config.subnetLengths[family].map { $0 == subnet.length } ?? true
+            }
+            guard wellFormed else { return nil }
+            var claim = lease.claim
+            claim.subnets = config.families.compactMap(lease.subnet(for:))
+            return claim
+        }
+
+        /// The peer (and its route, when routable) of `lease`'s subnet of `family`; nil when the
+        /// lease has none or the network does not route the family.
+        func judge(_ lease: Lease, key: String, family: IPFamily, claimLoss: String?) -> (PeerStatus, Route?)? {
+            guard let podNetwork = config.podNetworks[family], let subnet = lease.subnet(for: family) else { return nil }
+            let gateway = lease.gateway(for: family)
+            var status = PeerStatus(
+                leaseKey: key, node: lease.attributes.nodeName, family: family, subnet: subnet, gateway: gateway, state: .pending)
+            if !lease.attributes.published.conditions.isEmpty { status.published = lease.attributes.published.conditions }
+            let verdict = DesiredRoutes.validate(
+                subnet: subnet, gateway: gateway, podNetwork: podNetwork, subnetLength: config.subnetLengths[family], config: config,
+                claimLoss: claimLoss, ownAddresses: ownAddresses, addresses: addresses, links: linkByIndex)
+            switch verdict {
+            case .failed(let state, let reason):
+                status.state = state
+                status.reason = reason
+                return (status, nil)
+            case .routable(let gateway, let link):
+                status.interface = link.name
+                status.mtu = DesiredRoutes.routeMTU(published: lease.attributes.published.mtu, link: link)
+                return (
+                    status,
+                    Route(
+                        destination: subnet, gateway: gateway, outputInterface: link.index, table: config.table, protocol: config.routeProtocol,
+                        mtu: status.mtu)
+                )
+            }
+        }
+    }
+
     /// The peer whose subnet is `subnet`.
     public func peer(for subnet: IPPrefix) -> PeerStatus? { peers.first { $0.subnet == subnet } }
 
@@ -111,9 +142,9 @@ public struct DesiredRoutes: Sendable, Hashable {
     }
 
     private static func validate(
-        lease: Int, subnet: IPPrefix, gateway: IPAddress?, podNetwork: IPPrefix, subnetLength: Int?,
+        subnet: IPPrefix, gateway: IPAddress?, podNetwork: IPPrefix, subnetLength: Int?,
         config: RouteSyncConfig, claimLoss: String?, ownAddresses: Set<IPAddress>,
-        addresses: [InterfaceAddress], links: [UInt32: Link], leases: [Lease]
+        addresses: [InterfaceAddress], links: [UInt32: Link]
     ) -> Verdict {
         let field = subnet.family == .v4 ? "PublicIP" : "PublicIPv6"
         guard let gateway else {

@@ -114,9 +114,23 @@ public struct DriftMemory: Sendable, Hashable {
     public func updated(
         actual: [Route], plan: RoutePlan, results: [Result<Void, NetlinkError>], protocol routeProtocol: RouteProtocol
     ) -> DriftMemory {
+        updated(actual: actual, plan: plan, results: results, protocol: routeProtocol, at: nil)
+    }
+
+    /// `updated` for a pass that judged only `destinations` (nil: all), `actual` holding the
+    /// table's routes there: the memory elsewhere stays as it is.
+    func updated(
+        actual: [Route], plan: RoutePlan, results: [Result<Void, NetlinkError>], protocol routeProtocol: RouteProtocol,
+        at destinations: Set<IPPrefix>?
+    ) -> DriftMemory {
         var next: [IPPrefix: Route] = [:]
-        next.reserveCapacity(max(routes.count, plan.changes.count))
-        for route in actual where route.protocol == routeProtocol {
+        if let destinations {
+            next = routes
+            for destination in destinations { next[destination] = nil }
+        } else {
+            next.reserveCapacity(max(routes.count, plan.changes.count))
+        }
+        for route in actual where route.protocol == routeProtocol && destinations?.contains(route.destination) != false {
             // Keep the one we remember when several share a prefix, so a stray second route at
             // another metric does not mask ours.
             if let held = next[route.destination], let known = routes[route.destination], routeMatches(held, known) { continue }

@@ -37,18 +37,29 @@ public struct KernelView: Sendable {
     /// The table's routes, in no particular order.
     public var all: [Route] { Array(routes.values) }
 
+    /// The routes at `destinations`, and every route not of `routeProtocol` (anything another
+    /// owner has may block a desired route): what a pass judging those destinations reads.
+    func routes(at destinations: Set<IPPrefix>, orNot routeProtocol: RouteProtocol) -> [Route] {
+        routes.values.filter { $0.protocol != routeProtocol || destinations.contains($0.destination) }
+    }
+
     /// After `changes` went to the kernel with `results` (parallel): nil when any failed, since
     /// the kernel's state is then not known and the next pass must dump.
     public func applying(_ changes: [RouteChange], results: [Result<Void, NetlinkError>]) -> KernelView? {
-        guard results.count == changes.count else { return changes.isEmpty ? self : nil }
         var next = self
+        return next.apply(changes, results: results) ? next : nil
+    }
+
+    /// `applying` in place; false (and this view no longer the kernel's) when any change failed.
+    mutating func apply(_ changes: [RouteChange], results: [Result<Void, NetlinkError>]) -> Bool {
+        guard results.count == changes.count else { return changes.isEmpty }
         for (change, result) in zip(changes, results) {
-            guard case .success = result else { return nil }
+            guard case .success = result else { return false }
             switch change.kind {
-            case .add, .replace: next.routes[Slot(change.route)] = change.route
-            case .delete: next.routes[Slot(change.route)] = nil
+            case .add, .replace: routes[Slot(change.route)] = change.route
+            case .delete: routes[Slot(change.route)] = nil
             }
         }
-        return next
+        return true
     }
 }

@@ -13,10 +13,12 @@ public struct MassDeletionHold: Sendable {
     public let grace: Duration
     private let elapsed: @Sendable () -> Duration
 
-    /// Peer leases (not this node's) last admitted, by lease key; held ones included.
-    private var baseline: [String: Lease] = [:]
+    /// Peer leases (not this node's) last admitted, by lease id; held ones included.
+    private var baseline: [LeaseID: Lease] = [:]
     /// Leases gone from the store whose routes are kept until `deadline`.
-    private var held: [String: Lease] = [:]
+    private var held: [LeaseID: Lease] = [:]
+    /// The local subnets of the last admission: changes since it are judged with them.
+    private var localSubnets: [IPPrefix]?
     private var started: Duration?
     private var deadline: Duration?
 
@@ -46,6 +48,9 @@ public struct MassDeletionHold: Sendable {
         elapsed = { origin.duration(to: clock.now) }
     }
 
+    /// The held leases by id.
+    var heldLeases: [LeaseID: Lease] { held }
+
     /// True while some deletion is held.
     public var isHolding: Bool { deadline != nil }
 
@@ -62,21 +67,45 @@ public struct MassDeletionHold: Sendable {
     /// Admits one snapshot (every lease in the store; `localSubnets` are this node's own, which
     /// are not peer routes). Also the way a caller lets a due hold expire: admit the same leases again.
     public mutating func admit(_ leases: [Lease], localSubnets: [IPPrefix]) -> Decision {
+        let isPeer = Self.isPeer(localSubnets)
+        var present: [LeaseID: Lease] = [:]
+        for lease in leases where isPeer(lease) && present[LeaseID(lease)] == nil { present[LeaseID(lease)] = lease }
+        // What changed since the last admission: the peers routed from the store then are the
+        // baseline's leases that are not held.
+        var changes: LeaseChanges = [:]
+        for (id, lease) in present where held[id] != nil || baseline[id] != lease { changes[id] = .some(lease) }
+        for id in baseline.keys where held[id] == nil && present[id] == nil { changes[id] = .some(nil) }
+        self.localSubnets = localSubnets
+        return admit(leases, changes: changes, localSubnets: localSubnets)
+    }
+
+    /// `admit(_:localSubnets:)` given what changed in the store since the last admission
+    /// (`LeaseChanges.between` the two snapshots): costs the changes, not the snapshot, and
+    /// decides the same.
+    mutating func admit(_ leases: [Lease], changes: LeaseChanges, localSubnets: [IPPrefix]) -> Decision {
+        guard self.localSubnets == localSubnets else {
+            self.localSubnets = localSubnets
+            return admit(leases, localSubnets: localSubnets)
+        }
+        let isPeer = Self.isPeer(localSubnets)
+        // A held lease is present again only by a change; an unchanged one stays as it was.
+        let arrived = changes.filter { $0.value.map(isPeer) ?? false }
+        let removed = changes.keys.filter { id in changes[id]! == nil && baseline[id] != nil && held[id] == nil }
         let now = elapsed()
         var event: Event?
-        let peers = leases.filter { lease in
-            ![lease.subnet, lease.ipv6Subnet].contains { s in s.map { localSubnets.contains($0) } ?? false }
-        }
-        let present = Set(peers.map(\.key))
         if let due = deadline, now >= due {
-            let stillGone = held.keys.filter { !present.contains($0) }.count
-            event = .expired(removed: stillGone)
+            event = .expired(removed: held.keys.filter { arrived[$0] == nil }.count)
+            for id in held.keys where arrived[id] == nil { baseline[id] = nil }
+            for id in removed { baseline[id] = nil }
             held = [:]
             deadline = nil
             started = nil
-            for key in baseline.keys where !present.contains(key) { baseline[key] = nil }
         }
-        let vanished = baseline.filter { !present.contains($0.key) }
+        var vanished: [LeaseID: Lease] = [:]
+        if event == nil {
+            for id in removed { vanished[id] = baseline[id] }
+            for (id, lease) in held where arrived[id] == nil { vanished[id] = lease }
+        }
         if deadline == nil, vanished.count >= 2, vanished.count * 2 > baseline.count {
             held = vanished
             started = now
@@ -87,14 +116,19 @@ public struct MassDeletionHold: Sendable {
             held.merge(vanished) { old, _ in old }
         }
         // A lease that came back is routed from the store again.
-        for key in held.keys where present.contains(key) { held[key] = nil }
+        for id in arrived.keys { held[id] = nil }
         if deadline != nil, held.isEmpty {
             deadline = nil
             started = nil
             event = .resolved
         }
-        let routed = peers + held.values.sorted { $0.key < $1.key }
-        baseline = Dictionary(routed.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-        return Decision(leases: leases + held.values.sorted { $0.key < $1.key }, event: event)
+        for (id, lease) in changes { baseline[id] = lease.flatMap { isPeer($0) ? $0 : nil } ?? held[id] }
+        self.localSubnets = localSubnets
+        return Decision(leases: held.isEmpty ? leases : leases + held.values.sorted { $0.key < $1.key }, event: event)
+    }
+
+    /// True for a lease that is not this node's own.
+    private static func isPeer(_ localSubnets: [IPPrefix]) -> (Lease) -> Bool {
+        { lease in ![lease.subnet, lease.ipv6Subnet].contains { s in s.map { localSubnets.contains($0) } ?? false } }
     }
 }

@@ -39,13 +39,44 @@ public struct PeerJudgement: Sendable {
         leases: [Lease], config: RouteSyncConfig, actual: [Route], links: [Link], addresses: [InterfaceAddress],
         memory: DriftMemory = DriftMemory()
     ) {
-        let desired = DesiredRoutes(leases: leases, config: config, links: links, addresses: addresses)
+        self.init(
+            desired: DesiredRoutes(leases: leases, config: config, links: links, addresses: addresses), config: config, actual: actual,
+            links: links, memory: memory)
+    }
+
+    /// The judgement of `desired`, the `DesiredRoutes` of the leases for this node's `links` (and
+    /// addresses): what the reconciler passes when it keeps them current across lease changes.
+    public init(desired: DesiredRoutes, config: RouteSyncConfig, actual: [Route], links: [Link], memory: DriftMemory = DriftMemory()) {
         let plan = RouteSync.plan(
             desired: desired.routes, actual: actual, protocol: config.routeProtocol,
             podNetworks: Array(config.podNetworks.values), adopt: config.adoptProtocols)
         self.desired = desired
         self.plan = plan
         findings = memory.classify(desired: desired, actual: actual, plan: plan, protocol: config.routeProtocol)
+        self.actual = actual
+        self.links = links
+        routeProtocol = config.routeProtocol
+    }
+
+    /// The judgement of the peers at `destinations` alone, the rest being as the last pass left
+    /// them: what a lease-only pass needs after a pass whose every change reached the kernel
+    /// (issue 15). `actual` holds the table's routes at `destinations` and every foreign route;
+    /// `conflicts` are the last pass's (those away from `destinations` still hold, since nothing
+    /// else changed). The plan, findings and peers are those of judging every destination.
+    init(
+        desired: DesiredRoutes, at destinations: Set<IPPrefix>, conflicts: [RouteConflict], config: RouteSyncConfig,
+        actual: [Route], links: [Link], memory: DriftMemory
+    ) {
+        let wanted = desired.routes.at(destinations, by: \.destination)
+        var plan = RouteSync.plan(
+            desired: wanted, actual: actual, protocol: config.routeProtocol,
+            podNetworks: Array(config.podNetworks.values), adopt: config.adoptProtocols)
+        plan.conflicts = (conflicts.filter { !destinations.contains($0.desired.destination) } + plan.conflicts)
+            .sorted { $0.desired.destination < $1.desired.destination }
+        let local = DesiredRoutes(routes: wanted, peers: desired.peers.at(destinations, by: \.subnet))
+        self.desired = desired
+        self.plan = plan
+        findings = memory.classify(desired: local, actual: actual, plan: plan, protocol: config.routeProtocol)
         self.actual = actual
         self.links = links
         routeProtocol = config.routeProtocol
@@ -148,5 +179,20 @@ public struct PeerJudgement: Sendable {
                 gateway: peer?.gateway ?? finding.actual?.gateway, expected: finding.expected.map { render($0, links) },
                 actual: finding.actual.map { render($0, links) }, repaired: repaired)
         }
+    }
+}
+
+extension Array {
+    /// The elements whose `key` is one of `keys`, in order; the array is sorted by `key`.
+    func at<Key: Comparable & Hashable>(_ keys: Set<Key>, by key: (Element) -> Key) -> [Element] {
+        var out: [Element] = []
+        for k in keys.sorted() {
+            var i = firstIndex(notBefore: { key($0) < k })
+            while i < count, key(self[i]) == k {
+                out.append(self[i])
+                i += 1
+            }
+        }
+        return out
     }
 }

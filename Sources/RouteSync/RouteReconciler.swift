@@ -92,6 +92,19 @@ public actor RouteReconciler: Service {
     private var hold: MassDeletionHold
     /// The last snapshot as the store had it (`leases` adds the held ones).
     private var storeLeases: [Lease] = []
+    /// `DesiredRoutes` of `leases` as of the last pass that built or updated it, kept current
+    /// across lease-only changes (issue 15); nil until a pass builds it, and after a pass that
+    /// did not finish.
+    private var desiredIndex: DesiredRoutesIndex?
+    /// How `leases` changed since `desiredIndex` was last brought up to date.
+    private var leaseChanges: LeaseChanges = [:]
+    /// A lease snapshot came since the last pass and `peers` does not show it yet (see `update`).
+    private var peersPreviewDue = false
+    /// The conflicts of the last pass that finished: a pass judging some subnets only keeps the
+    /// others'.
+    private var lastConflicts: [RouteConflict] = []
+    /// The changes of the batch in flight, by destination (see `isOwnEcho`).
+    private var applying: [IPPrefix: [RouteChange]] = [:]
 
     /// The trigger of the next pass, if one is due: every trigger that arrives before that pass
     /// starts joins it (the pass dumps the table if any of them needs it, see `needsDump`).
@@ -142,11 +155,22 @@ public actor RouteReconciler: Service {
     /// A new lease snapshot (every lease in the store, this node's included) and this node's own
     /// subnets. Triggers a pass.
     public func update(leases: [Lease], localSubnets: [IPPrefix]) {
+        let changes = LeaseChanges.between(storeLeases, leases)
         storeLeases = leases
         config.localSubnets = localSubnets
-        let leases = admit(leases)
-        self.leases = leases
-        // Peers not yet through a pass show as pending, the others keep their last state.
+        self.leases = admit(leases, changes: changes)
+        // Peers not yet through a pass show as pending, the others keep their last state: worked
+        // out when someone looks (`status()`), not on every snapshot (at 5,000 peers that was a
+        // second judgement of every lease per lease event).
+        peersPreviewDue = true
+        trigger(.leases)
+    }
+
+    /// `peers` as `update` leaves them: a peer whose lease is new, or changed its gateway, shows
+    /// as pending until a pass judges it.
+    private func previewPeers() {
+        guard peersPreviewDue, let leases else { return }
+        peersPreviewDue = false
         let preview = DesiredRoutes(leases: validLeases(leases), config: config, links: lastLinks, addresses: lastAddresses)
         let previous = Dictionary(peers.map { ($0.subnet, $0) }, uniquingKeysWith: { a, _ in a })
         peers = preview.peers.map { peer in
@@ -158,7 +182,27 @@ public actor RouteReconciler: Service {
             }
             return old
         }
-        trigger(.leases)
+    }
+
+    /// The last pass's peers whose kernel error a pass of `desired` carries over: what
+    /// `previewPeers` keeps of them (the first peer of a subnet, while its lease key and gateway
+    /// are the same), without judging every lease again.
+    private func carriedPeers(_ desired: DesiredRoutes) -> [PeerStatus] {
+        guard peersPreviewDue else { return peers }
+        var kept: [PeerStatus] = []
+        for (i, old) in peers.enumerated() where old.lastError != nil || old.lastErrno != nil {
+            // `peers` is sorted by subnet: the first of a subnet is the one the preview compares.
+            guard i == 0 || peers[i - 1].subnet != old.subnet else { continue }
+            var at = desired.peers.firstIndex(notBefore: { $0.subnet < old.subnet })
+            while at < desired.peers.count, desired.peers[at].subnet == old.subnet {
+                if desired.peers[at].gateway == old.gateway && desired.peers[at].leaseKey == old.leaseKey {
+                    kept.append(old)
+                    break
+                }
+                at += 1
+            }
+        }
+        return kept
     }
 
     /// A kernel notification. Route events this agent caused itself are ignored; everything else
@@ -172,10 +216,12 @@ public actor RouteReconciler: Service {
             {
                 return
             }
+            if isOwnEcho(route, of: [.add, .replace]) { return }
             trigger(.kernelEvent)
         case .routeRemoved(let route):
             guard route.table == config.table else { return }
             if route.protocol == config.routeProtocol, memory.routes[route.destination] == nil { return }
+            if isOwnEcho(route, of: [.delete]) { return }
             trigger(.kernelEvent)
         case .linkChanged, .linkRemoved, .addressAdded, .addressRemoved:
             trigger(.kernelEvent)
@@ -185,6 +231,14 @@ public actor RouteReconciler: Service {
             logger.info("netlink notifications lost (ENOBUFS), resyncing the whole table")
             trigger(.overrun)
         }
+    }
+
+    /// True when `route`'s event is the kernel telling of a change this reconciler is applying
+    /// right now (its batch is out, `memory` not updated yet): without this, every lease pass's
+    /// own changes came back as a kernel event whose pass dumped and judged the whole table.
+    private func isOwnEcho(_ route: Route, of kinds: Set<RouteChange.Kind>) -> Bool {
+        guard route.protocol == config.routeProtocol, let changes = applying[route.destination] else { return false }
+        return changes.contains { kinds.contains($0.kind) && routeMatches(route, $0.route) }
     }
 
     /// Feeds a monitor's events into `handle(_:)` until the sequence ends or the task is cancelled.
@@ -252,6 +306,7 @@ public actor RouteReconciler: Service {
     // MARK: Output
 
     public func status() -> RouteSyncStatus {
+        previewPeers()
         var peerCounts: [PeerState: Int] = Dictionary(uniqueKeysWithValues: PeerState.allCases.map { ($0, 0) })
         for peer in peers { peerCounts[peer.state, default: 0] += 1 }
         return RouteSyncStatus(
@@ -279,9 +334,15 @@ public actor RouteReconciler: Service {
     // MARK: Mass-deletion hold
 
     /// The snapshot's leases plus the peers whose deletion `hold` keeps back; logs each hold once
-    /// and wakes a pass when it runs out.
-    private func admit(_ leases: [Lease]) -> [Lease] {
-        let decision = hold.admit(leases, localSubnets: config.localSubnets)
+    /// and wakes a pass when it runs out. `changes`: how `leases` differ from the last snapshot
+    /// admitted. Notes how the admitted leases changed, for the next pass.
+    private func admit(_ leases: [Lease], changes: LeaseChanges) -> [Lease] {
+        let heldBefore = hold.heldLeases
+        let decision = hold.admit(leases, changes: changes, localSubnets: config.localSubnets)
+        var admitted = changes
+        let heldAfter = hold.heldLeases
+        for id in Set(heldBefore.keys).union(heldAfter.keys) { admitted[id] = .some(heldAfter[id] ?? (changes[id] ?? nil)) }
+        leaseChanges.merge(admitted)
         switch decision.event {
         case .started(let held, let peers)?:
             logger.warning(
@@ -302,7 +363,7 @@ public actor RouteReconciler: Service {
     }
 
     private func holdDue() {
-        leases = admit(storeLeases)
+        leases = admit(storeLeases, changes: [:])
         trigger(.leases)
     }
 
@@ -364,11 +425,17 @@ public actor RouteReconciler: Service {
         guard let leases else { return nil }
         let config = self.config
         let started = ContinuousClock.now
-        let actual: [Route]
+        // Taken out for the pass: a pass that does not finish leaves it nil, and the next one
+        // builds it again. Lease changes from here on are the next pass's.
+        var index = desiredIndex
+        desiredIndex = nil
+        let changes = leaseChanges
+        leaseChanges = [:]
+        var actual: [Route] = []
         let links: [Link]
         let addresses: [InterfaceAddress]
-        if !dump, let view {
-            actual = view.all
+        var known = dump ? nil : view
+        if known != nil {
             links = lastLinks
             addresses = lastAddresses
         } else {
@@ -386,14 +453,37 @@ public actor RouteReconciler: Service {
         }
         let dumped = dump || self.view == nil
 
-        let judgement = PeerJudgement(
-            leases: validLeases(leases), config: config, actual: actual, links: links, addresses: addresses, memory: memory)
+        // A lease-only pass updates the last DesiredRoutes with the changed leases; any other
+        // (a pass that dumps the table, so every periodic resync too) judges every lease.
+        var touched: Set<IPPrefix>?
+        if known != nil, index?.judges(config: config, links: links, addresses: addresses) == true { touched = index?.update(changes) }
+        if touched == nil {
+            index = DesiredRoutesIndex(leases: validLeases(leases), config: config, links: links, addresses: addresses)
+        }
+        let desired = index?.desired ?? DesiredRoutes(leases: validLeases(leases), config: config, links: links, addresses: addresses)
+        // And when the last pass's every change reached the kernel (else there is no view), only
+        // the peers at the subnets those leases touch are judged again: everywhere else the
+        // plan is empty, the conflicts are the last pass's and nothing is drift. Observe-only
+        // plans every unrepaired route on every pass, so it judges all of them.
+        let judged = config.observeOnly || known == nil ? nil : touched
+        let judgement: PeerJudgement
+        if let judged, let known {
+            actual = known.routes(at: judged, orNot: config.routeProtocol)
+            judgement = PeerJudgement(
+                desired: desired, at: judged, conflicts: lastConflicts, config: config, actual: actual, links: links, memory: memory)
+        } else {
+            if let known { actual = known.all }
+            judgement = PeerJudgement(desired: desired, config: config, actual: actual, links: links, memory: memory)
+        }
         let routePlan = judgement.plan
+        let previous = carriedPeers(desired)
 
         var results: [Result<Void, NetlinkError>] = []
         var batchFailed = false
         if !config.observeOnly && !routePlan.changes.isEmpty {
             do {
+                applying = Dictionary(grouping: routePlan.changes, by: \.route.destination)
+                defer { applying = [:] }
                 results = try await kernel.apply(routePlan.changes, batchSize: config.batchSize)
             } catch let failure as NetlinkError {
                 // The batch never reached the kernel: every change failed, but it is one error.
@@ -407,8 +497,12 @@ public actor RouteReconciler: Service {
             }
         }
         // Observe-only applies nothing: the view is what was read.
-        let base = dumped ? KernelView(dump: actual) : view
-        view = config.observeOnly ? base : base?.applying(routePlan.changes, results: results)
+        // Changed in place: a copy of a 5,000-route view per lease event is not free.
+        var next = dumped ? KernelView(dump: actual) : view
+        view = nil
+        known = nil
+        if !config.observeOnly, next?.apply(routePlan.changes, results: results) == false { next = nil }
+        view = next
         let adoptions = Dictionary(routePlan.adoptions.map { ($0.desired.destination, $0) }, uniquingKeysWith: { a, _ in a })
         for (change, result) in zip(routePlan.changes, results) {
             switch result {
@@ -434,12 +528,15 @@ public actor RouteReconciler: Service {
                     ])
             }
         }
-        memory = memory.updated(actual: actual, plan: routePlan, results: results, protocol: config.routeProtocol)
+        memory = memory.updated(actual: actual, plan: routePlan, results: results, protocol: config.routeProtocol, at: judged)
+        lastConflicts = routePlan.conflicts
 
         let time = now()
         let events = judgement.driftEvents(results: results, time: time)
         record(events)
-        peers = judgement.peers(results: results, unapplied: .observeOnly, previous: peers)
+        peers = judgement.peers(results: results, unapplied: .observeOnly, previous: previous)
+        peersPreviewDue = false
+        desiredIndex = index
 
         passes += 1
         let duration = ContinuousClock.now - started
@@ -468,6 +565,7 @@ public actor RouteReconciler: Service {
     /// A pass that failed as a whole: counted, logged and shown in status; nothing remembered.
     private func failed(_ reason: ReconcileTrigger, _ error: PassError, started: ContinuousClock.Instant) -> PassReport {
         view = nil
+        previewPeers()
         if let netlink = error.netlinkError { metrics.netlinkError(netlink.errno) }
         lastPassError = error.description
         logger.info("reconcile pass failed", metadata: ["trigger": "\(reason.rawValue)", "error": "\(error)"])

@@ -49,6 +49,17 @@ public struct LeaseSnapshot: Sendable, Hashable {
     }
 }
 
+extension LeaseSnapshot {
+    /// The order of a snapshot's leases: by subnet (the IPv4 one when a lease has both), then by
+    /// key.
+    public static func isOrdered(_ a: Lease, before b: Lease) -> Bool {
+        switch (a.subnet ?? a.ipv6Subnet, b.subnet ?? b.ipv6Subnet) {
+        case (let x?, let y?) where x != y: x < y
+        default: a.key < b.key
+        }
+    }
+}
+
 /// Key layout under the store prefix (flannel's).
 public struct LeaseKeys: Sendable, Hashable {
     public var prefix: String
@@ -148,6 +159,19 @@ struct LeaseDecoder: Sendable {
         }
     }
 
+    /// `entry` decoded, from `cache` when it holds the entry at its revision (and kept there).
+    func item(_ entry: StoreEntry, cache: inout LeaseDecodeCache) -> LeaseDecodeCache.Item {
+        if let hit = cache.items[entry.key], hit.modRevision == entry.modRevision, hit.createRevision == entry.createRevision {
+            return hit
+        }
+        let keyDecoded = decodeKey(entry)
+        let value = decode(entry, key: keyDecoded)
+        if case .subnets = keyDecoded { cache.decodes += 1 }
+        let item = LeaseDecodeCache.Item(modRevision: entry.modRevision, createRevision: entry.createRevision, key: keyDecoded, value: value)
+        cache.items[entry.key] = item
+        return item
+    }
+
     /// Decodes a full listing. Of two keys claiming one subnet, the younger gives way
     /// (`SubnetClaims`) and is skipped as an overlap.
     func snapshot(entries: [StoreEntry], revision: Int64) -> LeaseSnapshot {
@@ -159,20 +183,18 @@ struct LeaseDecoder: Sendable {
     /// revision: after a watch event, the keys it names. The result is the same as without a
     /// cache (a test holds the two equal); the cache keeps exactly the keys of `entries`.
     func snapshot(entries: [StoreEntry], revision: Int64, cache: inout LeaseDecodeCache) -> LeaseSnapshot {
+        var unused: [String: LeaseSnapshotBuilder.Placed]?
+        return snapshot(entries: entries, revision: revision, cache: &cache, placed: &unused)
+    }
+
+    /// The same, also telling (when `placed` is non-nil) where each entry went: what
+    /// `LeaseSnapshotBuilder` starts from.
+    func snapshot(
+        entries: [StoreEntry], revision: Int64, cache: inout LeaseDecodeCache, placed: inout [String: LeaseSnapshotBuilder.Placed]?
+    ) -> LeaseSnapshot {
         var decoded: [LeaseDecodeCache.Item] = []
         decoded.reserveCapacity(entries.count)
-        for entry in entries {
-            if let hit = cache.items[entry.key], hit.modRevision == entry.modRevision, hit.createRevision == entry.createRevision {
-                decoded.append(hit)
-            } else {
-                let keyDecoded = decodeKey(entry)
-                let value = decode(entry, key: keyDecoded)
-                if case .subnets = keyDecoded { cache.decodes += 1 }
-                let item = LeaseDecodeCache.Item(modRevision: entry.modRevision, createRevision: entry.createRevision, key: keyDecoded, value: value)
-                cache.items[entry.key] = item
-                decoded.append(item)
-            }
-        }
+        for entry in entries { decoded.append(item(entry, cache: &cache)) }
         if cache.items.count > entries.count {
             let live = Set(entries.map(\.key))
             cache.items = cache.items.filter { live.contains($0.key) }
@@ -190,24 +212,27 @@ struct LeaseDecoder: Sendable {
             lost[claims[index].entry] = SubnetClaims.reason(loss, in: claimList)
         }
         for (i, entry) in entries.enumerated() {
+            let place: LeaseSnapshotBuilder.Placed
             if let reason = lost[i] {
-                skipped.append(.init(key: entry.key, reason: reason, category: .overlap))
-                continue
+                place = .skipped(.init(key: entry.key, reason: reason, category: .overlap))
+            } else {
+                switch decoded[i].value {
+                case .skipped(let s): place = .skipped(s)
+                case .lease(let lease): place = .lease(lease)
+                }
             }
-            switch decoded[i].value {
+            switch place {
             case .skipped(let s): skipped.append(s)
             case .lease(let lease): leases.append(lease)
             }
+            placed?[entry.key] = place
         }
-        leases.sort { a, b in
-            switch (a.subnet ?? a.ipv6Subnet, b.subnet ?? b.ipv6Subnet) {
-            case (let x?, let y?) where x != y: x < y
-            default: a.key < b.key
-            }
-        }
+        leases.sort(by: Self.leaseOrder)
         skipped.sort { $0.key < $1.key }
         return LeaseSnapshot(revision: revision, leases: leases, skipped: skipped)
     }
+
+    static func leaseOrder(_ a: Lease, _ b: Lease) -> Bool { LeaseSnapshot.isOrdered(a, before: b) }
 
     static func short(_ error: any Error) -> String {
         switch error {
@@ -233,6 +258,118 @@ struct LeaseDecodeCache: Sendable {
     var items: [String: Item] = [:]
     /// How many lease values were decoded (JSON) through this cache: what a test counts.
     var decodes = 0
+}
+
+/// A watcher's snapshot kept current one store key at a time (issue 15): the snapshot
+/// `LeaseDecoder.snapshot(entries:revision:)` gives for the same entries (a test holds the two
+/// equal), but a watch event costs the keys it names and the claims sharing a subnet with them,
+/// not a decode, a claim judgement and a sort of every lease.
+struct LeaseSnapshotBuilder: Sendable {
+    /// Where one entry went: a lease, or skipped (with why).
+    enum Placed: Sendable {
+        case lease(Lease)
+        case skipped(SkippedEntry)
+    }
+
+    let decoder: LeaseDecoder
+    /// Every entry under the prefix, by key.
+    private(set) var entries: [String: StoreEntry] = [:]
+    private(set) var cache = LeaseDecodeCache()
+    private var claims = SubnetClaimIndex<String>()
+    private var placed: [String: Placed] = [:]
+    private var leases: [Lease] = []
+    private var skipped: [SkippedEntry] = []
+
+    init(decoder: LeaseDecoder) { self.decoder = decoder }
+
+    /// The snapshot of the current entries at `revision`.
+    func snapshot(revision: Int64) -> LeaseSnapshot { LeaseSnapshot(revision: revision, leases: leases, skipped: skipped) }
+
+    /// Starts over from a full listing.
+    mutating func reset(_ listing: [String: StoreEntry]) {
+        entries = listing
+        rebuild()
+    }
+
+    /// A put (`entry`) or a delete (nil) of `key`.
+    mutating func apply(key: String, entry: StoreEntry?) {
+        entries[key] = entry
+        var affected: Set<String> = [key]
+        affected.formUnion(claims.claiming(claims.claims[key]?.subnets ?? []))
+        if let entry {
+            let item = decoder.item(entry, cache: &cache)
+            claims.set(key, LeaseDecoder.claim(entry, key: item.key))
+        } else {
+            cache.items[key] = nil
+            claims.set(key, nil)
+        }
+        affected.formUnion(claims.claiming(claims.claims[key]?.subnets ?? []))
+        // Mixed prefix lengths overlap without being equal: judged over every claim.
+        if claims.isMixed { return rebuild() }
+        for key in affected { place(key) }
+    }
+
+    private mutating func rebuild() {
+        var all: [String: Placed]? = [:]
+        let snap = decoder.snapshot(entries: Array(entries.values), revision: 0, cache: &cache, placed: &all)
+        leases = snap.leases
+        skipped = snap.skipped
+        placed = all ?? [:]
+        claims = SubnetClaimIndex()
+        for entry in entries.values {
+            if let item = cache.items[entry.key] { claims.set(entry.key, LeaseDecoder.claim(entry, key: item.key)) }
+        }
+    }
+
+    /// Takes `key` out of the snapshot and puts it back where its entry, value and claim say.
+    private mutating func place(_ key: String) {
+        switch placed.removeValue(forKey: key) {
+        case .lease(let old)?:
+            var i = leases.firstIndex(notBefore: { LeaseDecoder.leaseOrder($0, old) })
+            while i < leases.count, leases[i] != old { i += 1 }
+            if i < leases.count { leases.remove(at: i) }
+        case .skipped(let old)?:
+            let i = skipped.firstIndex(notBefore: { $0.key < old.key })
+            if i < skipped.count, skipped[i].key == old.key { skipped.remove(at: i) }
+        case nil:
+            break
+        }
+        guard entries[key] != nil, let item = cache.items[key] else { return }
+        let next: Placed
+        if let loss = claims.loss(of: key) {
+            next = .skipped(.init(key: key, reason: claims.reason(loss), category: .overlap))
+        } else {
+            switch item.value {
+            case .lease(let lease): next = .lease(lease)
+            case .skipped(let s): next = .skipped(s)
+            }
+        }
+        switch next {
+        case .lease(let lease): leases.insert(lease, at: leases.firstIndex(notBefore: { LeaseDecoder.leaseOrder($0, lease) }))
+        case .skipped(let s): skipped.insert(s, at: skipped.firstIndex(notBefore: { $0.key < s.key }))
+        }
+        placed[key] = next
+    }
+}
+
+extension RandomAccessCollection {
+    /// In a collection sorted so that `isBefore` holds for a prefix of it, the index just past
+    /// that prefix: where an element belongs (a binary search).
+    public func firstIndex(notBefore isBefore: (Element) -> Bool) -> Index {
+        var low = startIndex
+        var count = self.count
+        while count > 0 {
+            let half = count / 2
+            let mid = index(low, offsetBy: half)
+            if isBefore(self[mid]) {
+                low = index(after: mid)
+                count -= half + 1
+            } else {
+                count = half
+            }
+        }
+        return low
+    }
 }
 
 /// Logs and counts skipped entries once per (key, revision), so a bad key seen in every

@@ -132,8 +132,9 @@ public struct LeaseWatcher: Sendable {
         let decoder = LeaseDecoder(config: config, keys: keys)
         let reporter = SkipReporter(logger: logger, factory: metricsFactory)
         var reported = Set<String>()
-        var entries: [String: StoreEntry] = [:]
-        var decodeCache = LeaseDecodeCache()
+        // Every entry, decoded and judged one key at a time: a watch event costs the keys it
+        // names, not a snapshot of every lease built again.
+        var builder = LeaseSnapshotBuilder(decoder: decoder)
         var revision: Int64 = 0
         var cluster: UInt64?
         /// The newest put applied: the store proves its history still holds it on every read.
@@ -143,8 +144,8 @@ public struct LeaseWatcher: Sendable {
 
         func emit() {
             guard revision != lastEmitted else { return }
-            let snapshot = decoder.snapshot(entries: Array(entries.values), revision: revision, cache: &decodeCache)
-            reporter.report(snapshot.skipped, entries: entries, alreadyReported: &reported)
+            let snapshot = builder.snapshot(revision: revision)
+            reporter.report(snapshot.skipped, entries: builder.entries, alreadyReported: &reported)
             lastEmitted = revision
             continuation.yield(snapshot)
         }
@@ -160,7 +161,7 @@ public struct LeaseWatcher: Sendable {
                 let listing = try await store.range(prefix: keys.subnets)
                 // No expiry lookups: the store expires keys itself and routing never reads a
                 // peer's expiry (on etcd a lookup per lease would be N requests per listing).
-                entries = Dictionary(listing.entries.map { ($0.key, $0) }, uniquingKeysWith: { _, b in b })
+                builder.reset(Dictionary(listing.entries.map { ($0.key, $0) }, uniquingKeysWith: { _, b in b }))
                 if listing.revision < revision {
                     logger.warning(
                         "the store's revision went backwards (a restored snapshot or an older store file); listed it again",
@@ -204,9 +205,9 @@ public struct LeaseWatcher: Sendable {
                         for event in batch.events where event.revision > revision {
                             switch event {
                             case .put(let entry):
-                                entries[entry.key] = entry
+                                builder.apply(key: entry.key, entry: entry)
                                 anchor = WatchAnchor(entry)
-                            case .delete(let key, _): entries[key] = nil
+                            case .delete(let key, _): builder.apply(key: key, entry: nil)
                             }
                             changed = true
                         }

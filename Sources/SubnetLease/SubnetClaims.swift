@@ -77,8 +77,12 @@ public enum SubnetClaims {
 
     /// The words every reader uses for a loss.
     public static func reason(_ loss: Loss, in claims: [Claim], holderNode: String? = nil) -> String {
+        reason(subnet: loss.subnet, holderKey: claims[loss.holder].key, holderNode: holderNode)
+    }
+
+    public static func reason(subnet: IPPrefix, holderKey: String, holderNode: String? = nil) -> String {
         let who = holderNode.map { " (node \($0))" } ?? ""
-        return "subnet \(loss.subnet) is held by the older lease \(claims[loss.holder].key)\(who); this lease gives way"
+        return "subnet \(subnet) is held by the older lease \(holderKey)\(who); this lease gives way"
     }
 }
 
@@ -86,5 +90,75 @@ extension Lease {
     /// This lease's claim, for `SubnetClaims`.
     public var claim: SubnetClaims.Claim {
         SubnetClaims.Claim(key: key, createRevision: createRevision, subnets: [subnet, ipv6Subnet].compactMap { $0 })
+    }
+}
+
+/// `SubnetClaims.losses` kept current one claim at a time, for readers that see one lease change
+/// among thousands (issue 15): who claims each subnet, so a changed claim re-judges only the
+/// claims sharing a subnet with it. A claim's loss depends on those claims alone (an older claim
+/// wins even when it gives way itself), so `loss(of:)` for any id equals what `losses` gives over
+/// every claim of the index, as long as no two lengths of one family are claimed (`isMixed`: then
+/// callers judge every claim with `losses`).
+public struct SubnetClaimIndex<ID: Hashable & Sendable>: Sendable {
+    public private(set) var claims: [ID: SubnetClaims.Claim] = [:]
+    private var claimants: [IPPrefix: [ID]] = [:]
+    private struct Shape: Hashable, Sendable {
+        var family: IPFamily
+        var length: Int
+    }
+    private var shapes: [Shape: Int] = [:]
+    private var families: [IPFamily: Int] = [:]
+
+    public init() {}
+
+    /// Some family is claimed at two lengths: prefixes may overlap without being equal, and
+    /// `loss(of:)` does not judge that.
+    public var isMixed: Bool { shapes.count > families.count }
+
+    /// Sets (or with nil removes) the claim of `id`.
+    public mutating func set(_ id: ID, _ claim: SubnetClaims.Claim?) {
+        if let old = claims.removeValue(forKey: id) {
+            for subnet in old.subnets {
+                claimants[subnet]?.removeAll { $0 == id }
+                if claimants[subnet]?.isEmpty == true { claimants[subnet] = nil }
+                Self.count(&shapes, Shape(family: subnet.family, length: subnet.length), by: -1)
+                Self.count(&families, subnet.family, by: -1)
+            }
+        }
+        guard let claim else { return }
+        claims[id] = claim
+        for subnet in claim.subnets {
+            claimants[subnet, default: []].append(id)
+            Self.count(&shapes, Shape(family: subnet.family, length: subnet.length), by: 1)
+            Self.count(&families, subnet.family, by: 1)
+        }
+    }
+
+    /// Every id claiming one of `subnets`.
+    public func claiming(_ subnets: [IPPrefix]) -> [ID] {
+        subnets.flatMap { claimants[$0] ?? [] }
+    }
+
+    /// The subnet `id` gives way on and the id of the oldest claim holding it (as
+    /// `SubnetClaims.losses` judges); nil when `id` keeps its subnets or has no claim.
+    public func loss(of id: ID) -> (subnet: IPPrefix, holder: ID)? {
+        guard let claim = claims[id] else { return nil }
+        for subnet in claim.subnets {
+            guard let ids = claimants[subnet], ids.count > 1 else { continue }
+            var oldest = ids[0]
+            for other in ids.dropFirst() where SubnetClaims.isOlder(claims[other]!, claims[oldest]!) { oldest = other }
+            if oldest != id, claims[oldest]!.key != claim.key { return (subnet, oldest) }
+        }
+        return nil
+    }
+
+    /// The words `SubnetClaims.reason` uses for `id`'s loss.
+    public func reason(_ loss: (subnet: IPPrefix, holder: ID), holderNode: String? = nil) -> String {
+        SubnetClaims.reason(subnet: loss.subnet, holderKey: claims[loss.holder]?.key ?? "?", holderNode: holderNode)
+    }
+
+    private static func count<K: Hashable>(_ counts: inout [K: Int], _ key: K, by delta: Int) {
+        let next = counts[key, default: 0] + delta
+        counts[key] = next > 0 ? next : nil
     }
 }

@@ -106,4 +106,53 @@ import MetricsTestKit
         #expect(await eventually { await idleAfter(r, passes: 3) })
         #expect(await kernel.dumps == 2)
     }
+
+    /// Lease passes that judge only the touched subnets leave the kernel, the peers and the
+    /// drift exactly as passes that dump and judge everything: through peers that come, go and
+    /// move, two leases claiming one subnet, a gateway off the link and a foreign route blocking
+    /// one peer (a conflict that must stay reported, once).
+    @Test(arguments: [1, 2, 3])
+    func leasePassesJudgingTouchedSubnetsEqualFullPasses(seed: UInt64) async throws {
+        var rng = SplitMix(seed: seed)
+        let foreign = try Route(destination: prefix("10.32.5.0/24"), gateway: ip("172.16.9.9"), protocol: .static)
+        let fast = FakeKernel(routes: [foreign], addresses: addresses)
+        let full = FakeKernel(routes: [foreign], addresses: addresses)
+        let incremental = RouteReconciler(config: config, kernel: fast, logger: quietLogger, metricsFactory: TestMetrics())
+        let reference = RouteReconciler(config: config, kernel: full, logger: quietLogger, metricsFactory: TestMetrics())
+        var leases = try peers(40)
+        await incremental.update(leases: leases, localSubnets: config.localSubnets)
+        let service = start(incremental)
+        defer { service.cancel() }
+        #expect(await eventually { await idleAfter(incremental, passes: 1) })
+        for step in 2...40 {
+            let n = Int(rng.next() % 60) + 1
+            let subnet = "10.\(32 + n / 256).\(n % 256).0/24"
+            switch rng.next() % 4 {
+            case 0: leases.removeAll { $0.subnet?.description == subnet }
+            case 1:
+                // A younger second claim on the subnet (another key: it names an IPv6 subnet this
+                // network does not route), or a gateway no link reaches.
+                var l = try lease(subnet, via: rng.next() % 2 == 0 ? gateway(n, moved: true) : "192.168.0.\(n)", node: "x\(n)", v6: "fd00:0:0:\(n)::/64")
+                l.createRevision = Int64(step)
+                leases.removeAll { $0.subnet?.description == subnet && $0.createRevision == nil && rng.next() % 2 == 0 }
+                leases.append(l)
+            default:
+                leases.removeAll { $0.subnet?.description == subnet }
+                leases.append(try lease(subnet, via: gateway(n, moved: rng.next() % 2 == 0), node: "n\(n)"))
+            }
+            // A key may hold one lease: the first of a subnet stays (the store keys by subnet).
+            var seen = Set<String>()
+            leases = leases.filter { seen.insert($0.key).inserted }
+            await incremental.update(leases: leases, localSubnets: config.localSubnets)
+            #expect(await eventually { await idleAfter(incremental, passes: step) })
+            await reference.update(leases: leases, localSubnets: config.localSubnets)
+            await reference.sync()
+            let (a, b) = (await incremental.status(), await reference.status())
+            #expect(a.peers == b.peers, "step \(step)")
+            #expect(a.driftCounts == b.driftCounts, "step \(step)")
+            #expect(Set(await fast.table) == Set(await full.table), "step \(step)")
+        }
+        #expect(await fast.dumps == 1, "lease passes dumped the table")
+        #expect(await incremental.status().driftCounts[.conflict, default: 0] >= 1, "the blocked peer was never reported")
+    }
 }

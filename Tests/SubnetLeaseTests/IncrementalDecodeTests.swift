@@ -1,6 +1,7 @@
 // A watch event re-decodes only the keys it names (issue 15), and the snapshot is the same as a
 // full decode: leases, skipped entries and the overlap rule alike.
 import Foundation
+import HostGwTestSupport
 import NetAddress
 import Testing
 
@@ -51,5 +52,44 @@ import Testing
         #expect(cached == decoder.snapshot(entries: entries, revision: 54))
         #expect(cached.skipped.map(\.key) == [Self.prefix + "10.0.1.0-23"])
         #expect(!cached.leases.isEmpty && cached.leases.count == 51)
+    }
+
+    /// The watcher's snapshot, kept current one key at a time, equals a full decode after every
+    /// put and delete: clashing keys in either family (the older holds, in any order of events),
+    /// a key written in a non-canonical form, bad values and keys of another shape.
+    @Test(arguments: [1, 2, 3, 4, 5, 6])
+    func aSnapshotKeptCurrentPerKeyEqualsAFullDecode(seed: UInt64) throws {
+        let cfg = try NetworkConfig(
+            json: Data(#"{"Network": "10.244.0.0/16", "EnableIPv6": true, "IPv6Network": "fd00:244::/60", "IPv6SubnetLen": 64}"#.utf8))
+        let decoder = LeaseDecoder(config: cfg, keys: LeaseKeys())
+        var rng = SplitMix(seed: seed)
+        var builder = LeaseSnapshotBuilder(decoder: decoder)
+        var entries: [String: StoreEntry] = [:]
+        var revision: Int64 = 0
+        func key(_ v4: Int, _ v6: Int) -> String {
+            switch (v4 + v6) % 9 {
+            case 0: Self.prefix + "10.244.\(v4).0-24&fd00:244:0:\(v6):0::-64"  // non-canonical IPv6 text
+            case 1: Self.prefix + "10.244.\(v4).0-23"  // the wrong shape for this config
+            default: Self.prefix + "10.244.\(v4).0-24&fd00:244:0:\(v6)::-64"
+            }
+        }
+        for step in 0..<300 {
+            revision += 1
+            let k = key(Int(rng.next() % 6) + 1, Int(rng.next() % 4) + 1)
+            if rng.next() % 4 == 0 {
+                entries[k] = nil
+                builder.apply(key: k, entry: nil)
+            } else {
+                let raw = rng.next() % 10 == 0 ? "{broken" : #"{"PublicIP":"10.0.0.\#(step % 250 + 1)","PublicIPv6":"fd77::1"}"#
+                let created = entries[k]?.createRevision ?? revision
+                let e = StoreEntry(key: k, value: Data(raw.utf8), createRevision: created, modRevision: revision, expiration: nil)
+                entries[k] = e
+                builder.apply(key: k, entry: e)
+            }
+            if step == 150 { builder.reset(entries) }
+            let full = decoder.snapshot(entries: Array(entries.values), revision: revision)
+            #expect(builder.snapshot(revision: revision) == full, "step \(step)")
+            #expect(builder.cache.items.count == entries.count)
+        }
     }
 }

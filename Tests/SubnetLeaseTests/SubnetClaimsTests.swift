@@ -2,6 +2,7 @@
 // claim check after a write and the lease snapshot readers build must give way on exactly the
 // same keys, for any set of keys.
 import Foundation
+import HostGwTestSupport
 import NetAddress
 import Testing
 
@@ -61,18 +62,5 @@ import Testing
         let v6 = snapshot.leases.compactMap(\.ipv6Subnet)
         #expect(Set(v4).count == v4.count && Set(v6).count == v6.count)
         #expect(snapshot.leases.count + skippedAsOverlap.count == entries.count)
-    }
-}
-
-/// A small seeded generator, so each argument is one fixed, reproducible set of keys.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
