@@ -1,6 +1,5 @@
 import Foundation
 import HostGwTestSupport
-import Logging
 import NetAddress
 import Netlink
 @testable import RouteSync
