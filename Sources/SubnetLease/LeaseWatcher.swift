@@ -156,6 +156,8 @@ public struct LeaseWatcher: Sendable {
             return true
         }
 
+        /// A re-list already counted with its reason (the listing must not count it again).
+        var relistCounted = false
         relist: while !Task.isCancelled {
             do {
                 let listing = try await store.range(prefix: keys.subnets)
@@ -166,7 +168,15 @@ public struct LeaseWatcher: Sendable {
                     logger.warning(
                         "the store's revision went backwards (a restored snapshot or an older store file); listed it again",
                         metadata: ["store": "\(store.name)", "previous": "\(revision)", "now": "\(listing.revision)"])
+                    // Whichever way the watch ended (a compaction error from the restored store
+                    // included), a listing below what was seen is a re-list for a changed
+                    // history: counted (once), and emitted even if its number was emitted before.
+                    if !relistCounted {
+                        Counter(label: "hostgw_lease_relists_total", dimensions: [("reason", "revision_backwards")], factory: metricsFactory).increment()
+                    }
+                    lastEmitted = -1
                 }
+                relistCounted = false
                 revision = listing.revision
                 cluster = listing.clusterID
                 anchor = WatchAnchor.newest(listing.entries)
@@ -196,6 +206,7 @@ public struct LeaseWatcher: Sendable {
                                 metadata: ["store": "\(store.name)", "change": "\(continuity)"])
                             Counter(label: "hostgw_lease_relists_total", dimensions: [("reason", continuity.metricReason)], factory: metricsFactory)
                                 .increment()
+                            relistCounted = true
                             // A fresh listing at the store's own (lower) revision is emitted even
                             // though its number was emitted before.
                             lastEmitted = -1
@@ -237,6 +248,7 @@ public struct LeaseWatcher: Sendable {
                 } catch let error as StoreError where error.isHistoryChange {
                     logger.warning("the store is not the one listed; listing it again", metadata: ["store": "\(store.name)", "change": "\(error)"])
                     Counter(label: "hostgw_lease_relists_total", dimensions: [("reason", "history_changed")], factory: metricsFactory).increment()
+                    relistCounted = true
                     lastEmitted = -1
                     continue relist
                 } catch {
