@@ -134,6 +134,7 @@ public actor DatapathWatcher {
     private var peerMTUs: [String: UInt32] = [:]
     private var podGateways: [IPFamily: IPAddress] = [:]
     private var checkedAt: Date?
+    private var sinceNetconf = Duration.zero
     /// What this node publishes with its lease: pushed to `onReport` when it changes, never per read.
     public private(set) var nodeReport = NodeReport()
     private let onReport: @Sendable (NodeReport) async -> Void
@@ -183,28 +184,19 @@ public actor DatapathWatcher {
     /// cancelled or the events end.
     public func run<Events: AsyncSequence & Sendable>(events: Events) async where Events.Element == NetlinkEvent {
         await refresh()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                do {
-                    for try await event in events { await self.handle(event) }
-                } catch {}
-            }
-            group.addTask {
-                var sinceNetconf = Duration.zero
-                while !Task.isCancelled {
-                    do { try await self.clock.sleep(for: self.config.filterPeriod) } catch { return }
-                    sinceNetconf += self.config.filterPeriod
-                    if sinceNetconf >= self.config.netconfPeriod {
-                        sinceNetconf = .zero
-                        await self.readNetconf()
-                    }
-                    await self.readFilter()
-                    await self.publish()
-                }
-            }
-            await group.next()
-            group.cancelAll()
+        await followEvents(events, clock: clock, every: config.filterPeriod, handle: { await self.handle($0) }, tick: { await self.periodic() })
+    }
+
+    /// Filter, legacy tables and br_netfilter every `filterPeriod`; NETCONF again every
+    /// `netconfPeriod` as a safety net behind the notifications.
+    private func periodic() async {
+        sinceNetconf += config.filterPeriod
+        if sinceNetconf >= config.netconfPeriod {
+            sinceNetconf = .zero
+            await readNetconf()
         }
+        await readFilter()
+        await publish()
     }
 
     /// One notification: a NETCONF change is merged (it carries only what changed); lost events
@@ -310,5 +302,29 @@ public actor DatapathWatcher {
     private static func failure(_ error: any Error) -> DatapathFacts.ReadFailure {
         if let e = error as? NetlinkError { return .init("\(e)", errno: e.errno) }
         return .init("\(error)")
+    }
+}
+
+/// Runs `handle` on every event of `events` and `tick` every `period` on `clock`, until the task
+/// is cancelled or the events end: the shape of every watcher that follows notifications with a
+/// periodic re-read behind them.
+func followEvents<Events: AsyncSequence & Sendable>(
+    _ events: Events, clock: any Clock<Duration>, every period: Duration,
+    handle: @escaping @Sendable (NetlinkEvent) async -> Void, tick: @escaping @Sendable () async -> Void
+) async where Events.Element == NetlinkEvent {
+    await withTaskGroup(of: Void.self) { group in
+        group.addTask {
+            do {
+                for try await event in events { await handle(event) }
+            } catch {}
+        }
+        group.addTask {
+            while !Task.isCancelled {
+                do { try await clock.sleep(for: period) } catch { return }
+                await tick()
+            }
+        }
+        await group.next()
+        group.cancelAll()
     }
 }

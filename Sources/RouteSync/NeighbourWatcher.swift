@@ -101,21 +101,7 @@ public actor NeighbourWatcher {
     /// cancelled or the events end.
     public func run<Events: AsyncSequence & Sendable>(events: Events) async where Events.Element == NetlinkEvent {
         await refresh()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                do {
-                    for try await event in events { await self.handle(event) }
-                } catch {}
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    do { try await self.clock.sleep(for: self.period) } catch { return }
-                    await self.refresh()
-                }
-            }
-            await group.next()
-            group.cancelAll()
-        }
+        await followEvents(events, clock: clock, every: period, handle: { await self.handle($0) }, tick: { await self.refresh() })
     }
 
     public func handle(_ event: NetlinkEvent) async {
