@@ -88,7 +88,8 @@ private func simulate(
         let deadMean = Double(dead.map { perTarget[$0] ?? 0 }.reduce(0, +)) / Double(dead.count)
         let alive = all.filter { !dead.contains($0) }
         let aliveMean = Double(alive.map { perTarget[$0] ?? 0 }.reduce(0, +)) / Double(alive.count)
-        // Dead ones at the base interval (2 s: ~75 probes in 150 s); the rest rotate (~12 s: ~13).
+        // Dead ones at the retry interval (0.4 s, 25/s of the 90/s planned: ~375 probes in 150 s);
+        // the rest rotate (990 at 65/s ≈ 15 s: ~10).
         #expect(deadMean > 3 * aliveMean, "dead \(deadMean) vs alive \(aliveMean) probes per target")
         let stats = scheduler.stats()
         for target in dead { #expect(stats[target]?.state == .unreachable) }
@@ -96,6 +97,42 @@ private func simulate(
         scheduler.setTargets(Array(all.dropFirst(4)), now: .seconds(200))
         #expect(scheduler.unreachableCounts[.node] == dead.count - 4, "dropped targets leave the count")
         #expect(stats[alive[0]]?.state == .reachable)
+    }
+
+    /// The bound with the default config: a peer that stops answering at any moment is
+    /// `unreachable` within 5 s, and `reachable` again within 1 s of answering again (simulated
+    /// time; the seed moves the fault against the jittered schedule).
+    @Test(arguments: 0..<40) func deadWithin5sClearedWithin1s(seed: UInt64) throws {
+        var scheduler = ProbeScheduler(config: ProbeConfig(), seed: seed)
+        let all = targets(50)
+        let victim = all[Int(seed) % all.count]
+        scheduler.setTargets(all, now: .zero)
+        var rng = SplitMix64(seed: seed &+ 1000)
+        let fault = Duration.seconds(20) + .milliseconds(Int64.random(in: 0..<3000, using: &rng))
+        let repair = fault + .seconds(20) + .milliseconds(Int64.random(in: 0..<3000, using: &rng))
+        let step = Duration.milliseconds(5)
+        var now = Duration.zero
+        var pending: [ProbePacket] = []
+        var deadAt: Duration?
+        var clearedAt: Duration?
+        while now < repair + .seconds(10) {
+            for packet in pending { _ = scheduler.reply(packet.reply, at: now) }
+            pending = []
+            _ = scheduler.expire(now: now)
+            let state = scheduler.stats(for: victim)?.state
+            if now >= fault, now < repair, deadAt == nil, state == .unreachable { deadAt = now }
+            if now >= repair, clearedAt == nil, state == .reachable { clearedAt = now }
+            if now < fault { #expect(state != .unreachable, "unreachable at \(now) before the fault") }
+            for probe in scheduler.dueProbes(now: now, coalesce: .milliseconds(20)) {
+                let answered = probe.target != victim || now < fault || now >= repair
+                if answered { pending.append(probe.packet) }
+            }
+            now += step
+        }
+        let dead = try #require(deadAt, "never unreachable")
+        let cleared = try #require(clearedAt, "never cleared")
+        #expect(dead - fault <= .seconds(5), "unreachable \(dead - fault) after the fault")
+        #expect(cleared - repair <= .seconds(1), "reachable \(cleared - repair) after the repair")
     }
 
     @Test func unreachableAfterNLossesReachableOnFirstReply() throws {

@@ -47,7 +47,7 @@ struct NodeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("UDP port every agent answers peer probes on and probes its peers at (the same on every node; let it through between nodes). 0: no probes, reachability from neighbour entries only. Default 8477.", valueName: "port"))
     var probePort: String?
 
-    @Option(help: ArgumentHelp("How often each peer is probed (node IP, and pod gateway through the pod route), with jitter. Default 2s.", valueName: "duration"))
+    @Option(help: ArgumentHelp("How often each peer is probed (node IP, and pod gateway through the pod route), with jitter; a path that lost a probe is retried every 0.4s. Default 2s.", valueName: "duration"))
     var probeInterval: String?
 
     @Option(help: ArgumentHelp("At most this many probes per second from this node, however many peers: beyond it peers are probed in rotation (unreachable ones first). Default 200.", valueName: "count"))

@@ -5,10 +5,11 @@
 // Budget: at most `budget` probes in any one-second window (a hard cap: the send times of the
 // last `budget` probes are kept, and a probe waits while the oldest of them is less than a
 // second old). Intervals are planned for 90% of the budget so that jitter rarely meets the cap:
-// with T targets and interval I, every target is probed every I (± jitter) while T / I <= 0.9
-// budget; beyond that the targets with trouble (unreachable, or losses in a row) keep I (up to
-// half the planned rate, or all of it that the others leave), and the rest rotate at the
-// stretched interval N / (rate left), each due in turn.
+// with T targets of which D are in trouble (unreachable, or losses in a row), interval I and
+// retry interval R, every target is probed at its own interval (I, or R in trouble) while
+// D / R + (T - D) / I <= 0.9 budget; beyond that the targets in trouble keep up to half the
+// planned rate (or all of it that the others leave) at an interval of at least R, and the rest
+// rotate at the stretched interval (T - D) / (rate left), each due in turn.
 import Foundation
 import NetAddress
 import SubnetLease
@@ -167,17 +168,18 @@ struct ProbeScheduler {
     // MARK: Planning
 
     /// The interval of a target without trouble and of one with trouble, and whether the budget
-    /// stretched them beyond `config.interval`.
+    /// stretched them beyond `config.interval` and `config.retryInterval`.
     func intervals() -> (normal: Duration, troubled: Duration, limited: Bool) {
         let interval = config.interval.seconds
+        let retry = config.retryInterval.seconds
         let rate = 0.9 * Double(config.budget)
         let troubled = Double(troubledCount)
         let normal = Double(index.count - troubledCount)
-        guard (troubled + normal) / interval > rate else { return (config.interval, config.interval, false) }
-        let troubledRate = min(troubled / interval, max(rate / 2, rate - normal / interval))
+        guard troubled / retry + normal / interval > rate else { return (config.interval, config.retryInterval, false) }
+        let troubledRate = min(troubled / retry, max(rate / 2, rate - normal / interval))
         let normalRate = rate - troubledRate
         let normalInterval = normal > 0 ? max(interval, normal / normalRate) : interval
-        let troubledInterval = troubled > 0 ? max(interval, troubled / troubledRate) : interval
+        let troubledInterval = troubled > 0 ? max(retry, troubled / troubledRate) : retry
         return (.seconds(normalInterval), .seconds(troubledInterval), true)
     }
 
@@ -262,7 +264,7 @@ struct ProbeScheduler {
             slots[flight.slot]!.tracker = tracker
             if !wasTroubled {
                 troubledCount += 1
-                // Trouble: probe again at the troubled interval from the last probe, if sooner.
+                // Trouble: probe again at the retry interval from the last probe, if sooner.
                 let plan = intervals()
                 let sooner = (entry.lastSent ?? now) + plan.troubled
                 if sooner < entry.due {

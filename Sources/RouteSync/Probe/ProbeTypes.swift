@@ -88,6 +88,12 @@ public struct ProbeConfig: Sendable, Hashable {
     public var port: UInt16
     /// How often each target is probed when the budget allows it.
     public var interval: Duration
+    /// How often a target in trouble (unreachable, or a probe lost) is probed when the budget
+    /// allows it: at most `interval`. Short, so that three losses in a row are seen within 5 s
+    /// of a fault (next probe ≤ interval·(1+jitter), then a timeout, then two retries with their
+    /// timeouts overlapping: 2.4 + 1 + 0.48 + 1 ≈ 4.9 s with the defaults) and the first answer
+    /// after a repair within about one retry (≈0.5 s).
+    public var retryInterval: Duration
     /// Each wait is `interval` times a random factor in 1 ± jitter (0...0.5), so agents started
     /// together do not probe in step.
     public var jitter: Double
@@ -97,26 +103,29 @@ public struct ProbeConfig: Sendable, Hashable {
     public var lossesForUnreachable: Int
     /// At most this many probes per second per node, however many peers there are: beyond
     /// targets / interval = budget the prober rotates through them (unreachable and lossy
-    /// targets first, at up to `interval`), and each target's interval stretches.
+    /// targets first, at up to `retryInterval`), and each target's interval stretches.
     public var budget: Int
 
     public init(
-        port: UInt16 = ProbeConfig.defaultPort, interval: Duration = .seconds(2), jitter: Double = 0.2, timeout: Duration = .seconds(1),
-        lossesForUnreachable: Int = 3, budget: Int = 200
+        port: UInt16 = ProbeConfig.defaultPort, interval: Duration = .seconds(2), retryInterval: Duration = .milliseconds(400),
+        jitter: Double = 0.2, timeout: Duration = .seconds(1), lossesForUnreachable: Int = 3, budget: Int = 200
     ) {
         self.port = port
         self.interval = interval
+        self.retryInterval = retryInterval
         self.jitter = jitter
         self.timeout = timeout
         self.lossesForUnreachable = lossesForUnreachable
         self.budget = budget
     }
 
-    /// The values clamped to what the prober can work with (positive interval, timeout and
-    /// budget, jitter within 0...0.5, at least one loss).
+    /// The values clamped to what the prober can work with (positive interval, retry interval
+    /// (at most the interval), timeout and budget, jitter within 0...0.5, at least one loss).
     var sanitized: ProbeConfig {
         var c = self
         if c.interval <= .zero { c.interval = .seconds(2) }
+        if c.retryInterval <= .zero { c.retryInterval = .milliseconds(400) }
+        c.retryInterval = min(c.retryInterval, c.interval)
         if c.timeout <= .zero { c.timeout = .seconds(1) }
         c.jitter = min(max(c.jitter.isFinite ? c.jitter : 0, 0), 0.5)
         c.lossesForUnreachable = max(1, c.lossesForUnreachable)
