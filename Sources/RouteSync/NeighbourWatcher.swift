@@ -44,6 +44,10 @@ public actor NeighbourWatcher {
     /// Gateway address -> peer name, for the gateways followed.
     private var gateways: [IPAddress: String] = [:]
     private var entries: [IPAddress: Neighbour] = [:]
+    /// The last link-layer address each gateway resolved to, kept while its entry is FAILED,
+    /// INCOMPLETE or gone: a move is often seen as old MAC -> FAILED (or deleted) -> new MAC, and
+    /// comparing with the entry just before would miss it.
+    private var lastLinkAddress: [IPAddress: [UInt8]] = [:]
     private let broadcast: Broadcast<[IPAddress: Entry]>
     private var published: [IPAddress: Entry] = [:]
 
@@ -67,6 +71,7 @@ public actor NeighbourWatcher {
         guard gateways != self.gateways else { return }
         self.gateways = gateways
         entries = entries.filter { gateways[$0.key] != nil }
+        lastLinkAddress = lastLinkAddress.filter { gateways[$0.key] != nil }
         publishIfChanged()
     }
 
@@ -126,7 +131,11 @@ public actor NeighbourWatcher {
     }
 
     private func noteLinkAddress(_ address: IPAddress, _ n: Neighbour) {
-        guard let old = entries[address]?.linkAddress, let new = n.linkAddress, old != new else { return }
+        // FAILED and INCOMPLETE entries carry no address (or zeros): they neither count as a move
+        // nor make the next resolved address look new.
+        guard let new = n.linkAddress, !n.state.isUnresolved, new.contains(where: { $0 != 0 }) else { return }
+        let old = lastLinkAddress.updateValue(new, forKey: address)
+        guard let old, old != new else { return }
         lladdrChanges.increment()
         logger.warning(
             "a peer gateway's link-layer address changed: its IP moved to another machine",

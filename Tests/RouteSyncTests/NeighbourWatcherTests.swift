@@ -47,10 +47,14 @@ import Testing
         #expect(pushed?[c]?.state == "FAILED")
         #expect(metrics.gauge("hostgw_peer_neighbours_unresolved") == 1)
 
-        // c answers again from another machine.
+        // c answers again from another machine: the move across the FAILED entry counts (1 -> 7),
+        // and so does the next one (7 -> 8).
         await w.handle(.neighbourChanged(n(c, .reachable, 7)))
-        await w.handle(.neighbourChanged(n(c, .reachable, 8)))
         #expect(metrics.counter("hostgw_peer_gateway_lladdr_changes_total") == 1)
+        await w.handle(.neighbourChanged(n(c, .reachable, 8)))
+        #expect(metrics.counter("hostgw_peer_gateway_lladdr_changes_total") == 2)
+        await w.handle(.neighbourChanged(n(c, .reachable, 8)))
+        #expect(metrics.counter("hostgw_peer_gateway_lladdr_changes_total") == 2, "the same address again is no move")
         current = await w.current()
         #expect(current[c]?.linkAddress == "02:00:00:00:00:08")
 
@@ -61,5 +65,12 @@ import Testing
         await w.handle(.overrun)
         #expect(fake.dumps.withLock { $0 } == before + 1)
         #expect(await w.current()[c]?.state == "REACHABLE")
+        // The re-dump found c at its first address again (8 -> 1): across a removed entry, too.
+        #expect(metrics.counter("hostgw_peer_gateway_lladdr_changes_total") == 3)
+        // A gateway no longer followed forgets its address: following it again starts afresh.
+        await w.setGateways([b: "b"])
+        await w.setGateways([b: "b", c: "c"])
+        await w.handle(.neighbourChanged(n(c, .reachable, 9)))
+        #expect(metrics.counter("hostgw_peer_gateway_lladdr_changes_total") == 3)
     }
 }
