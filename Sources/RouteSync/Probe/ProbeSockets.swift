@@ -69,6 +69,9 @@ enum ProbeSockets {
         handler: @escaping @Sendable () -> any ChannelHandler
     ) -> EventLoopFuture<any Channel> {
         DatagramBootstrap(group: group)
+            // recvmmsg: one syscall reads up to 16 datagrams (answers arrive in bursts when a
+            // wake sends several probes), instead of one recvmsg per datagram.
+            .channelOption(.datagramVectorReadMessageCount, value: 16)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler()) }
             }
