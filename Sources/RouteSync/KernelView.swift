@@ -22,25 +22,38 @@ public struct KernelView: Sendable {
     }
 
     private var routes: [Slot: Route]
+    /// Slots the dump found more than one route in: IPv6 keeps one route per device at the same
+    /// destination and metric (every interface's `fe80::/64 metric 256`, so every node with a
+    /// pod veth has them), and other TOS values or route types land here too. They are read as
+    /// dumped; a change to one of these slots leaves the view unknown (the next pass dumps).
+    private var shared: [Slot: [Route]] = [:]
 
-    /// From a full dump of the table; nil when two routes share a slot (another TOS, a route
-    /// type hostgw does not model): such a table is always dumped.
-    public init?(dump: [Route]) {
+    /// From a full dump of the table.
+    public init(dump: [Route]) {
         var routes: [Slot: Route] = [:]
+        var shared: [Slot: [Route]] = [:]
         routes.reserveCapacity(dump.count)
         for route in dump {
-            guard routes.updateValue(route, forKey: Slot(route)) == nil else { return nil }
+            let slot = Slot(route)
+            if shared[slot] != nil {
+                shared[slot]!.append(route)
+            } else if let first = routes.updateValue(route, forKey: slot) {
+                routes[slot] = nil
+                shared[slot] = [first, route]
+            }
         }
         self.routes = routes
+        self.shared = shared
     }
 
     /// The table's routes, in no particular order.
-    public var all: [Route] { Array(routes.values) }
+    public var all: [Route] { Array(routes.values) + shared.values.joined() }
 
     /// The routes at `destinations`, and every route not of `routeProtocol` (anything another
     /// owner has may block a desired route): what a pass judging those destinations reads.
     func routes(at destinations: Set<IPPrefix>, orNot routeProtocol: RouteProtocol) -> [Route] {
-        routes.values.filter { $0.protocol != routeProtocol || destinations.contains($0.destination) }
+        let wanted = { (route: Route) in route.protocol != routeProtocol || destinations.contains(route.destination) }
+        return routes.values.filter(wanted) + shared.values.joined().filter(wanted)
     }
 
     /// After `changes` went to the kernel with `results` (parallel): nil when any failed, since
@@ -54,7 +67,7 @@ public struct KernelView: Sendable {
     mutating func apply(_ changes: [RouteChange], results: [Result<Void, NetlinkError>]) -> Bool {
         guard results.count == changes.count else { return changes.isEmpty }
         for (change, result) in zip(changes, results) {
-            guard case .success = result else { return false }
+            guard case .success = result, shared[Slot(change.route)] == nil else { return false }
             switch change.kind {
             case .add, .replace: routes[Slot(change.route)] = change.route
             case .delete: routes[Slot(change.route)] = nil

@@ -498,7 +498,7 @@ public actor RouteReconciler: Service {
         }
         // Observe-only applies nothing: the view is what was read.
         // Changed in place: a copy of a 5,000-route view per lease event is not free.
-        var next = dumped ? KernelView(dump: actual) : view
+        var next: KernelView? = dumped ? KernelView(dump: actual) : view
         view = nil
         known = nil
         if !config.observeOnly, next?.apply(routePlan.changes, results: results) == false { next = nil }
@@ -554,7 +554,7 @@ public actor RouteReconciler: Service {
                 "reconcile pass",
                 metadata: [
                     "trigger": "\(reason.rawValue)", "changes": "\(routePlan.changes.count)", "drift": "\(events.count)",
-                    "duration": "\(duration)",
+                    "duration": "\(duration)", "dumped": "\(dumped)", "judged": "\(judged.map { "\($0.count) subnet(s)" } ?? "all")",
                 ])
         }
         return PassReport(

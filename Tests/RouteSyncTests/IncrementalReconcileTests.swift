@@ -27,9 +27,9 @@ import MetricsTestKit
 
     /// The running service, with every lease route already in the kernel (as after a restart),
     /// once its startup pass is done.
-    func running(_ leases: [Lease]) async throws -> (RouteReconciler, FakeKernel, Task<Void, any Error>) {
+    func running(_ leases: [Lease], others: [Route] = []) async throws -> (RouteReconciler, FakeKernel, Task<Void, any Error>) {
         let installed = DesiredRoutes(leases: leases, config: config, links: nodeLinks, addresses: addresses).routes
-        let kernel = FakeKernel(routes: installed, addresses: addresses)
+        let kernel = FakeKernel(routes: installed + others, addresses: addresses)
         let r = RouteReconciler(config: config, kernel: kernel, logger: quietLogger, metricsFactory: TestMetrics())
         await r.update(leases: leases, localSubnets: config.localSubnets)
         let service = start(r)
@@ -68,6 +68,25 @@ import MetricsTestKit
         #expect(await kernel.dumps == 1)
         let second = await kernel.applied.dropFirst().flatMap { $0 }
         #expect(try Set(second.map(\.route.destination)) == [gone.subnet!, prefix("10.51.200.0/24")])
+        #expect(await r.status().driftCounts.values.reduce(0, +) == 0)
+    }
+
+    /// Every IPv6 interface has its own `fe80::/64 metric 256` in the main table (a node with pods
+    /// has one per veth): routes sharing a slot are kept as dumped, and lease passes still plan
+    /// against the view. (They once made the view impossible, so every lease pass dumped.)
+    @Test func linkLocalRoutesOnManyDevicesDoNotMakeLeasePassesDump() async throws {
+        let linkLocal = try (2...6).map { dev in
+            Route(destination: try prefix("fe80::/64"), outputInterface: UInt32(dev), protocol: .kernel, scope: .link, priority: 256)
+        }
+        var leases = try peers(50)
+        let (r, kernel, service) = try await running(leases, others: linkLocal)
+        defer { service.cancel() }
+        leases[9] = try lease("10.32.10.0/24", via: gateway(10, moved: true), node: "n10")
+        await r.update(leases: leases, localSubnets: config.localSubnets)
+        #expect(await eventually { await idleAfter(r, passes: 2) })
+        #expect(await kernel.dumps == 1, "a lease event dumped the table")
+        #expect(try await kernel.applied.flatMap { $0 }.map(\.route.destination) == [prefix("10.32.10.0/24")])
+        #expect(await kernel.table.filter { $0.destination == linkLocal[0].destination }.count == linkLocal.count)
         #expect(await r.status().driftCounts.values.reduce(0, +) == 0)
     }
 
