@@ -50,6 +50,7 @@ public actor NeighbourWatcher {
     private var lastLinkAddress: [IPAddress: [UInt8]] = [:]
     private let broadcast: Broadcast<[IPAddress: Entry]>
     private var published: [IPAddress: Entry] = [:]
+    private var unresolvedCount = 0
 
     public init(
         families: [IPFamily], access: any NeighbourAccess, clock: any Clock<Duration> = ContinuousClock(), period: Duration = .seconds(30),
@@ -69,10 +70,23 @@ public actor NeighbourWatcher {
     /// The gateways to follow (address -> peer name), from each lease snapshot.
     public func setGateways(_ gateways: [IPAddress: String]) {
         guard gateways != self.gateways else { return }
-        self.gateways = gateways
-        entries = entries.filter { gateways[$0.key] != nil }
-        lastLinkAddress = lastLinkAddress.filter { gateways[$0.key] != nil }
-        publishIfChanged()
+        var changes: [IPAddress: String?] = [:]
+        for (address, name) in gateways where self.gateways[address] != name { changes[address] = .some(name) }
+        for address in self.gateways.keys where gateways[address] == nil { changes[address] = .some(nil) }
+        updateGateways(changes)
+    }
+
+    /// Follows gateways that came (with their peer's name) or went (nil), at the cost of those.
+    public func updateGateways(_ changes: [IPAddress: String?]) {
+        guard !changes.isEmpty else { return }
+        for (address, name) in changes {
+            gateways[address] = name
+            if name == nil {
+                entries[address] = nil
+                lastLinkAddress[address] = nil
+            }
+        }
+        publishIfChanged(changes.keys)
     }
 
     /// Every followed gateway's entry.
@@ -99,7 +113,7 @@ public actor NeighbourWatcher {
         }
         for (address, n) in fresh { noteLinkAddress(address, n) }
         entries = fresh
-        publishIfChanged()
+        publishIfChanged(gateways.keys)
     }
 
     /// Follows `events` (a monitor that joined `.neighbours`) and re-dumps every `period`, until
@@ -118,11 +132,11 @@ public actor NeighbourWatcher {
             }
             noteLinkAddress(n.address, n)
             entries[n.address] = n
-            publishIfChanged()
+            publishIfChanged(CollectionOfOne(n.address))
         case .neighbourRemoved(let n):
             guard let have = entries[n.address], have.interfaceIndex == n.interfaceIndex else { return }
             entries[n.address] = nil
-            publishIfChanged()
+            publishIfChanged(CollectionOfOne(n.address))
         case .overrun:
             await refresh()
         default:
@@ -146,22 +160,29 @@ public actor NeighbourWatcher {
             ])
     }
 
-    private func publishIfChanged() {
-        var view: [IPAddress: Entry] = [:]
-        for address in gateways.keys {
-            guard let n = entries[address] else {
-                view[address] = Entry(state: nil, linkAddress: nil, unresolved: false)
-                continue
+    /// Brings `published` up to date for `addresses` (followed or not) and pushes it when a
+    /// verdict changed or a gateway came or went. Per address: a neighbour event costs its own.
+    private func publishIfChanged(_ addresses: some Sequence<IPAddress>) {
+        var changed = false
+        for address in addresses {
+            let old = published[address]
+            let new: Entry?
+            if gateways[address] == nil {
+                new = nil
+            } else if let n = entries[address] {
+                new = Entry(state: n.state.description, linkAddress: n.linkAddressText, unresolved: n.state.isUnresolved)
+            } else {
+                new = Entry(state: nil, linkAddress: nil, unresolved: false)
             }
-            view[address] = Entry(state: n.state.description, linkAddress: n.linkAddressText, unresolved: n.state.isUnresolved)
+            published[address] = new
+            if old?.unresolved == true { unresolvedCount -= 1 }
+            if new?.unresolved == true { unresolvedCount += 1 }
+            // Pushed only when a verdict changes (REACHABLE -> STALE -> DELAY is routine); the
+            // state words are read with `current()`.
+            if (old == nil) != (new == nil) || old?.unresolved != new?.unresolved { changed = true }
         }
-        // Pushed only when a verdict changes (REACHABLE -> STALE -> DELAY is routine); the state
-        // words are read with `current()`.
-        let changed = view.count != published.count
-            || view.contains { address, entry in published[address].map { $0.unresolved != entry.unresolved } ?? true }
-        published = view
         guard changed else { return }
-        unresolvedGauge.record(view.values.filter(\.unresolved).count)
-        broadcast.publish(view)
+        unresolvedGauge.record(unresolvedCount)
+        broadcast.publish(published)
     }
 }
