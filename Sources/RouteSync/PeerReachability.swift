@@ -54,12 +54,14 @@ public struct PeerReachability: Codable, Sendable, Hashable {
 /// The latest signs, and the judgement per peer route. The agent feeds it the prober's and the
 /// neighbour watcher's updates; status reads it.
 public actor PeerReachabilityBoard {
-    private var targets: [ProbeTarget] = []
     /// lease key -> family -> (node target, pod target)
     private var byPeer: [String: [IPFamily: (node: ProbeTarget?, pod: ProbeTarget?)]] = [:]
+    /// Gateway (a node target's address) -> the peers probed there: who a neighbour verdict is about.
+    private var peersAtGateway: [IPAddress: Set<String>] = [:]
     private var neighbours: [IPAddress: NeighbourWatcher.Entry] = [:]
     private var probes: [ProbeTarget: ProbeStats] = [:]
     private var unreachable: [String: String] = [:]
+    private var measured: Set<String> = []
     private let logger: Logger
     private let broadcast = Broadcast<ReachabilitySummary>()
     public private(set) var summary = ReachabilitySummary()
@@ -68,26 +70,80 @@ public actor PeerReachabilityBoard {
 
     /// The peer routes measured: the prober's targets (node path per family, pod path where published).
     public func setTargets(_ targets: [ProbeTarget]) {
-        guard targets != self.targets else { return }
-        self.targets = targets
-        var map: [String: [IPFamily: (node: ProbeTarget?, pod: ProbeTarget?)]] = [:]
-        for t in targets {
-            var entry = map[t.peer]?[t.address.family] ?? (nil, nil)
-            if t.path == .node { entry.node = t } else { entry.pod = t }
-            map[t.peer, default: [:]][t.address.family] = entry
+        let wanted = Set(targets)
+        var gone: [ProbeTarget] = []
+        for families in byPeer.values {
+            for entry in families.values {
+                for t in [entry.node, entry.pod] { if let t, !wanted.contains(t) { gone.append(t) } }
+            }
         }
-        byPeer = map
-        rejudge()
+        updateTargets(adding: targets, removing: gone)
     }
 
+    /// Adds and drops targets, judging again only the peers they belong to.
+    public func updateTargets(adding: [ProbeTarget], removing: [ProbeTarget]) {
+        var touched: Set<String> = []
+        for t in removing {
+            guard var families = byPeer[t.peer], var entry = families[t.address.family] else { continue }
+            if t.path == .node, entry.node == t {
+                entry.node = nil
+                peersAtGateway[t.address]?.remove(t.peer)
+                if peersAtGateway[t.address]?.isEmpty == true { peersAtGateway[t.address] = nil }
+            } else if t.path == .pod, entry.pod == t {
+                entry.pod = nil
+            } else {
+                continue
+            }
+            families[t.address.family] = entry.node == nil && entry.pod == nil ? nil : entry
+            byPeer[t.peer] = families.isEmpty ? nil : families
+            probes[t] = nil
+            touched.insert(t.peer)
+        }
+        for t in adding {
+            var entry = byPeer[t.peer]?[t.address.family] ?? (nil, nil)
+            if t.path == .node {
+                if entry.node == t { continue }
+                if let old = entry.node { peersAtGateway[old.address]?.remove(t.peer) }
+                entry.node = t
+                peersAtGateway[t.address, default: []].insert(t.peer)
+            } else {
+                if entry.pod == t { continue }
+                entry.pod = t
+            }
+            byPeer[t.peer, default: [:]][t.address.family] = entry
+            touched.insert(t.peer)
+        }
+        rejudge(touched)
+    }
+
+    /// The neighbour watcher's view: the peers whose gateway's verdict changed are judged again.
     public func update(neighbours: [IPAddress: NeighbourWatcher.Entry]) {
+        var touched: Set<String> = []
+        for (address, entry) in neighbours where self.neighbours[address] != entry {
+            touched.formUnion(peersAtGateway[address] ?? [])
+        }
+        for address in self.neighbours.keys where neighbours[address] == nil {
+            touched.formUnion(peersAtGateway[address] ?? [])
+        }
         self.neighbours = neighbours
-        rejudge()
+        rejudge(touched)
     }
 
+    /// The prober's stats, all at once (tests, and a prober that replaced its targets).
     public func update(probes: [ProbeTarget: ProbeStats]) {
         self.probes = probes
-        rejudge()
+        rejudge(byPeer.keys)
+    }
+
+    /// What `PeerProber.stateChanges()` yields.
+    public func update(probeChanges: ProbeStateChange) {
+        switch probeChanges {
+        case .all(let all):
+            update(probes: all)
+        case .some(let changed):
+            for (target, stats) in changed { probes[target] = stats }
+            rejudge(changed.keys.map(\.peer))
+        }
     }
 
     /// One peer route's reachability; nil when it is not measured (no target for it). `live`: the
@@ -109,26 +165,38 @@ public actor PeerReachabilityBoard {
             pod: entry.pod.flatMap { probes[$0] })
     }
 
-    private func rejudge() {
-        var now: [String: String] = [:]
-        var measured = 0
-        for (peer, families) in byPeer {
+    /// Judges `peers` again (the others' verdicts stand: nothing they depend on changed) and
+    /// pushes the summary when it changed.
+    private func rejudge(_ peers: some Sequence<String>) {
+        var unreachableChanged = false
+        for peer in peers {
+            guard let families = byPeer[peer] else {
+                measured.remove(peer)
+                if unreachable.removeValue(forKey: peer) != nil { unreachableChanged = true }
+                continue
+            }
             var known = false
+            var reason: String?
             for (_, entry) in families {
                 let r = judge(entry)
                 if r.state != .unknown { known = true }
-                if r.state == .unreachable, now[peer] == nil { now[peer] = r.reason ?? "unreachable" }
+                if r.state == .unreachable, reason == nil { reason = r.reason ?? "unreachable" }
             }
-            if known { measured += 1 }
+            if known { measured.insert(peer) } else { measured.remove(peer) }
+            if let reason {
+                if unreachable.updateValue(reason, forKey: peer) == nil {
+                    unreachableChanged = true
+                    logger.warning("peer unreachable; its route stays installed", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+                }
+            } else if unreachable.removeValue(forKey: peer) != nil {
+                unreachableChanged = true
+                logger.notice("peer reachable again", metadata: ["peer": "\(peer)"])
+            }
         }
-        for (peer, reason) in now where unreachable[peer] == nil {
-            logger.warning("peer unreachable; its route stays installed", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
-        }
-        for peer in unreachable.keys where now[peer] == nil && byPeer[peer] != nil {
-            logger.notice("peer reachable again", metadata: ["peer": "\(peer)"])
-        }
-        unreachable = now
-        let next = ReachabilitySummary(peers: byPeer.count, measured: measured, unreachable: now.keys.sorted())
+        var next = summary
+        next.peers = byPeer.count
+        next.measured = measured.count
+        if unreachableChanged { next.unreachable = unreachable.keys.sorted() }
         guard next != summary else { return }
         summary = next
         broadcast.publish(next)

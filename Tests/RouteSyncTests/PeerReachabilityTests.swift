@@ -53,4 +53,45 @@ import Testing
         await board.setTargets([b])
         #expect(await board.summary == ReachabilitySummary(peers: 1, measured: 1, unreachable: ["10.244.2.0-24"]))
     }
+
+    /// Issue 15: following deltas (targets that come and go, the prober's changed states) gives
+    /// the summary and per-peer verdicts that a full update of the same state gives.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func deltasGiveWhatAFullUpdateGives(seed: UInt64) async throws {
+        var rng = SplitMix(seed: seed)
+        func target(_ n: Int, _ path: ProbePath) -> ProbeTarget {
+            ProbeTarget(peer: "10.244.\(n).0-24", path: path, address: .v4(IPv4Address(path == .node ? 10 : 11, 0, UInt8(n / 256), UInt8(n % 256))))
+        }
+        let incremental = PeerReachabilityBoard(logger: quietLogger)
+        let full = PeerReachabilityBoard(logger: quietLogger)
+        var targets = Set((1...100).flatMap { [target($0, .node), target($0, .pod)] })
+        var probes: [ProbeTarget: ProbeStats] = [:]
+        var neighbours: [IPAddress: NeighbourWatcher.Entry] = [:]
+        await incremental.setTargets(Array(targets))
+        for step in 0..<200 {
+            let n = Int.random(in: 1...150, using: &rng)
+            let t = target(n, Bool.random(using: &rng) ? .node : .pod)
+            switch Int.random(in: 0..<4, using: &rng) {
+            case 0:
+                let removing = targets.contains(t)
+                if removing { targets.remove(t); probes[t] = nil } else { targets.insert(t) }
+                await incremental.updateTargets(adding: removing ? [] : [t], removing: removing ? [t] : [])
+            case 1, 2:
+                guard targets.contains(t) else { continue }
+                let stats = ProbeStats(state: [.reachable, .unreachable, .unknown][Int.random(in: 0..<3, using: &rng)], consecutiveLosses: 3)
+                probes[t] = stats
+                await incremental.update(probeChanges: .some([t: stats]))
+            default:
+                let address = target(n, .node).address
+                neighbours[address] = Bool.random(using: &rng) ? failed : nil
+                await incremental.update(neighbours: neighbours)
+            }
+            await full.setTargets(Array(targets))
+            await full.update(neighbours: neighbours)
+            await full.update(probes: probes)
+            #expect(await incremental.summary == full.summary, "step \(step)")
+            let key = t.peer
+            #expect(await incremental.reachability(leaseKey: key, family: .v4) == full.reachability(leaseKey: key, family: .v4), "step \(step)")
+        }
+    }
 }

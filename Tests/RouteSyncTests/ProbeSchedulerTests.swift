@@ -54,6 +54,40 @@ private func simulate(
         #expect(probed.count == 5000)
     }
 
+    /// Targets added and dropped one at a time (lease events) at 5,000: the cap holds, each new
+    /// one is probed within the stretched interval, a dropped one is never probed again, and a
+    /// reused slot does not inherit the old target's schedule.
+    @Test func targetsComeAndGoOneByOneAt5000() {
+        var scheduler = ProbeScheduler(config: ProbeConfig(budget: 200), seed: 9)
+        let all = targets(5200)
+        scheduler.setTargets(Array(all.prefix(5000)), now: .zero)
+        var perSecond: [Int: Int] = [:]
+        var droppedAt: [ProbeTarget: Duration] = [:]
+        var added: [ProbeTarget] = []
+        var lastSent: [ProbeTarget: Duration] = [:]
+        var now = Duration.zero
+        for step in 0..<9000 {  // 90 s in 10 ms steps; a swap every 50 ms from 10 s, 200 in all
+            if step >= 1000, step % 5 == 0, added.count < 200 {
+                let k = added.count
+                let changed = scheduler.updateTargets(adding: [all[5000 + k]], removing: [all[k]], now: now)
+                #expect(changed)
+                added.append(all[5000 + k])
+                droppedAt[all[k]] = now
+            }
+            for probe in scheduler.dueProbes(now: now, coalesce: .milliseconds(20)) {
+                perSecond[Int(now.seconds), default: 0] += 1
+                lastSent[probe.target] = now
+                _ = scheduler.reply(probe.packet.reply, at: now)
+            }
+            _ = scheduler.expire(now: now)
+            now += .milliseconds(10)
+        }
+        #expect(scheduler.targetCount == 5000)
+        #expect(perSecond.values.max()! <= 200)
+        for target in added { #expect(lastSent[target] != nil, "\(target) never probed") }
+        for (target, at) in droppedAt { #expect((lastSent[target] ?? .zero) < at + .milliseconds(20), "\(target) probed after it went") }
+    }
+
     @Test func theHardCapHoldsWhenEveryoneIsInTrouble() {
         // Nothing answers: all 5,000 become troubled and want the base interval, 2,500/s.
         var scheduler = ProbeScheduler(config: ProbeConfig(budget: 200), seed: 2)

@@ -194,17 +194,35 @@ struct AgentDaemon: Service {
         }
         services.append(
             DaemonLoop("lease snapshots") {
+                // The datapath side follows each snapshot by what changed in it (issue 15: a lease
+                // event at 5,000 peers costs its own gateways and targets, not 5,000 of them).
+                var peers: PeerDirectory?
                 for await snapshot in watcher.snapshots() {
                     await state.set(invalidEntries: snapshot.skipped.count)
                     await reconciler.update(leases: snapshot.leases, localSubnets: syncConfig.localSubnets)
                     await manager?.observe(snapshot)
-                    let peers = PeerDirectory(
-                        leases: snapshot.leases, localSubnets: syncConfig.localSubnets, families: syncConfig.families,
-                        localPodGateways: await reconciler.podGateways())
-                    await datapath?.watcher.setPeerMTUs(peers.mtus)
-                    await neighbours?.watcher.setGateways(peers.gateways)
-                    await peerHealth?.board.setTargets(peers.targets)
-                    await peerHealth?.prober?.setTargets(peers.targets)
+                    let podGateways = await reconciler.podGateways()
+                    guard var directory = peers else {
+                        let directory = PeerDirectory(
+                            leases: snapshot.leases, localSubnets: syncConfig.localSubnets, families: syncConfig.families,
+                            localPodGateways: podGateways)
+                        peers = directory
+                        await datapath?.watcher.setPeerMTUs(directory.mtus)
+                        await neighbours?.watcher.setGateways(directory.gateways)
+                        let targets = directory.targets
+                        await peerHealth?.board.setTargets(targets)
+                        await peerHealth?.prober?.setTargets(targets)
+                        continue
+                    }
+                    peers = nil
+                    let changes = directory.update(leases: snapshot.leases, localPodGateways: podGateways)
+                    peers = directory
+                    if changes.mtusChanged { await datapath?.watcher.setPeerMTUs(directory.mtus) }
+                    await neighbours?.watcher.updateGateways(changes.gateways)
+                    if !changes.addedTargets.isEmpty || !changes.removedTargets.isEmpty {
+                        await peerHealth?.board.updateTargets(adding: changes.addedTargets, removing: changes.removedTargets)
+                        await peerHealth?.prober?.updateTargets(adding: changes.addedTargets, removing: changes.removedTargets)
+                    }
                 }
             })
         services.append(DaemonLoop("kernel route events") { try await reconciler.consume(events: monitor) })
@@ -234,7 +252,7 @@ struct AgentDaemon: Service {
             if let responder = peerHealth.responder, let prober = peerHealth.prober {
                 services.append(responder)
                 services.append(prober)
-                services.append(DaemonLoop("probe verdicts") { for await stats in await prober.statsUpdates() { await board.update(probes: stats) } })
+                services.append(DaemonLoop("probe verdicts") { for await change in await prober.stateChanges() { await board.update(probeChanges: change) } })
             }
             services.append(
                 DaemonLoop("reachability health") {

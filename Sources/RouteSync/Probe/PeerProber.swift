@@ -20,9 +20,13 @@ public actor PeerProber: Service {
     private let transport: any ProbeTransport
     private var scheduler: ProbeScheduler
     private let broadcast = Broadcast<[ProbeTarget: ProbeStats]>()
+    private let changeFeed = ChangeFeed<ProbeStateChange>()
     private var lastLimited: Bool?
     /// A state changed since the last push: the next tick pushes (once for many changes).
     private var statsChanged = false
+    /// The targets whose state changed, or that came or went, since the last push; nil: every
+    /// target (`setTargets`), pushed whole.
+    private var pending: Set<ProbeTarget>? = []
     /// Probes sent per wake are coalesced within this much, so a busy prober wakes at most
     /// about 1 / coalesce times a second.
     private let coalesce: Duration = .milliseconds(20)
@@ -59,6 +63,17 @@ public actor PeerProber: Service {
     public func setTargets(_ targets: [ProbeTarget]) {
         guard scheduler.setTargets(targets, now: timeline.now()) else { return }
         statsChanged = true
+        pending = nil
+        updateGauges()
+        publishIfChanged()
+    }
+
+    /// Adds and drops targets at the cost of those alone (a lease event at 5,000 peers).
+    public func updateTargets(adding: [ProbeTarget], removing: [ProbeTarget]) {
+        guard scheduler.updateTargets(adding: adding, removing: removing, now: timeline.now()) else { return }
+        statsChanged = true
+        pending?.formUnion(adding)
+        pending?.formUnion(removing)
         updateGauges()
         publishIfChanged()
     }
@@ -68,6 +83,11 @@ public actor PeerProber: Service {
     /// The stats now, then again whenever a target's `state` changes or targets come or go
     /// (not on every probe). The newest value replaces one not yet read.
     public func statsUpdates() -> AsyncStream<[ProbeTarget: ProbeStats]> { broadcast.subscribe(current: scheduler.stats()) }
+
+    /// Every target's stats now, then at most once a tick the targets whose state changed or
+    /// that came (their stats) or went (nil): what the reachability board follows without
+    /// copying 10,000 stats per change. Nothing is dropped.
+    public func stateChanges() -> AsyncStream<ProbeStateChange> { changeFeed.subscribe(initial: .all(scheduler.stats())) }
 
     /// Probes until the task is cancelled, then closes the sockets. Run it once.
     public func run() async throws {
@@ -124,6 +144,7 @@ public actor PeerProber: Service {
         metrics.record(events)
         guard events.stateChanged else { return }
         statsChanged = true
+        pending?.formUnion(events.changed)
         updateGauges()
     }
 
@@ -132,12 +153,28 @@ public actor PeerProber: Service {
     private func publishIfChanged() {
         guard statsChanged else { return }
         statsChanged = false
+        let changed = pending
+        pending = []
         if broadcast.hasSubscribers { broadcast.publish(scheduler.stats()) }
+        guard changeFeed.hasSubscribers else { return }
+        if let changed {
+            changeFeed.publish(.some(Dictionary(uniqueKeysWithValues: changed.map { ($0, scheduler.stats(for: $0)) })))
+        } else {
+            changeFeed.publish(.all(scheduler.stats()))
+        }
     }
 
     private func updateGauges() {
         metrics.unreachable(scheduler.unreachableCounts)
     }
+}
+
+/// What `PeerProber.stateChanges()` yields.
+public enum ProbeStateChange: Sendable, Equatable {
+    /// Every target's stats: replaces what the reader had.
+    case all([ProbeTarget: ProbeStats])
+    /// These targets' stats; nil for a target no longer probed.
+    case some([ProbeTarget: ProbeStats?])
 }
 
 /// An injected clock as durations since the prober started: what the scheduler counts in.

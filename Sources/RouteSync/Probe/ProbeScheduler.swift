@@ -21,8 +21,9 @@ struct ProbeScheduler {
         var lost: [ProbePath: Int] = [:]
         /// Answered probes' round-trip times, per path.
         var rtts: [(ProbePath, Duration)] = []
-        /// A target's `state` changed.
-        var stateChanged = false
+        /// The targets whose `state` changed.
+        var changed: [ProbeTarget] = []
+        var stateChanged: Bool { !changed.isEmpty }
         /// Answers that came too late or matched nothing in flight.
         var unmatched = 0
 
@@ -117,8 +118,21 @@ struct ProbeScheduler {
     @discardableResult
     mutating func setTargets(_ targets: [ProbeTarget], now: Duration) -> Bool {
         let wanted = Set(targets)
+        let gone = index.keys.filter { !wanted.contains($0) }
+        return updateTargets(adding: targets, removing: gone, now: now)
+    }
+
+    /// Adds the targets of `adding` not probed yet and drops those of `removing`, at the cost
+    /// of those alone (a lease event at 5,000 peers touches its own targets); the others keep
+    /// their schedule unless the budget's interval shrank by more than a tenth (targets went), when
+    /// the ones planned further out than the new interval allows are pulled in. Returns whether
+    /// the set changed.
+    @discardableResult
+    mutating func updateTargets(adding: [ProbeTarget], removing: [ProbeTarget], now: Duration) -> Bool {
+        let before = intervals()
         var changed = false
-        for (target, slot) in index where !wanted.contains(target) {
+        for target in removing {
+            guard let slot = index[target] else { continue }
             if slots[slot]!.tracker.troubled { troubledCount -= 1 }
             if slots[slot]!.tracker.state == .unreachable { unreachableCounts[target.path, default: 0] -= 1 }
             slots[slot] = nil
@@ -127,31 +141,37 @@ struct ProbeScheduler {
             changed = true
         }
         var added: [Int] = []
-        for target in targets where index[target] == nil {
+        for target in adding where index[target] == nil {
             let slot = freeSlots.popLast() ?? { slots.append(nil); return slots.count - 1 }()
             nextID += 1
-            slots[slot] = Entry(target: target, id: nextID, due: now)
+            // Generations start at the entry's id in the high bits: a reused slot's stale heap
+            // items (of the target that had it) can never match the new entry's.
+            slots[slot] = Entry(target: target, id: nextID, due: now, generation: nextID << 32)
             index[target] = slot
             added.append(slot)
             changed = true
         }
         guard changed else { return false }
-        // The interval may have changed with the count: new targets spread over their interval,
-        // and ones planned further out than the new interval allows are pulled in.
         let plan = intervals()
         for slot in added {
             slots[slot]!.due = now + plan.normal * Double.random(in: 0..<1, using: &random)
+            slots[slot]!.generation &+= 1
+            heap.push(.init(due: slots[slot]!.due, slot: slot, generation: slots[slot]!.generation))
         }
-        let addedSet = Set(added)
-        for slot in index.values where !addedSet.contains(slot) {
-            let entry = slots[slot]!
-            let interval = entry.tracker.troubled ? plan.troubled : plan.normal
-            let latest = now + interval * (1 + config.jitter)
-            if entry.due > latest {
-                slots[slot]!.due = now + interval * Double.random(in: 0..<1, using: &random)
+        if plan.normal < before.normal * 0.9 || plan.troubled < before.troubled * 0.9 {
+            let addedSet = Set(added)
+            for slot in index.values where !addedSet.contains(slot) {
+                let entry = slots[slot]!
+                let interval = entry.tracker.troubled ? plan.troubled : plan.normal
+                let latest = now + interval * (1 + config.jitter)
+                if entry.due > latest {
+                    slots[slot]!.due = now + interval * Double.random(in: 0..<1, using: &random)
+                }
             }
+            rebuildHeap()
+        } else if heap.count > 4 * max(index.count, 256) {
+            rebuildHeap()  // stale items of dropped targets pile up otherwise
         }
-        rebuildHeap()
         // Probes in flight for dropped targets are ignored when they end (their entry id is gone).
         return true
     }
@@ -259,7 +279,7 @@ struct ProbeScheduler {
             if tracker.consecutiveLosses >= config.lossesForUnreachable, tracker.state != .unreachable {
                 tracker.state = .unreachable
                 unreachableCounts[entry.target.path, default: 0] += 1
-                events.stateChanged = true
+                events.changed.append(entry.target)
             }
             slots[flight.slot]!.tracker = tracker
             if !wasTroubled {
@@ -305,7 +325,7 @@ struct ProbeScheduler {
         if tracker.state != .reachable {
             if tracker.state == .unreachable { unreachableCounts[entry.target.path, default: 0] -= 1 }
             tracker.state = .reachable
-            events.stateChanged = true
+            events.changed.append(entry.target)
         }
         slots[flight.slot]!.tracker = tracker
         return events
