@@ -177,9 +177,9 @@ public actor NeighbourWatcher {
             published[address] = new
             if old?.unresolved == true { unresolvedCount -= 1 }
             if new?.unresolved == true { unresolvedCount += 1 }
-            // Pushed only when a verdict changes (REACHABLE -> STALE -> DELAY is routine); the
-            // state words are read with `current()`.
-            if (old == nil) != (new == nil) || old?.unresolved != new?.unresolved { changed = true }
+            // Pushed only when a verdict changes (REACHABLE -> STALE -> DELAY is routine, and a
+            // gateway followed anew has none yet); the state words are read with `current()`.
+            if (old?.unresolved ?? false) != (new?.unresolved ?? false) { changed = true }
         }
         guard changed else { return }
         unresolvedGauge.record(unresolvedCount)
