@@ -20,7 +20,7 @@ public actor PeerProber: Service {
     private let transport: any ProbeTransport
     private var scheduler: ProbeScheduler
     private let broadcast = Broadcast<[ProbeTarget: ProbeStats]>()
-    private let changeFeed = ChangeFeed<ProbeStateChange>()
+    private let changeFeed = Broadcast<ProbeStateChange>(everyValue: true)
     private var lastLimited: Bool?
     /// A state changed since the last push: the next tick pushes (once for many changes).
     private var statsChanged = false
@@ -86,8 +86,8 @@ public actor PeerProber: Service {
 
     /// Every target's stats now, then at most once a tick the targets whose state changed or
     /// that came (their stats) or went (nil): what the reachability board follows without
-    /// copying 10,000 stats per change. Nothing is dropped.
-    public func stateChanges() -> AsyncStream<ProbeStateChange> { changeFeed.subscribe(initial: .all(scheduler.stats())) }
+    /// copying 10,000 stats per change. Nothing is dropped (a `Broadcast` of every value).
+    public func stateChanges() -> AsyncStream<ProbeStateChange> { changeFeed.subscribe(current: .all(scheduler.stats())) }
 
     /// Probes until the task is cancelled, then closes the sockets. Run it once.
     public func run() async throws {
