@@ -542,9 +542,13 @@ public actor RouteReconciler: Service {
         let duration = ContinuousClock.now - started
         lastPassDuration = duration
         lastPassError = nil
-        lastFullSync = time
         metrics.passDuration(duration)
-        metrics.fullSync(at: time.timeIntervalSince1970)
+        // Only a pass that read the whole table is a full sync: lease passes alone must not keep
+        // health's "reconcile stuck" quiet while the periodic resync no longer happens.
+        if dumped {
+            lastFullSync = time
+            metrics.fullSync(at: time.timeIntervalSince1970)
+        }
         metrics.installed(memory.routes.count)
         var counts: [PeerState: Int] = [:]
         for peer in peers { counts[peer.state, default: 0] += 1 }

@@ -48,11 +48,13 @@ import MetricsTestKit
         var leases = try peers(5000)
         let (r, kernel, service) = try await running(leases)
         defer { service.cancel() }
+        let fullSync = try #require(await r.status().lastFullSync)
         // Peer 77 moves to another IP: one lease changes in a snapshot of 5,000.
         leases[76] = try lease("10.32.77.0/24", via: gateway(77, moved: true), node: "n77")
         await r.update(leases: leases, localSubnets: config.localSubnets)
         #expect(await eventually { await idleAfter(r, passes: 2) })
         #expect(await kernel.dumps == 1, "a lease event dumped the table")
+        #expect(await r.status().lastFullSync == fullSync, "a pass that read no table is no full sync")
         let changes = await kernel.applied.flatMap { $0 }
         #expect(changes.map(\.kind) == [.replace])
         #expect(try changes.map(\.route.destination) == [prefix("10.32.77.0/24")])
