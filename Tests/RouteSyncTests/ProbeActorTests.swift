@@ -53,8 +53,15 @@ private final class MemoryTransport: ProbeTransport {
             clock: clock, metrics: metrics, logger: quietLogger, transport: transport)
         await prober.setTargets([target])
         let pushes = Mutex<[Reachability]>([])
-        let updates = await prober.statsUpdates()
-        let reader = Task { for await s in updates { pushes.withLock { $0.append(s[target]?.state ?? .unknown) } } }
+        let updates = await prober.stateChanges()
+        let reader = Task {
+            for await change in updates {
+                switch change {
+                case .all(let all): pushes.withLock { $0.append(all[target]?.state ?? .unknown) }
+                case .some(let changed): if let stats = changed[target] { pushes.withLock { $0.append(stats?.state ?? .unknown) } }
+                }
+            }
+        }
         let running = Task { try await prober.run() }
         defer {
             running.cancel()

@@ -181,7 +181,7 @@ private func all(_ prober: PeerProber, _ state: Reachability, count: Int) async 
             ProbeTarget(peer: "10.78.2.0-24", path: .pod, address: try ip("10.78.2.1"), source: try ip("10.78.1.1")),
         ]
         await prober.setTargets(targets)
-        let updates = await prober.statsUpdates()
+        let updates = await prober.stateChanges()
         let tasks = [Task { try await responder.run() }, Task { try await prober.run() }]
         defer { for t in tasks { t.cancel() } }
 
@@ -204,8 +204,13 @@ private func all(_ prober: PeerProber, _ state: Reachability, count: Int) async 
         #expect(metrics.gauge("hostgw_peers_unreachable{path=pod}") == 1)
         // The stream pushed the change.
         var sawUnreachable = false
-        for await snapshot in updates {
-            if snapshot.count == targets.count, snapshot.values.allSatisfy({ $0.state == .unreachable }) {
+        var pushed: [ProbeTarget: ProbeStats] = [:]
+        for await change in updates {
+            switch change {
+            case .all(let all): pushed = all
+            case .some(let changed): for (target, stats) in changed { pushed[target] = stats }
+            }
+            if pushed.count == targets.count, pushed.values.allSatisfy({ $0.state == .unreachable }) {
                 sawUnreachable = true
                 break
             }

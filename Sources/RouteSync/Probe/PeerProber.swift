@@ -1,7 +1,7 @@
 // The active peer probes: every target (a peer's node IP, and its pod gateway address through
 // the pod route) probed every `interval` with jitter, within a per-node budget of probes per
 // second (`ProbeScheduler` decides; this actor runs it on a clock and sends through NIO).
-// Reachability is reported (`stats()`, `statsUpdates()`, metrics), never acted on.
+// Reachability is reported (`stats()`, `stateChanges()`, metrics), never acted on.
 import Foundation
 public import Logging
 public import Metrics
@@ -19,13 +19,10 @@ public actor PeerProber: Service {
     private let logger: Logger
     private let transport: any ProbeTransport
     private var scheduler: ProbeScheduler
-    private let broadcast = Broadcast<[ProbeTarget: ProbeStats]>()
     private let changeFeed = Broadcast<ProbeStateChange>(everyValue: true)
     private var lastLimited: Bool?
-    /// A state changed since the last push: the next tick pushes (once for many changes).
-    private var statsChanged = false
-    /// The targets whose state changed, or that came or went, since the last push; nil: every
-    /// target (`setTargets`), pushed whole.
+    /// The targets whose state changed, or that came or went, since the last push (the next
+    /// tick pushes them, once for many changes); nil: every target (`setTargets`), pushed whole.
     private var pending: Set<ProbeTarget>? = []
     /// Probes due within this much are sent together, so the prober wakes at most about
     /// 1 / coalesce times a second: a twentieth of the interval, at most 100 ms (2 s: 100 ms, a
@@ -65,7 +62,6 @@ public actor PeerProber: Service {
     /// Makes `targets` the set probed: stats of targets that stay are kept, gone ones dropped.
     public func setTargets(_ targets: [ProbeTarget]) {
         guard scheduler.setTargets(targets, now: timeline.now()) else { return }
-        statsChanged = true
         pending = nil
         updateGauges()
         publishIfChanged()
@@ -74,7 +70,6 @@ public actor PeerProber: Service {
     /// Adds and drops targets at the cost of those alone (a lease event at 5,000 peers).
     public func updateTargets(adding: [ProbeTarget], removing: [ProbeTarget]) {
         guard scheduler.updateTargets(adding: adding, removing: removing, now: timeline.now()) else { return }
-        statsChanged = true
         pending?.formUnion(adding)
         pending?.formUnion(removing)
         updateGauges()
@@ -82,10 +77,6 @@ public actor PeerProber: Service {
     }
 
     public func stats() -> [ProbeTarget: ProbeStats] { scheduler.stats() }
-
-    /// The stats now, then again whenever a target's `state` changes or targets come or go
-    /// (not on every probe). The newest value replaces one not yet read.
-    public func statsUpdates() -> AsyncStream<[ProbeTarget: ProbeStats]> { broadcast.subscribe(current: scheduler.stats()) }
 
     /// Every target's stats now, then at most once a tick the targets whose state changed or
     /// that came (their stats) or went (nil): what the reachability board follows without
@@ -146,7 +137,6 @@ public actor PeerProber: Service {
     private func absorb(_ events: ProbeScheduler.Events) {
         metrics.record(events)
         guard events.stateChanged else { return }
-        statsChanged = true
         pending?.formUnion(events.changed)
         updateGauges()
     }
@@ -154,11 +144,9 @@ public actor PeerProber: Service {
     /// After state changes: the gauges, and one push with every change so far (the stream's
     /// readers get one value per tick at most, not one per changed target).
     private func publishIfChanged() {
-        guard statsChanged else { return }
-        statsChanged = false
+        guard pending?.isEmpty != true else { return }
         let changed = pending
         pending = []
-        if broadcast.hasSubscribers { broadcast.publish(scheduler.stats()) }
         guard changeFeed.hasSubscribers else { return }
         if let changed {
             changeFeed.publish(.some(Dictionary(uniqueKeysWithValues: changed.map { ($0, scheduler.stats(for: $0)) })))
