@@ -67,7 +67,8 @@ public actor NeighbourWatcher {
         broadcast = Broadcast()
     }
 
-    /// The gateways to follow (address -> peer name), from each lease snapshot.
+    /// The whole set of gateways to follow (address -> peer name); the agent hands on each lease
+    /// snapshot's changes with `updateGateways`.
     public func setGateways(_ gateways: [IPAddress: String]) {
         guard gateways != self.gateways else { return }
         var changes: [IPAddress: String?] = [:]

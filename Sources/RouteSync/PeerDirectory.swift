@@ -36,7 +36,7 @@ public struct PeerDirectory: Sendable {
 
     /// - Parameter localPodGateways: this node's own pod gateway per family: pod-path probes leave
     ///   from it, so the reply travels the peer's route back to this node's subnet.
-    public init(leases: [Lease], localSubnets: [IPPrefix], families: [IPFamily], localPodGateways: [IPFamily: IPAddress] = [:]) {
+    public init(leases: [Lease] = [], localSubnets: [IPPrefix], families: [IPFamily], localPodGateways: [IPFamily: IPAddress] = [:]) {
         self.localSubnets = Set(localSubnets)
         self.families = families
         self.localPodGateways = localPodGateways

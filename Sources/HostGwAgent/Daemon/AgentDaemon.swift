@@ -195,29 +195,16 @@ struct AgentDaemon: Service {
         services.append(
             DaemonLoop("lease snapshots") {
                 // The datapath side follows each snapshot by what changed in it (issue 15: a lease
-                // event at 5,000 peers costs its own gateways and targets, not 5,000 of them).
-                var peers: PeerDirectory?
+                // event at 5,000 peers costs its own gateways and targets, not 5,000 of them); the
+                // first snapshot is a change from nothing.
+                var peers = PeerDirectory(localSubnets: syncConfig.localSubnets, families: syncConfig.families)
                 for await snapshot in watcher.snapshots() {
                     await state.set(invalidEntries: snapshot.skipped.count)
                     await reconciler.update(leases: snapshot.leases, localSubnets: syncConfig.localSubnets)
                     await manager?.observe(snapshot)
                     let podGateways = await reconciler.podGateways()
-                    guard var directory = peers else {
-                        let directory = PeerDirectory(
-                            leases: snapshot.leases, localSubnets: syncConfig.localSubnets, families: syncConfig.families,
-                            localPodGateways: podGateways)
-                        peers = directory
-                        await datapath?.watcher.setPeerMTUs(directory.mtus)
-                        await neighbours?.watcher.setGateways(directory.gateways)
-                        let targets = directory.targets
-                        await peerHealth?.board.setTargets(targets)
-                        await peerHealth?.prober?.setTargets(targets)
-                        continue
-                    }
-                    peers = nil
-                    let changes = directory.update(leases: snapshot.leases, localPodGateways: podGateways)
-                    peers = directory
-                    if changes.mtusChanged { await datapath?.watcher.setPeerMTUs(directory.mtus) }
+                    let changes = peers.update(leases: snapshot.leases, localPodGateways: podGateways)
+                    if changes.mtusChanged { await datapath?.watcher.setPeerMTUs(peers.mtus) }
                     await neighbours?.watcher.updateGateways(changes.gateways)
                     if !changes.addedTargets.isEmpty || !changes.removedTargets.isEmpty {
                         await peerHealth?.board.updateTargets(adding: changes.addedTargets, removing: changes.removedTargets)
