@@ -11,6 +11,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/if_link.h>
 #include <linux/if_addr.h>
+#include <linux/fib_rules.h>
 
 // setns(2) for a network namespace; the Glibc overlay does not always expose it.
 extern int setns(int fd, int nstype);

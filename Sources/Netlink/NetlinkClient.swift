@@ -42,6 +42,10 @@ public final class NetlinkClient: Sendable {
     }
 
     /// Every neighbour (ARP / NDP) entry of `family`.
+    public func rules(family: IPFamily) async throws -> [RoutingRule] {
+        try await worker.run { (socket) throws(NetlinkError) in try socket.rules(family: family) }
+    }
+
     public func neighbours(family: IPFamily) async throws -> [Neighbour] {
         try await worker.run { (socket) throws(NetlinkError) in try socket.neighbours(family: family) }
     }

@@ -121,6 +121,16 @@ public final class NetlinkSocket {
         return all.filter { $0.family == family }
     }
 
+    /// Every policy routing rule of `family` (`ip rule`), in the kernel's order.
+    public func rules(family: IPFamily) throws(NetlinkError) -> [RoutingRule] {
+        let all: [RoutingRule] = try dump("dump \(family.rawValue) rules", { (seq) throws(NetlinkError) in
+            try RequestEncoder.dumpRules(family: family, seq: seq)
+        }) { (header, payload) throws(NetlinkError) in
+            header.type == Wire.newRule ? try ReplyDecoder.rule(payload) : nil
+        }
+        return all.filter { $0.family == family }
+    }
+
     /// Every neighbour (ARP / NDP) entry of `family`, on every link.
     public func neighbours(family: IPFamily) throws(NetlinkError) -> [Neighbour] {
         let all: [Neighbour] = try dump("dump \(family.rawValue) neighbours", { (seq) throws(NetlinkError) in

@@ -262,6 +262,39 @@ enum ReplyDecoder {
             state: NeighbourState(rawValue: nd.ndm_state))
     }
 
+    /// RTM_NEWRULE: `struct fib_rule_hdr`, then FRA_*; nil for families other than IPv4/IPv6.
+    static func rule(_ payload: UnsafeRawBufferPointer) throws(NetlinkError) -> RoutingRule? {
+        guard payload.count >= Wire.fibRuleHdrSize else {
+            throw malformed("rule message of \(payload.count) bytes, fib_rule_hdr needs \(Wire.fibRuleHdrSize)")
+        }
+        let header = payload.loadUnaligned(as: fib_rule_hdr.self)
+        guard let family = Wire.family(header.family) else { return nil }
+        var rule = RoutingRule(
+            family: family, priority: 0, table: UInt32(header.table),
+            action: header.action == Wire.frActToTable ? .lookup : .other(header.action),
+            inverted: header.flags & Wire.fibRuleInvert != 0)
+        var source: IPAddress?
+        try forEachAttribute(in: UnsafeRawBufferPointer(rebasing: payload[Wire.fibRuleHdrSize...])) { (attr) throws(NetlinkError) in
+            switch attr.type {
+            case Wire.fraPriority: rule.priority = try attr.u32()
+            case Wire.fraTable: rule.table = try attr.u32()
+            case Wire.fraFwmark: rule.fwmark = try attr.u32()
+            case Wire.fraFwmask: rule.fwmask = try attr.u32()
+            case Wire.fraIifname: rule.inputInterface = try attr.string()
+            case Wire.fraOifname: rule.outputInterface = try attr.string()
+            case Wire.fraSrc: source = try attr.address(family)
+            default: break
+            }
+        }
+        if let source {
+            guard let prefix = IPPrefix(address: source, length: Int(header.src_len)) else {
+                throw malformed("rule with source length \(header.src_len) for \(family.rawValue)")
+            }
+            rule.source = prefix
+        }
+        return rule
+    }
+
     // MARK: - NETCONF and nftables
 
     /// RTM_NEWNETCONF: `struct netconfmsg { u8 family; }` (padded to 4), then NETCONFA_*; nil for

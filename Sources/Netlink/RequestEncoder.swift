@@ -150,6 +150,13 @@ enum RequestEncoder {
         return try dump(type: Wire.getNeighbour, seq: seq, fixed: header)
     }
 
+    /// RTM_GETRULE dump of one family: `struct fib_rule_hdr` with the family alone.
+    static func dumpRules(family: IPFamily, seq: UInt32) throws(NetlinkError) -> [UInt8] {
+        var header = fib_rule_hdr()
+        header.family = Wire.family(family)
+        return try dump(type: Wire.getRule, seq: seq, fixed: header)
+    }
+
     /// NFT_MSG_GETCHAIN dump of every family (NFPROTO_UNSPEC): `struct nfgenmsg` with version
     /// NFNETLINK_V0 and res_id 0.
     static func dumpFilterChains(seq: UInt32) throws(NetlinkError) -> [UInt8] {

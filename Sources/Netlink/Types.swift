@@ -439,3 +439,64 @@ public struct Neighbour: Sendable, Hashable, CustomStringConvertible {
         "\(address) dev#\(interfaceIndex)\(linkAddressText.map { " lladdr \($0)" } ?? "") \(state)"
     }
 }
+
+/// One policy routing rule (`ip rule`): which packets (by source, firewall mark, interface) look
+/// up which table, in `priority` order.
+public struct RoutingRule: Sendable, Hashable, CustomStringConvertible {
+    public enum Action: Sendable, Hashable {
+        /// FR_ACT_TO_TBL: look up `table`.
+        case lookup
+        /// goto, nop, blackhole, unreachable, prohibit (FR_ACT_* value).
+        case other(UInt8)
+    }
+
+    public var family: IPFamily
+    public var priority: UInt32
+    public var table: UInt32
+    public var action: Action
+    /// `not`: the rule matches what its selectors do not.
+    public var inverted: Bool
+    /// `from PREFIX`; nil for any source.
+    public var source: IPPrefix?
+    /// `fwmark MARK/MASK`; nil for any mark (the kernel's mask defaults to all ones).
+    public var fwmark: UInt32?
+    public var fwmask: UInt32?
+    /// `iif NAME`, `oif NAME`; nil for any.
+    public var inputInterface: String?
+    public var outputInterface: String?
+
+    public init(
+        family: IPFamily, priority: UInt32, table: UInt32, action: Action = .lookup, inverted: Bool = false,
+        source: IPPrefix? = nil, fwmark: UInt32? = nil, fwmask: UInt32? = nil,
+        inputInterface: String? = nil, outputInterface: String? = nil
+    ) {
+        self.family = family
+        self.priority = priority
+        self.table = table
+        self.action = action
+        self.inverted = inverted
+        self.source = source
+        self.fwmark = fwmark
+        self.fwmask = fwmask
+        self.inputInterface = inputInterface
+        self.outputInterface = outputInterface
+    }
+
+    /// `ip rule`'s words: `100: not from 10.0.0.0/8 fwmark 0x64 iif cni0 lookup 100`.
+    public var description: String {
+        var words = ["\(priority):"]
+        if inverted { words.append("not") }
+        words.append("from \(source?.description ?? "all")")
+        if let fwmark {
+            let mask = fwmask.flatMap { $0 == .max ? nil : $0 }
+            words.append("fwmark 0x" + String(fwmark, radix: 16) + (mask.map { "/0x" + String($0, radix: 16) } ?? ""))
+        }
+        if let inputInterface { words.append("iif \(inputInterface)") }
+        if let outputInterface { words.append("oif \(outputInterface)") }
+        switch action {
+        case .lookup: words.append("lookup \(table)")
+        case .other(let code): words.append("action \(code)")
+        }
+        return words.joined(separator: " ")
+    }
+}

@@ -22,6 +22,8 @@ enum Wire {
     static let newNeighbour = UInt16(RTM_NEWNEIGH)
     static let delNeighbour = UInt16(RTM_DELNEIGH)
     static let getNeighbour = UInt16(RTM_GETNEIGH)
+    static let newRule = UInt16(RTM_NEWRULE)
+    static let getRule = UInt16(RTM_GETRULE)
 
     // Header flags.
     static let request = UInt16(NLM_F_REQUEST)
@@ -58,6 +60,18 @@ enum Wire {
     static let ndaDst = UInt16(NDA_DST)
     static let ndaLladdr = UInt16(NDA_LLADDR)
     static let iffLowerUp: UInt32 = 0x10000
+
+    // Policy routing rules (linux/fib_rules.h).
+    static let fraSrc = UInt16(FRA_SRC)
+    static let fraIifname = UInt16(FRA_IIFNAME)
+    static let fraOifname = UInt16(FRA_OIFNAME)
+    static let fraPriority = UInt16(FRA_PRIORITY)
+    static let fraFwmark = UInt16(FRA_FWMARK)
+    static let fraFwmask = UInt16(FRA_FWMASK)
+    static let fraTable = UInt16(FRA_TABLE)
+    static let frActToTable = UInt8(FR_ACT_TO_TBL)
+    static let fibRuleInvert = UInt32(FIB_RULE_INVERT)
+    static let fibRuleHdrSize = MemoryLayout<fib_rule_hdr>.size  // 12
 
     // NETCONF (linux/netconf.h: its attribute enum is anonymous, so the values are spelled here).
     static let newNetconf = UInt16(RTM_NEWNETCONF)
