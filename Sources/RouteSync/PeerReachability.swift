@@ -9,9 +9,21 @@ import SubnetLease
 
 /// One peer route's reachability (one lease, one address family).
 public struct PeerReachability: Codable, Sendable, Hashable {
+    /// Which sign made a peer unreachable.
+    public enum Cause: String, Codable, Sendable, Hashable {
+        /// Its gateway's neighbour entry failed: nothing answers ARP / neighbour discovery.
+        case neighbour
+        /// Probes to its node address go unanswered.
+        case node
+        /// The node answers, its pod gateway does not through the pod route: unreachable for pods.
+        case pod
+    }
+
     public var state: Reachability
     /// Why it is unreachable, in words an operator can act on.
     public var reason: String?
+    /// Which sign that was; nil unless unreachable.
+    public var cause: Cause?
     /// The gateway's neighbour entry (`REACHABLE`, `STALE`, `FAILED`, ...); nil when there is none.
     public var neighbour: String?
     /// The probes to the node IP; nil when not probed.
@@ -35,12 +47,15 @@ public struct PeerReachability: Codable, Sendable, Hashable {
         let gw = gateway?.description ?? "the gateway"
         if let neighbour, neighbour.unresolved {
             r.state = .unreachable
+            r.cause = .neighbour
             r.reason = "neighbour entry of \(gw) is \(neighbour.state ?? "unresolved"): nothing answers ARP/neighbour discovery for it on the node network"
         } else if let node, node.state == .unreachable {
             r.state = .unreachable
+            r.cause = .node
             r.reason = "\(node.consecutiveLosses) probe(s) in a row to \(gw) unanswered: the node is dark on the node network, or UDP \(Self.portHint) is filtered"
         } else if let pod, pod.state == .unreachable {
             r.state = .unreachable
+            r.cause = .pod
             r.reason = "the node answers but its pod gateway does not through the pod route (\(pod.consecutiveLosses) probe(s) lost): forwarding, a filter or a route on either node"
         } else if node?.state == .reachable || pod?.state == .reachable {
             r.state = .reachable
@@ -60,7 +75,8 @@ public actor PeerReachabilityBoard {
     private var peersAtGateway: [IPAddress: Set<String>] = [:]
     private var neighbours: [IPAddress: NeighbourWatcher.Entry] = [:]
     private var probes: [ProbeTarget: ProbeStats] = [:]
-    private var unreachable: [String: String] = [:]
+    /// Unreachable peers: the reason, and whether only for pods (every family's cause `.pod`).
+    private var unreachable: [String: (reason: String, podsOnly: Bool)] = [:]
     private var measured: Set<String> = []
     private let logger: Logger
     private let broadcast = Broadcast<ReachabilitySummary>()
@@ -177,17 +193,20 @@ public actor PeerReachabilityBoard {
             }
             var known = false
             var reason: String?
+            var podsOnly = true
             for (_, entry) in families {
                 let r = judge(entry)
                 if r.state != .unknown { known = true }
                 if r.state == .unreachable, reason == nil { reason = r.reason ?? "unreachable" }
+                if r.state == .unreachable, r.cause != .pod { podsOnly = false }
             }
             if known { measured.insert(peer) } else { measured.remove(peer) }
             if let reason {
-                if unreachable.updateValue(reason, forKey: peer) == nil {
-                    unreachableChanged = true
+                let old = unreachable.updateValue((reason, podsOnly), forKey: peer)
+                if old == nil {
                     logger.warning("peer unreachable; its route stays installed", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
                 }
+                if old == nil || old?.podsOnly != podsOnly { unreachableChanged = true }
             } else if unreachable.removeValue(forKey: peer) != nil {
                 unreachableChanged = true
                 logger.notice("peer reachable again", metadata: ["peer": "\(peer)"])
@@ -196,7 +215,10 @@ public actor PeerReachabilityBoard {
         var next = summary
         next.peers = byPeer.count
         next.measured = measured.count
-        if unreachableChanged { next.unreachable = unreachable.keys.sorted() }
+        if unreachableChanged {
+            next.unreachable = unreachable.keys.sorted()
+            next.unreachableForPodsOnly = unreachable.filter(\.value.podsOnly).keys.sorted()
+        }
         guard next != summary else { return }
         summary = next
         broadcast.publish(next)
@@ -211,13 +233,17 @@ public struct ReachabilitySummary: Sendable, Hashable, Codable {
     public var measured = 0
     /// Lease keys of the unreachable ones, sorted.
     public var unreachable: [String] = []
+    /// Of those, the ones whose node answers while its pod gateway does not (sorted).
+    public var unreachableForPodsOnly: [String] = []
 
-    public init(peers: Int = 0, measured: Int = 0, unreachable: [String] = []) {
+    public init(peers: Int = 0, measured: Int = 0, unreachable: [String] = [], unreachableForPodsOnly: [String] = []) {
         self.peers = peers
         self.measured = measured
         self.unreachable = unreachable
+        self.unreachableForPodsOnly = unreachableForPodsOnly
     }
 
-    /// Every peer measured is unreachable (at least one): this node is cut off, not its peers.
+    /// Every peer measured is unreachable (at least one): this node is cut off, not its peers:
+    /// on the node network, or (where the nodes answer) on the pod path through this node.
     public var isolated: Bool { !unreachable.isEmpty && unreachable.count == peers }
 }

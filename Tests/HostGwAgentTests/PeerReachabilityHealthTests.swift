@@ -27,9 +27,29 @@ import Testing
         let some = snapshot(ReachabilitySummary(peers: 3, measured: 3, unreachable: ["10.244.3.0-24"]))
         #expect(healthProblems(some, policy: policy, now: now).isEmpty)
         let all = snapshot(ReachabilitySummary(peers: 2, measured: 2, unreachable: ["10.244.2.0-24", "10.244.3.0-24"]))
-        #expect(healthProblems(all, policy: policy, now: now) == [.isolated(peers: 2)])
+        #expect(healthProblems(all, policy: policy, now: now) == [.isolated(peers: 2, podsOnly: 0)])
+        #expect(healthProblems(all, policy: policy, now: now).map(\.description) == [
+            "none of the 2 peer(s) is reachable (neighbour entries failed or probes unanswered): this node is cut off on the node network; routes are kept"
+        ])
         #expect(watchdogShouldPing(all, policy: policy, now: now))
         #expect(healthProblems(snapshot(ReachabilitySummary()), policy: policy, now: now).isEmpty)
+    }
+
+    /// Every node answering while no pod gateway does is not "cut off on the node network": it
+    /// names the pod path through this node (rp_filter, forwarding, a filter, the routes).
+    @Test func everyPeerUnreachableForPodsOnlyNamesThePodPath() {
+        let pods = snapshot(ReachabilitySummary(peers: 2, measured: 2, unreachable: ["a", "b"], unreachableForPodsOnly: ["a", "b"]))
+        let problems = healthProblems(pods, policy: policy, now: now)
+        #expect(problems == [.isolated(peers: 2, podsOnly: 2)])
+        #expect(problems.first?.description.hasPrefix("none of the 2 peer(s) is reachable for pods: every node answers on the node network") == true)
+        #expect(problems.first?.description.contains("cut off on the node network") == false)
+        let mixed = snapshot(ReachabilitySummary(peers: 3, measured: 3, unreachable: ["a", "b", "c"], unreachableForPodsOnly: ["b"]))
+        #expect(healthProblems(mixed, policy: policy, now: now).map(\.description) == [
+            "none of the 3 peer(s) is reachable: 1 answer on the node network but not through the pod route, the other 2 not at all (neighbour entries failed or probes unanswered); routes are kept"
+        ])
+        // Some peers unreachable for pods, not all: the peers' problem, a WARNING in check only.
+        let some = snapshot(ReachabilitySummary(peers: 3, measured: 3, unreachable: ["a"], unreachableForPodsOnly: ["a"]))
+        #expect(healthProblems(some, policy: policy, now: now).isEmpty)
     }
 
     func peer(_ subnet: String, node: String, gateway: String, _ reachability: PeerReachability?) -> PeerStatus {

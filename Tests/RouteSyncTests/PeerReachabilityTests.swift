@@ -43,12 +43,20 @@ import Testing
         // c's pod path goes: c is unreachable (for pods), b is not; not isolated.
         await board.update(probes: [b: ProbeStats(state: .reachable), c: ProbeStats(state: .reachable), cPod: ProbeStats(state: .unreachable, consecutiveLosses: 3)])
         #expect(await board.summary.unreachable == ["10.244.3.0-24"])
+        #expect(await board.summary.unreachableForPodsOnly == ["10.244.3.0-24"])
         #expect(await !board.summary.isolated)
+        #expect(await board.reachability(leaseKey: "10.244.3.0-24", family: .v4)?.cause == .pod)
         #expect(await board.reachability(leaseKey: "10.244.3.0-24", family: .v4)?.state == .unreachable)
         #expect(await board.reachability(leaseKey: "10.244.3.0-24", family: .v6) == nil)
         // b's gateway fails ARP too: every peer is gone.
         await board.update(neighbours: [.v4(IPv4Address(10, 0, 0, 2)): failed])
         #expect(await board.summary.isolated)
+        #expect(await board.summary.unreachableForPodsOnly == ["10.244.3.0-24"])
+        #expect(await board.reachability(leaseKey: "10.244.2.0-24", family: .v4)?.cause == .neighbour)
+        // c's node path goes too: no longer unreachable for pods only.
+        await board.update(probeChanges: .some([c: ProbeStats(state: .unreachable, consecutiveLosses: 3)]))
+        #expect(await board.summary.unreachableForPodsOnly == [])
+        #expect(await board.reachability(leaseKey: "10.244.3.0-24", family: .v4)?.cause == .node)
         // A peer that leaves takes its verdict with it.
         await board.setTargets([b])
         #expect(await board.summary == ReachabilitySummary(peers: 1, measured: 1, unreachable: ["10.244.2.0-24"]))

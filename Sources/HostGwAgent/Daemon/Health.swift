@@ -58,8 +58,9 @@ enum HealthProblem: Sendable, Hashable, CustomStringConvertible {
     case leaseExpiring(seconds: Int, failures: Int)
     /// A critical datapath condition: pod traffic cannot pass this node (forwarding off).
     case datapath(DatapathFinding)
-    /// Not one of the `peers` peers answers: this node is cut off on the node network.
-    case isolated(peers: Int)
+    /// Not one of the `peers` peers answers: this node is cut off on the node network, or, for
+    /// the `podsOnly` of them whose node answers while its pod gateway does not, on the pod path.
+    case isolated(peers: Int, podsOnly: Int)
 
     var description: String {
         switch self {
@@ -78,8 +79,14 @@ enum HealthProblem: Sendable, Hashable, CustomStringConvertible {
             "lease expires in \(seconds)s and renewal failed \(failures) time(s)"
         case .datapath(let finding):
             finding.description
-        case .isolated(let peers):
+        case .isolated(let peers, 0):
             "none of the \(peers) peer(s) is reachable (neighbour entries failed or probes unanswered): this node is cut off on the node network; routes are kept"
+        case .isolated(let peers, let podsOnly) where podsOnly >= peers:
+            "none of the \(peers) peer(s) is reachable for pods: every node answers on the node network, no pod gateway answers through the pod route: "
+                + "forwarding, a filter, rp_filter or the routes on this node; routes are kept"
+        case .isolated(let peers, let podsOnly):
+            "none of the \(peers) peer(s) is reachable: \(podsOnly) answer on the node network but not through the pod route, "
+                + "the other \(peers - podsOnly) not at all (neighbour entries failed or probes unanswered); routes are kept"
         }
     }
 }
@@ -113,7 +120,9 @@ func healthProblems(_ s: HealthSnapshot, policy: HealthPolicy, now: Date) -> [He
     problems += s.datapath.filter { $0.severity == .critical }.map(HealthProblem.datapath)
     // One peer gone dark is that peer's problem (a WARNING in `hostgw check`); all of them at
     // once is this node's.
-    if s.reachability.isolated { problems.append(.isolated(peers: s.reachability.peers)) }
+    if s.reachability.isolated {
+        problems.append(.isolated(peers: s.reachability.peers, podsOnly: s.reachability.unreachableForPodsOnly.count))
+    }
     return problems
 }
 
