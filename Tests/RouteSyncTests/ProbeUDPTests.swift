@@ -75,6 +75,38 @@ private func eventually(within limit: Duration = .seconds(10), _ condition: () a
         #expect(metrics.counter("hostgw_peer_probe_malformed_total") == Double(garbage.count))
     }
 
+    /// A reply leaves from the address the request was sent to (not the one the kernel would
+    /// pick for the way back): 127.0.0.2 answers as 127.0.0.2, as a pod gateway answers as itself.
+    @Test func repliesComeFromTheAddressProbed() async throws {
+        let responder = ProbeResponder(port: 0, metrics: TestMetrics(), logger: quietLogger)
+        let port = try await responder.bind()
+        let running = Task { try await responder.run() }
+        defer { running.cancel() }
+        let senders = Mutex<[String]>([])
+        final class From: ChannelInboundHandler, Sendable {
+            typealias InboundIn = AddressedEnvelope<ByteBuffer>
+            let seen: @Sendable (String) -> Void
+            init(_ seen: @escaping @Sendable (String) -> Void) { self.seen = seen }
+            func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+                let envelope = unwrapInboundIn(data)
+                seen("\(envelope.remoteAddress.ipAddress ?? "?") \(envelope.remoteAddress.port ?? 0)")
+            }
+        }
+        let client = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(From { s in senders.withLock { $0.append(s) } }) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { client.close(promise: nil) }
+        for (n, host) in ["127.0.0.2", "127.0.0.3"].enumerated() {
+            var buffer = client.allocator.buffer(capacity: ProbePacket.size)
+            ProbePacket(kind: .request, sequence: UInt64(n), nonce: 5).write(into: &buffer)
+            try await client.writeAndFlush(AddressedEnvelope(remoteAddress: try SocketAddress(ipAddress: host, port: Int(port)), data: buffer))
+            #expect(await eventually { senders.withLock { $0.count == n + 1 } })
+        }
+        #expect(senders.withLock { $0 } == ["127.0.0.2 \(port)", "127.0.0.3 \(port)"])
+    }
+
     @Test func aTakenPortIsATypedErrorNamingPortAndErrno() async throws {
         let first = ProbeResponder(port: 0, metrics: TestMetrics(), logger: quietLogger)
         let port = try await first.bind()

@@ -8,9 +8,13 @@
 # the reverse lookup too: the kernel looks up the source with the forward route's device as input
 # interface and the addresses swapped.) With rp_filter 0 (and loose, 2) pods on node 1 and node 2 reach each
 # other; with net.ipv4.conf.eth0.rp_filter=1 (or conf.all 1: the kernel applies the larger) the
-# ping fails and rp-filter-strict is named within 5 s (metric 1, `hostgw check` WARNING, status
-# JSON); after the repair the ping passes and the condition clears within 5 s. Node 1's routes in
+# ping fails and rp-filter-strict is named within 5 s (metric 1, `hostgw check`, status JSON);
+# within 10 s the probes see the pod path unreachable (CRITICAL naming it, /healthz 503); after
+# the repair the ping passes, the pod paths answer again, and the condition clears within 5 s. Node 1's routes in
 # table 100 never change (no route change sent, no drift).
+# The agents' own pod-path probes take the pods' way too: node 1's carry fwmark 0x64 (found in its
+# ip rules), so with rp_filter off both nodes see each other's pod gateway reachable; unmarked they
+# followed the default route via mgmt0 and were lost while pods pinged fine (a false unreachable).
 source "$(dirname "$0")/common.sh"
 e2e_lab
 lab_switch_up
@@ -38,6 +42,19 @@ lab_pod_add 2 1
 p1=$(lab_pod_ns 1 1)
 pod2=$(lab_pod_ip 2 1)
 pings() { ip netns exec "$p1" ping -c1 -W1 -q "$pod2" >/dev/null 2>&1; }
+# pod_path I J: node I's view of node J's pod path (reachable, unreachable, unknown).
+pod_path() {
+  lab_hostgw_in "$(lab_node_ns "$1")" status --node-name "node$1" --json |
+    jq -r --arg n "node$2" '[.routeSync.peers[] | select(.node == $n) | .reachability.pod.state // "none"][0]'
+}
+# check_names MIN TEXT: node 1's check is at least WARNING (MIN 1) and names TEXT (once the
+# probes see the drop it is CRITICAL: both say what is wrong).
+check_names() {
+  local rc=0 out
+  out=$(lab_hostgw_in "$ns" check --node-name node1) || rc=$?
+  [ "$rc" -ge "$1" ] && [ "$rc" -le 2 ] && [[ $out == *"$2"* ]]
+}
+pod_paths_are() { [ "$(pod_path 1 2)" = "$1" ] && [ "$(pod_path 2 1)" = "$1" ]; }
 no_pings() { ! ip netns exec "$p1" ping -c2 -W1 -q "$pod2" >/dev/null 2>&1; }
 
 routes_before=$(table100)
@@ -49,44 +66,58 @@ routes_kept() {
 }
 
 lab_wait_for 5 pings || fail "pod 1 on node 1 does not reach pod 1 on node 2 ($pod2) with rp_filter 0"
+lab_wait_for 10 pod_paths_are reachable ||
+  fail "the agents' pod-path probes do not take table 100's route: node 1 sees node 2's pod path $(pod_path 1 2), node 2 sees node 1's $(pod_path 2 1)"
+grep -q "pod-path probes and probe replies carry fwmark 0x64" "$LAB_DIR/n1/agent.log" || fail "node 1 does not say its probes carry fwmark 0x64"
 check_is 0 "HOSTGW OK" || fail "hostgw check is not OK with rp_filter 0: $(check_line)"
 cond_is rp-filter-strict 0 || fail "rp-filter-strict is '$(cond rp-filter-strict)' with rp_filter 0"
 lab_hostgw_in "$ns" status --node-name node1 | grep -q "rp_filter eth0 off (all 0, eth0 0), hostgw's routes in table 100" ||
   fail "status does not show rp_filter: $(lab_hostgw_in "$ns" status --node-name node1 | grep -A3 datapath)"
-check "rp_filter 0, routes in table 100, default route via mgmt0: pods ping across, check OK, rp-filter-strict 0"
+check "rp_filter 0, routes in table 100, default route via mgmt0: pods ping across, pod-path probes (fwmark 0x64) reachable both ways, check OK, rp-filter-strict 0"
 
 # --- strict on eth0 ------------------------------------------------------------------------------
 ip netns exec "$ns" sysctl -qw net.ipv4.conf.eth0.rp_filter=1
 lab_wait_for 5 cond_is rp-filter-strict 1 || fail "rp-filter-strict not in the metric within 5 s: '$(cond rp-filter-strict)'"
-lab_wait_for 5 check_is 1 "rp-filter-strict: strict reverse-path filtering on eth0 (rp_filter all 0, eth0 1) while hostgw's routes are in table 100" ||
-  fail "hostgw check is not WARNING naming rp-filter-strict: $(check_line)"
+lab_wait_for 5 check_names 1 "rp-filter-strict: strict reverse-path filtering on eth0 (rp_filter all 0, eth0 1) while hostgw's routes are in table 100" ||
+  fail "hostgw check does not name rp-filter-strict: $(check_line)"
 [[ $(check_line) == *"fix: sysctl -w net.ipv4.conf.eth0.rp_filter=2"* ]] || fail "the check line does not name the fix: $(check_line)"
 status_has rp-filter-strict warning || fail "status --json lacks rp-filter-strict: $(lab_hostgw_in "$ns" status --node-name node1 --json | jq -c .datapath)"
 lab_hostgw_in "$ns" status --node-name node1 --json | jq -e '.datapath.rpFilter == {all: 0, interface: 1, effective: 1} and .datapath.routeTable == 100' >/dev/null ||
   fail "status --json rpFilter/routeTable: $(lab_hostgw_in "$ns" status --node-name node1 --json | jq -c '.datapath | {rpFilter, routeTable}')"
 no_pings || fail "pods still reach each other with strict rp_filter on node 1's eth0: the drill does not show the drop"
-healthz_is 200 || fail "/healthz answers $(healthz) for a warning"
+# The probes see the drop too (node 1 drops the answers to its pod-path probes, and node 2's
+# probes of node 1's pod gateway): every peer is unreachable for pods, which is this node's
+# problem: CRITICAL naming the pod path, not "cut off on the node network", and /healthz fails.
+lab_wait_for 10 eval '[ "$(pod_path 1 2)" = unreachable ]' || fail "node 1 does not see node 2's pod path unreachable with strict rp_filter: $(pod_path 1 2)"
+check_is 2 "none of the 1 peer(s) is reachable for pods: every node answers on the node network" ||
+  fail "hostgw check is not CRITICAL naming the pod path: $(check_line)"
+[[ $(check_line) == *"rp-filter-strict: strict reverse-path filtering on eth0"* ]] || fail "the CRITICAL check line lost rp-filter-strict: $(check_line)"
+[[ $(check_line) != *"cut off on the node network"* ]] || fail "the check blames the node network: $(check_line)"
+healthz_is 503 || fail "/healthz answers $(healthz) while no peer is reachable for pods"
 routes_kept
-check "net.ipv4.conf.eth0.rp_filter=1: ping fails; within 5 s metric 1, check WARNING rp-filter-strict (fix named), status JSON; routes kept"
+check "net.ipv4.conf.eth0.rp_filter=1: ping fails; within 5 s metric 1, check names rp-filter-strict (fix named), status JSON; within 10 s the pod path is unreachable, CRITICAL naming it, /healthz 503; routes kept"
 
 # Repair as the fix says: loose on eth0.
 ip netns exec "$ns" sysctl -qw net.ipv4.conf.eth0.rp_filter=2
 lab_wait_for 5 cond_is rp-filter-strict 0 || fail "rp-filter-strict still '$(cond rp-filter-strict)' 5 s after rp_filter=2"
-lab_wait_for 5 check_is 0 "HOSTGW OK" || fail "hostgw check not OK 5 s after rp_filter=2: $(check_line)"
 lab_wait_for 5 pings || fail "pods do not reach each other with loose rp_filter"
+lab_wait_for 10 pod_paths_are reachable || fail "pod paths not reachable again after rp_filter=2: node 1 sees $(pod_path 1 2), node 2 sees $(pod_path 2 1)"
+lab_wait_for 5 check_is 0 "HOSTGW OK" || fail "hostgw check not OK after rp_filter=2: $(check_line)"
+healthz_is 200 || fail "/healthz answers $(healthz) after the repair"
 routes_kept
 check "net.ipv4.conf.eth0.rp_filter=2 (loose): cleared within 5 s, pods ping across, routes kept"
 
 # --- strict from conf.all: the kernel applies max(all, eth0) ----------------------------------
 ip netns exec "$ns" sysctl -qw net.ipv4.conf.eth0.rp_filter=0 net.ipv4.conf.all.rp_filter=1
-lab_wait_for 5 check_is 1 "rp-filter-strict: strict reverse-path filtering on eth0 (rp_filter all 1, eth0 0)" ||
-  fail "hostgw check is not WARNING for conf.all.rp_filter=1: $(check_line)"
+lab_wait_for 5 check_names 1 "rp-filter-strict: strict reverse-path filtering on eth0 (rp_filter all 1, eth0 0)" ||
+  fail "hostgw check does not name rp-filter-strict for conf.all.rp_filter=1: $(check_line)"
 cond_is rp-filter-strict 1 || fail "rp-filter-strict is '$(cond rp-filter-strict)' with conf.all 1"
 no_pings || fail "pods still reach each other with conf.all.rp_filter=1"
 ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0
 lab_wait_for 5 cond_is rp-filter-strict 0 || fail "rp-filter-strict still '$(cond rp-filter-strict)' 5 s after conf.all 0"
-lab_wait_for 5 check_is 0 "HOSTGW OK" || fail "hostgw check not OK after conf.all 0: $(check_line)"
 lab_wait_for 5 pings || fail "pods do not reach each other after conf.all 0"
+lab_wait_for 10 pod_paths_are reachable || fail "pod paths not reachable again after conf.all 0: node 1 sees $(pod_path 1 2), node 2 sees $(pod_path 2 1)"
+lab_wait_for 5 check_is 0 "HOSTGW OK" || fail "hostgw check not OK after conf.all 0: $(check_line)"
 routes_kept
-check "net.ipv4.conf.all.rp_filter=1 with eth0 0: named within 5 s, ping fails; all 0: cleared within 5 s, ping passes, routes kept"
+check "net.ipv4.conf.all.rp_filter=1 with eth0 0: named within 5 s, ping fails; all 0: cleared within 5 s, ping passes, pod paths reachable, routes kept"
 echo PASS

@@ -133,13 +133,14 @@ struct AgentDaemon: Service {
             await state.set(reachability: board)
             var parts = PeerHealthParts(board: board)
             if let probe = settings.probe {
-                let responder = ProbeResponder(port: probe.port, logger: logger)
+                let marks = await probeMarks(table: syncConfig.table, families: syncConfig.families, podSubnets: localSubnets)
+                let responder = ProbeResponder(port: probe.port, logger: logger, marks: marks)
                 // A port another process holds is a setting to change, not something to retry.
                 do { try await responder.bind() } catch {
                     throw DaemonExit(code: ExitStatus.config, message: "cannot answer peer probes: \(error) (set --probe-port, or 0 for no probes)")
                 }
                 parts.responder = responder
-                let prober = PeerProber(config: probe, logger: logger)
+                let prober = PeerProber(config: probe, logger: logger, marks: marks)
                 parts.prober = prober
                 await state.set(prober: prober)
             }
@@ -158,6 +159,38 @@ struct AgentDaemon: Service {
             datapath?.events.stop()
             neighbourFeed?.events.stop()
         }
+    }
+
+    /// How this node's pod-path probes and probe replies reach hostgw's table (`ProbeMarks`),
+    /// from the `ip rule`s at start. Rules changed later take effect at the next start.
+    private func probeMarks(table: UInt32, families: [IPFamily], podSubnets: [IPPrefix]) async -> ProbeMarks {
+        guard table != RouteTableID.main else { return ProbeMarks() }
+        var rules: [RoutingRule] = []
+        for family in families {
+            do {
+                rules += try await netlink.rules(family: family)
+            } catch {
+                logger.warning(
+                    "reading the ip rules failed: pod-path probes go unmarked and may miss table \(table)",
+                    metadata: ["family": "\(family.rawValue)", "error": "\(error)"])
+            }
+        }
+        let marks = ProbeMarks.choose(rules: rules, table: table, podSubnets: podSubnets)
+        for (family, way) in marks.ways.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            switch way {
+            case .unmarked:
+                logger.info("pod-path probes reach table \(table) unmarked", metadata: ["family": "\(family.rawValue)"])
+            case .mark(let mark, let rule):
+                logger.notice(
+                    "pod-path probes and probe replies carry fwmark 0x\(String(mark, radix: 16)) to reach table \(table), as pods do",
+                    metadata: ["family": "\(family.rawValue)", "rule": "\(rule)"])
+            case .noRule(let caught):
+                logger.warning(
+                    "no ip rule leads this node's own traffic from its pod gateway to table \(table): pod-path probes take \(caught.map { "ip rule \($0)" } ?? "no rule") instead and are lost if that has no route to the peers' pods; add a rule that matches them (from the pod subnet, or an fwmark rule)",
+                    metadata: ["family": "\(family.rawValue)"])
+            }
+        }
+        return marks
     }
 
     /// The agent's steady state: renewals, lease snapshots, kernel events, periodic resync,

@@ -36,15 +36,17 @@ public actor PeerProber: Service {
     ///   - group: the event loops the sockets run on.
     ///   - namespace: open the sockets in this network namespace (a name under /run/netns or a
     ///     path) instead of the agent's own: tests and the benchmark.
+    ///   - marks: the firewall marks pod-path probes carry (`ProbeMarks.choose`).
     public init(
         config: ProbeConfig = ProbeConfig(), clock: any Clock<Duration> = ContinuousClock(),
         metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, namespace: String? = nil
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, namespace: String? = nil,
+        marks: ProbeMarks = ProbeMarks()
     ) {
         let log = logger
         self.init(
             config: config, clock: clock, metrics: metrics, logger: logger,
-            transport: NIOProbeTransport(group: group, namespace: namespace) { error in
+            transport: NIOProbeTransport(group: group, namespace: namespace, marks: marks) { error in
                 log.warning("peer probes not sent: \(error)")
             })
     }

@@ -14,6 +14,7 @@ public actor ProbeResponder: Service {
     private let counters: ProbeResponderCounters
     private let logger: Logger
     private let namespace: String?
+    private let marks: ProbeMarks
     private var channels: [any Channel] = []
     private var binding: Task<UInt16, any Error>?
 
@@ -21,10 +22,16 @@ public actor ProbeResponder: Service {
     ///   - port: the UDP port (`ProbeConfig.defaultPort`); 0 lets the kernel pick (tests).
     ///   - namespace: open the sockets in this network namespace (a name under /run/netns or a
     ///     path) instead of the agent's own: tests and the benchmark.
+    ///   - marks: the firewall mark replies carry per family (`ProbeMarks.choose`), so that a
+    ///     reply to a peer's pod-path probe takes hostgw's table like the probe did. A reply to a
+    ///     node-path probe carries it too and falls through that table to the main one, which
+    ///     holds the route to the peer's node address (hostgw's table holds pod routes alone).
     public init(
         port: UInt16 = ProbeConfig.defaultPort, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger, namespace: String? = nil
+        metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger, namespace: String? = nil,
+        marks: ProbeMarks = ProbeMarks()
     ) {
+        self.marks = marks
         self.port = port
         self.group = group
         self.counters = ProbeResponderCounters(factory: metrics)
@@ -49,7 +56,7 @@ public actor ProbeResponder: Service {
         do {
             for family in [IPFamily.v4, .v6] {
                 let opening = Result { () throws(ProbeSocketError) -> Int32 in
-                    try ProbeSockets.open(family: family, address: nil, port: bound, namespace: namespace)
+                    try ProbeSockets.open(family: family, address: nil, port: bound, namespace: namespace, mark: marks.mark(family))
                 }
                 if case .failure(let error) = opening, family == .v6, error.errno == .EAFNOSUPPORT {
                     logger.notice("no IPv6 on this node: peer probes answered on IPv4 only", metadata: ["port": "\(bound)"])
@@ -58,8 +65,8 @@ public actor ProbeResponder: Service {
                 let fd = try opening.get()
                 let counters = self.counters
                 let channel = try await ProbeSockets.channel(
-                    fd: fd, group: group, family: family, address: nil, port: bound, namespace: namespace,
-                    handler: { ProbeEchoHandler(counters: counters) }
+                    fd: fd, group: group, family: family, address: nil, port: bound, namespace: namespace, packetInfo: true,
+                    handler: { ProbeEchoHandler(counters: counters, fd: fd) }
                 ).get()
                 opened.append(channel)
                 if bound == 0, let picked = channel.localAddress?.port { bound = UInt16(picked) }
@@ -75,9 +82,9 @@ public actor ProbeResponder: Service {
     }
 
     /// Binds (see `bind()`), answers until the task is cancelled, then closes the sockets. A
-    /// socket swift-nio closes under it (a reply the kernel refused, say EPERM from an output
-    /// filter dropping one peer's replies, is fatal to a NIO datagram channel) is opened again a
-    /// second later: one refused reply must not leave the node deaf to every peer.
+    /// socket that closes under it (a read error swift-nio finds fatal; replies go out by
+    /// sendmsg, so a refused one, say EPERM from an output filter, closes nothing) is opened
+    /// again a second later: the node must not stay deaf to every peer.
     public func run() async throws {
         try await bind()
         while true {
@@ -96,7 +103,7 @@ public actor ProbeResponder: Service {
             binding = nil
             if Task.isCancelled { return }
             counters.reopened.increment()
-            logger.warning("a peer-probe socket closed under the agent (a reply the kernel refused); opening it again", metadata: ["port": "\(port)"])
+            logger.warning("a peer-probe socket closed under the agent; opening it again", metadata: ["port": "\(port)"])
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
                 do {

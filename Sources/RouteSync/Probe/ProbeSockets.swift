@@ -16,7 +16,10 @@ import Musl
 enum ProbeSockets {
     /// A non-blocking UDP socket bound to `address` (nil: the wildcard of `family`) and `port`
     /// (0: the kernel picks). IPv6 sockets are IPv6-only, so v4 and v6 each have their own.
-    static func open(family: IPFamily, address: IPAddress?, port: UInt16, namespace: String?) throws(ProbeSocketError) -> Int32 {
+    /// `mark` is set as SO_MARK: what the socket sends carries it into the `ip rule` lookup.
+    static func open(
+        family: IPFamily, address: IPAddress?, port: UInt16, namespace: String?, mark: UInt32? = nil
+    ) throws(ProbeSocketError) -> Int32 {
         let host = address?.description ?? (family == .v4 ? "0.0.0.0" : "::")
         func failure(_ operation: String, _ errno: Errno) -> ProbeSocketError {
             ProbeSocketError(operation: operation, address: host, port: port, errno: errno, namespace: namespace)
@@ -47,6 +50,13 @@ enum ProbeSockets {
                 throw failure("setsockopt IPV6_V6ONLY", e)
             }
         }
+        if var mark {
+            guard setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, socklen_t(MemoryLayout<UInt32>.size)) == 0 else {
+                let e = Errno.current
+                close(fd)
+                throw failure("setsockopt SO_MARK 0x" + String(mark, radix: 16), e)
+            }
+        }
         let socketAddress: SocketAddress
         do {
             socketAddress = try SocketAddress(ipAddress: host, port: Int(port))
@@ -63,15 +73,89 @@ enum ProbeSockets {
         return fd
     }
 
+    /// Sends `bytes` on `fd` to `remote`, from `source` when given (a local address: the one the
+    /// request came to). Non-blocking; false when the kernel refused it (EAGAIN, EPERM, ...).
+    static func send(fd: Int32, _ bytes: [UInt8], to remote: SocketAddress, from source: SocketAddress?) -> Bool {
+        // struct in_pktinfo { int ipi_ifindex; struct in_addr ipi_spec_dst, ipi_addr; } and
+        // struct in6_pktinfo { struct in6_addr ipi6_addr; unsigned ipi6_ifindex; }: glibc declares
+        // them only under _GNU_SOURCE, so their bytes are laid out here (ifindex 0: any).
+        var info: [UInt8] = []
+        var level: Int32 = 0
+        var type: Int32 = 0
+        // The address bytes sit at offset 4 of a sockaddr_in (after family and port) and 8 of a
+        // sockaddr_in6 (after family, port and flow info).
+        func addressBytes(_ address: SocketAddress, at offset: Int, count: Int) -> [UInt8] {
+            address.withSockAddr { pointer, length in
+                guard length >= offset + count else { return [] }
+                return Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(pointer) + offset, count: count))
+            }
+        }
+        switch source {
+        case let address? where address.protocol == .inet:
+            let bytes = addressBytes(address, at: 4, count: 4)
+            if !bytes.isEmpty {
+                info = [UInt8](repeating: 0, count: 12)
+                info.replaceSubrange(4..<8, with: bytes)
+                (level, type) = (Int32(IPPROTO_IP), 8)  // IP_PKTINFO
+            }
+        case let address? where address.protocol == .inet6:
+            let bytes = addressBytes(address, at: 8, count: 16)
+            if !bytes.isEmpty {
+                info = [UInt8](repeating: 0, count: 20)
+                info.replaceSubrange(0..<16, with: bytes)
+                (level, type) = (Int32(IPPROTO_IPV6), 50)  // IPV6_PKTINFO
+            }
+        default:
+            break
+        }
+        let headerSize = MemoryLayout<cmsghdr>.size
+        let align = MemoryLayout<Int>.size
+        let space = info.isEmpty ? 0 : headerSize + (info.count + align - 1) / align * align
+        var control = [UInt8](repeating: 0, count: max(space, 1))
+        if !info.isEmpty {
+            control.withUnsafeMutableBytes { raw in
+                var header = cmsghdr()
+                header.cmsg_len = numericCast(headerSize + info.count)
+                header.cmsg_level = level
+                header.cmsg_type = type
+                withUnsafeBytes(of: &header) { raw.copyMemory(from: $0) }
+                info.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: raw[headerSize...]).copyMemory(from: $0) }
+            }
+        }
+        var payload = bytes
+        let sent = remote.withSockAddr { name, nameLength in
+            payload.withUnsafeMutableBytes { data in
+                control.withUnsafeMutableBytes { controlBytes in
+                    var vector = iovec(iov_base: data.baseAddress, iov_len: data.count)
+                    return withUnsafeMutablePointer(to: &vector) { iov in
+                        var message = msghdr()
+                        message.msg_name = UnsafeMutableRawPointer(mutating: UnsafeRawPointer(name))
+                        message.msg_namelen = socklen_t(nameLength)
+                        message.msg_iov = iov
+                        message.msg_iovlen = 1
+                        if space > 0 {
+                            message.msg_control = controlBytes.baseAddress
+                            message.msg_controllen = numericCast(space)
+                        }
+                        return sendmsg(fd, &message, Int32(MSG_DONTWAIT))
+                    }
+                }
+            }
+        }
+        return sent == bytes.count
+    }
+
     /// `fd` as a NIO datagram channel on `group` with `handler` (made on the channel's loop).
+    /// `packetInfo`: each datagram read carries the address it was sent to (the responder's).
     static func channel(
         fd: Int32, group: any EventLoopGroup, family: IPFamily, address: IPAddress?, port: UInt16, namespace: String?,
-        handler: @escaping @Sendable () -> any ChannelHandler
+        packetInfo: Bool = false, handler: @escaping @Sendable () -> any ChannelHandler
     ) -> EventLoopFuture<any Channel> {
         DatagramBootstrap(group: group)
             // recvmmsg: one syscall reads up to 16 datagrams (answers arrive in bursts when a
             // wake sends several probes), instead of one recvmsg per datagram.
             .channelOption(.datagramVectorReadMessageCount, value: 16)
+            .channelOption(.receivePacketInfo, value: packetInfo)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler()) }
             }
@@ -88,13 +172,22 @@ enum ProbeSockets {
 }
 
 /// Echoes valid probe requests with same-size replies; counts everything else as malformed.
+/// Answers on the responder's socket `fd` itself (sendmsg), from the address each request was sent
+/// to (IP_PKTINFO / IPV6_PKTINFO; swift-nio sends no packet info). A reply to a pod-path probe
+/// thus leaves from this node's pod gateway, as pod traffic does, and meets what pod traffic
+/// meets on its way back (the prober's reverse-path filter, filters on pod addresses), where a
+/// reply from the node address the kernel would pick passed them by. A reply the kernel refuses
+/// (EPERM from an output filter) is that probe lost, and the socket stays open.
 final class ProbeEchoHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
     private let counters: ProbeResponderCounters
+    private let fd: Int32
 
-    init(counters: ProbeResponderCounters) { self.counters = counters }
+    init(counters: ProbeResponderCounters, fd: Int32) {
+        self.counters = counters
+        self.fd = fd
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
@@ -102,13 +195,14 @@ final class ProbeEchoHandler: ChannelInboundHandler, Sendable {
             counters.malformed.increment()
             return
         }
-        var out = context.channel.allocator.buffer(capacity: ProbePacket.size)
+        var reply = [UInt8](repeating: 0, count: ProbePacket.size)
+        var out = ByteBuffer()
         packet.reply.write(into: &out)
-        counters.answered.increment()
-        context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: out)), promise: nil)
+        out.withUnsafeReadableBytes { bytes in reply.withUnsafeMutableBytes { $0.copyMemory(from: bytes) } }
+        if ProbeSockets.send(fd: fd, reply, to: envelope.remoteAddress, from: envelope.metadata?.packetInfo?.destinationAddress) {
+            counters.answered.increment()
+        }
     }
-
-    func channelReadComplete(context: ChannelHandlerContext) { context.flush() }
 
     /// A datagram socket's errors (an ICMP error for an earlier reply) do not end it.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {}
@@ -174,16 +268,18 @@ final class NIOProbeTransport: ProbeTransport {
 
     private let group: any EventLoopGroup
     private let namespace: String?
+    private let marks: ProbeMarks
     private let retryAfter: Duration
     private let onSocketError: @Sendable (ProbeSocketError) -> Void
     private let state = Mutex(State())
 
     init(
-        group: any EventLoopGroup, namespace: String?, retryAfter: Duration = .seconds(10),
+        group: any EventLoopGroup, namespace: String?, marks: ProbeMarks = ProbeMarks(), retryAfter: Duration = .seconds(10),
         onSocketError: @escaping @Sendable (ProbeSocketError) -> Void
     ) {
         self.group = group
         self.namespace = namespace
+        self.marks = marks
         self.retryAfter = retryAfter
         self.onSocketError = onSocketError
     }
@@ -232,7 +328,10 @@ final class NIOProbeTransport: ProbeTransport {
         case .wait: return nil
         case .open(let clockNow, let sink):
             do {
-                let fd = try ProbeSockets.open(family: key.family, address: key.source, port: 0, namespace: namespace)
+                // Pod-path probes (sent from the pod gateway) carry the mark that takes them to
+                // hostgw's table; node-path probes follow the main table like any node traffic.
+                let mark = key.source == nil ? nil : marks.mark(key.family)
+                let fd = try ProbeSockets.open(family: key.family, address: key.source, port: 0, namespace: namespace, mark: mark)
                 let future = ProbeSockets.channel(
                     fd: fd, group: group, family: key.family, address: key.source, port: 0, namespace: namespace,
                     handler: { ProbeReplyHandler(now: clockNow, sink: sink) })
