@@ -46,17 +46,15 @@ struct LineLogHandler: LogHandler {
     /// swift-log's stream format (`2025-01-02T03:04:05Z info hostgw: key=value message`), with
     /// store text made safe.
     static func textLine(time: Date, level: Logger.Level, label: String, metadata: Logger.Metadata, message: String) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
         let meta = metadata.sorted { $0.key < $1.key }.map { "\(displaySafe($0.key, limit: 64))=\(displaySafe("\($0.value)"))" }
-        return "\(f.string(from: time)) \(level) \(label):\(meta.isEmpty ? "" : " " + meta.joined(separator: " ")) \(displaySafe(message, limit: 1024))"
+        return "\(isoTime(time)) \(level) \(label):\(meta.isEmpty ? "" : " " + meta.joined(separator: " ")) \(displaySafe(message, limit: 1024))"
     }
 
     /// One JSON object with every metadata key as a field.
     static func jsonLine(time: Date, level: Logger.Level, label: String, metadata: Logger.Metadata, message: String) -> String? {
         var fields: [String: String] = [:]
         for (k, v) in metadata { fields[k] = "\(v)" }
-        fields["time"] = ISO8601DateFormatter().string(from: time)
+        fields["time"] = isoTime(time)
         fields["level"] = level.rawValue
         fields["logger"] = label
         fields["msg"] = message

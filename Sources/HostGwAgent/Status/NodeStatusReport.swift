@@ -95,10 +95,17 @@ func humanSpan(_ seconds: Double) -> String {
     return "\(s / 86400)d \(abs(s) % 86400 / 3600)h"
 }
 
+/// `2026-12-03T09:11:20Z` (RFC 3339 in UTC, whole seconds): the one spelling of a time in logs,
+/// status and check. Built from gmtime_r, not an ISO8601DateFormatter: making one per log line
+/// was an eighth of the agent's CPU while 5,000 peers' verdicts were logged.
 func isoTime(_ d: Date) -> String {
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime]
-    return f.string(from: d)
+    var seconds = time_t(d.timeIntervalSince1970.rounded(.down))
+    var t = tm()
+    guard gmtime_r(&seconds, &t) != nil else { return "\(d.timeIntervalSince1970)" }
+    func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+    let year = t.tm_year + 1900
+    let yyyy = year >= 1000 ? "\(year)" : String(repeating: "0", count: 4 - "\(max(year, 0))".count) + "\(max(year, 0))"
+    return "\(yyyy)-\(two(t.tm_mon + 1))-\(two(t.tm_mday))T\(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec))Z"
 }
 
 /// The human table of `hostgw status`.
