@@ -202,7 +202,8 @@ extension EmbeddedStoreFaultTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/store.sqlite"
         let polls = ManualClock()
-        let store = try EmbeddedStore(path: path, logger: quietLogger, pollInterval: .seconds(1), pollClock: polls)
+        // Polls on the manual clock alone (no file-change wakes): the test decides when.
+        let store = try EmbeddedStore(path: path, logger: quietLogger, pollInterval: .seconds(1), pollClock: polls, fileChangeWakes: false)
         let cfg = try config(standardConfigJSON)
         func lease(_ i: Int) async throws { try await acquireLease(i, store: store, config: cfg, dir: dir) }
         try await lease(1)
