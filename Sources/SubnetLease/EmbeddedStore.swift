@@ -317,7 +317,7 @@ public final class EmbeddedStore: SubnetStore {
                     break
                 }
             }
-            guard fileChangeWakes, let changes = StoreFileChanges(path: path) else {
+            guard fileChangeWakes, let changes = StoreFileChanges(path: path, follow: pollInterval) else {
                 while !Task.isCancelled {
                     try await once()
                     try await pollClock.sleep(for: pollInterval)

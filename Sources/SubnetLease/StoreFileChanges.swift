@@ -5,9 +5,10 @@
 // the pollers of 50 agents do not wake each other. The events are read by a DispatchSource on
 // its own queue (no blocking call on the cooperative pool) and coalesced into `wakes`.
 //
-// The last write of a commit can come just before the writer updates the -shm index that
-// readers look in, so a poll right on the event could miss that commit: each burst of events
-// wakes the watch once at once and once `settle` later.
+// The last write of a commit can come before the writer updates the -shm index that readers
+// look in (on a busy machine, by tens of milliseconds), so a poll right on the event can miss
+// that commit: after each event the watch is also woken every `follow` for `window` (150 ms for
+// 1 s), which keeps the old bound of one poll period on how late a commit is seen.
 import Dispatch
 import Synchronization
 
@@ -22,12 +23,14 @@ final class StoreFileChanges: Sendable {
     /// protocol type is not marked Sendable.
     nonisolated(unsafe) private let source: any DispatchSourceRead
     private let queue: DispatchQueue
-    private let settle: Duration
-    private let settling = Mutex(false)
+    private let follow: Duration
+    private let window: Duration
+    /// Until when follow-up wakes run (nil: none running).
+    private let followUntil = Mutex<ContinuousClock.Instant?>(nil)
 
     /// Watches the directory of `path`; nil when inotify is not available (no file-change
     /// wakes: the watch polls at its fixed interval).
-    init?(path: String, settle: Duration = .milliseconds(30)) {
+    init?(path: String, follow: Duration = .milliseconds(150), window: Duration = .seconds(1)) {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
@@ -39,7 +42,8 @@ final class StoreFileChanges: Sendable {
             return nil
         }
         (wakes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        self.settle = settle
+        self.follow = follow
+        self.window = window
         queue = DispatchQueue(label: "hostgw-store-file-changes")
         source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         let names = Set([base, base + "-wal", base + "-journal"])
@@ -63,17 +67,28 @@ final class StoreFileChanges: Sendable {
 
     private func changed() {
         continuation.yield()
-        let first = settling.withLock { s -> Bool in
-            defer { s = true }
-            return !s
+        let start = followUntil.withLock { until -> Bool in
+            defer { until = ContinuousClock.now + window }
+            return until == nil
         }
-        guard first else { return }
-        let (seconds, attoseconds) = settle.components
+        if start { scheduleFollowUp() }
+    }
+
+    /// One follow-up wake `follow` from now, and the next after it while within the window.
+    private func scheduleFollowUp() {
+        let (seconds, attoseconds) = follow.components
         let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
         queue.asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [weak self] in
             guard let self else { return }
-            self.settling.withLock { $0 = false }
             self.continuation.yield()
+            let more = self.followUntil.withLock { until -> Bool in
+                guard let end = until, ContinuousClock.now < end else {
+                    until = nil
+                    return false
+                }
+                return true
+            }
+            if more { self.scheduleFollowUp() }
         }
     }
 
