@@ -79,34 +79,26 @@ enum ProbeSockets {
         // struct in_pktinfo { int ipi_ifindex; struct in_addr ipi_spec_dst, ipi_addr; } and
         // struct in6_pktinfo { struct in6_addr ipi6_addr; unsigned ipi6_ifindex; }: glibc declares
         // them only under _GNU_SOURCE, so their bytes are laid out here (ifindex 0: any).
-        var info: [UInt8] = []
-        var level: Int32 = 0
-        var type: Int32 = 0
-        // The address bytes sit at offset 4 of a sockaddr_in (after family and port) and 8 of a
-        // sockaddr_in6 (after family, port and flow info).
-        func addressBytes(_ address: SocketAddress, at offset: Int, count: Int) -> [UInt8] {
-            address.withSockAddr { pointer, length in
-                guard length >= offset + count else { return [] }
-                return Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(pointer) + offset, count: count))
-            }
+        // Per family: where the address sits in its sockaddr (after family and port; and flow
+        // info for v6), its size, the pktinfo size, where the address goes in it, level, type.
+        let layout: (from: Int, count: Int, size: Int, to: Int, level: Int32, type: Int32)?
+        switch source?.protocol {
+        case .inet?: layout = (4, 4, 12, 4, Int32(IPPROTO_IP), 8)  // IP_PKTINFO, ipi_spec_dst
+        case .inet6?: layout = (8, 16, 20, 0, Int32(IPPROTO_IPV6), 50)  // IPV6_PKTINFO, ipi6_addr
+        default: layout = nil
         }
-        switch source {
-        case let address? where address.protocol == .inet:
-            let bytes = addressBytes(address, at: 4, count: 4)
-            if !bytes.isEmpty {
-                info = [UInt8](repeating: 0, count: 12)
-                info.replaceSubrange(4..<8, with: bytes)
-                (level, type) = (Int32(IPPROTO_IP), 8)  // IP_PKTINFO
+        var info: [UInt8] = []
+        let level = layout?.level ?? 0
+        let type = layout?.type ?? 0
+        if let layout, let source {
+            let bytes = source.withSockAddr { pointer, length -> [UInt8] in
+                guard length >= layout.from + layout.count else { return [] }
+                return Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(pointer) + layout.from, count: layout.count))
             }
-        case let address? where address.protocol == .inet6:
-            let bytes = addressBytes(address, at: 8, count: 16)
             if !bytes.isEmpty {
-                info = [UInt8](repeating: 0, count: 20)
-                info.replaceSubrange(0..<16, with: bytes)
-                (level, type) = (Int32(IPPROTO_IPV6), 50)  // IPV6_PKTINFO
+                info = [UInt8](repeating: 0, count: layout.size)
+                info.replaceSubrange(layout.to..<(layout.to + layout.count), with: bytes)
             }
-        default:
-            break
         }
         let headerSize = MemoryLayout<cmsghdr>.size
         let align = MemoryLayout<Int>.size
