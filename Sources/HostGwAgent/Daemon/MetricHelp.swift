@@ -26,7 +26,7 @@ enum MetricHelp {
         "hostgw_peer_probe_requests_answered_total": "Peer probe requests this node answered.",
         "hostgw_peer_probe_malformed_total": "Packets on the probe port that were not valid probes, dropped.",
         "hostgw_peer_probe_replies_unmatched_total": "Probe replies that matched no probe in flight (late, duplicated or forged), ignored.",
-        "hostgw_peer_probe_socket_reopens_total": "Probe sockets closed under the agent (a send the kernel refused) and opened again.",
+        "hostgw_peer_probe_socket_reopens_total": "Probe responder sockets closed under the agent and opened again (replies go out by sendmsg: a refused reply closes nothing).",
         "hostgw_peer_neighbours_unresolved": "Peer gateways whose neighbour (ARP/NDP) entry is FAILED or INCOMPLETE.",
         "hostgw_peer_gateway_lladdr_changes_total": "Times a peer gateway's link-layer address changed (its IP moved to another machine).",
         "hostgw_node_isolated": "1 while no peer at all is reachable from this node (neighbour entries failed or probes unanswered), else 0.",
