@@ -41,11 +41,12 @@ public final class NetlinkClient: Sendable {
         try await worker.run { (socket) throws(NetlinkError) in try socket.netconf(family: family) }
     }
 
-    /// Every neighbour (ARP / NDP) entry of `family`.
+    /// Every policy routing rule of `family` (`ip rule`).
     public func rules(family: IPFamily) async throws -> [RoutingRule] {
         try await worker.run { (socket) throws(NetlinkError) in try socket.rules(family: family) }
     }
 
+    /// Every neighbour (ARP / NDP) entry of `family`.
     public func neighbours(family: IPFamily) async throws -> [Neighbour] {
         try await worker.run { (socket) throws(NetlinkError) in try socket.neighbours(family: family) }
     }

@@ -269,9 +269,15 @@ enum ReplyDecoder {
         }
         let header = payload.loadUnaligned(as: fib_rule_hdr.self)
         guard let family = Wire.family(header.family) else { return nil }
+        let action: RoutingRule.Action
+        switch header.action {
+        case Wire.frActToTable: action = .lookup
+        case Wire.frActGoto: action = .goto
+        case Wire.frActNop: action = .nop
+        default: action = .other(header.action)
+        }
         var rule = RoutingRule(
-            family: family, priority: 0, table: UInt32(header.table),
-            action: header.action == Wire.frActToTable ? .lookup : .other(header.action),
+            family: family, priority: 0, table: UInt32(header.table), action: action,
             inverted: header.flags & Wire.fibRuleInvert != 0)
         var source: IPAddress?
         try forEachAttribute(in: UnsafeRawBufferPointer(rebasing: payload[Wire.fibRuleHdrSize...])) { (attr) throws(NetlinkError) in

@@ -446,7 +446,11 @@ public struct RoutingRule: Sendable, Hashable, CustomStringConvertible {
     public enum Action: Sendable, Hashable {
         /// FR_ACT_TO_TBL: look up `table`.
         case lookup
-        /// goto, nop, blackhole, unreachable, prohibit (FR_ACT_* value).
+        /// FR_ACT_GOTO: jump to another rule.
+        case goto
+        /// FR_ACT_NOP: nothing; the walk goes on.
+        case nop
+        /// blackhole, unreachable, prohibit (the FR_ACT_* value): the packet goes nowhere.
         case other(UInt8)
     }
 
@@ -495,6 +499,8 @@ public struct RoutingRule: Sendable, Hashable, CustomStringConvertible {
         if let outputInterface { words.append("oif \(outputInterface)") }
         switch action {
         case .lookup: words.append("lookup \(table)")
+        case .goto: words.append("goto")
+        case .nop: words.append("nop")
         case .other(let code): words.append("action \(code)")
         }
         return words.joined(separator: " ")

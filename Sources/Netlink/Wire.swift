@@ -70,6 +70,8 @@ enum Wire {
     static let fraFwmask = UInt16(FRA_FWMASK)
     static let fraTable = UInt16(FRA_TABLE)
     static let frActToTable = UInt8(FR_ACT_TO_TBL)
+    static let frActGoto = UInt8(FR_ACT_GOTO)
+    static let frActNop = UInt8(FR_ACT_NOP)
     static let fibRuleInvert = UInt32(FIB_RULE_INVERT)
     static let fibRuleHdrSize = MemoryLayout<fib_rule_hdr>.size  // 12
 

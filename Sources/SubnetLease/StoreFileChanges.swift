@@ -76,9 +76,7 @@ final class StoreFileChanges: Sendable {
 
     /// One follow-up wake `follow` from now, and the next after it while within the window.
     private func scheduleFollowUp() {
-        let (seconds, attoseconds) = follow.components
-        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-        queue.asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [weak self] in
+        queue.asyncAfter(deadline: .now() + .nanoseconds(Int(follow.nanoseconds))) { [weak self] in
             guard let self else { return }
             self.continuation.yield()
             let more = self.followUntil.withLock { until -> Bool in

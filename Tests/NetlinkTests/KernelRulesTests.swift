@@ -13,6 +13,7 @@ struct KernelRulesTests {
         _ = try lab.namespace.ip(["rule", "add", "fwmark", "0x64", "lookup", "100", "priority", "100"])
         _ = try lab.namespace.ip(["rule", "add", "fwmark", "0x10/0xf0", "lookup", "1000", "priority", "110"])
         _ = try lab.namespace.ip(["rule", "add", "not", "from", "10.244.3.0/24", "iif", "hgw0", "lookup", "main", "priority", "120"])
+        _ = try lab.namespace.ip(["rule", "add", "nop", "priority", "140"])
         _ = try lab.namespace.ip(["-6", "rule", "add", "from", "fd10:244:0:3::/64", "lookup", "100", "priority", "130"])
 
         let v4 = try lab.socket.rules(family: .v4)
@@ -28,6 +29,9 @@ struct KernelRulesTests {
         let notFrom = try prefix("10.244.3.0/24")
         #expect(not.inverted && not.source == notFrom && not.inputInterface == "hgw0" && not.table == RouteTableID.main)
         #expect(not.description == "120: not from 10.244.3.0/24 iif hgw0 lookup 254")
+
+        #expect(v4.first { $0.priority == 140 }?.action == .nop)
+        #expect(v4.first { $0.priority == 140 }?.description == "140: from all nop")
 
         let v6 = try lab.socket.rules(family: .v6)
         #expect(v6.allSatisfy { $0.family == .v6 })

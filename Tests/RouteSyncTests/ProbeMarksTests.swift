@@ -63,6 +63,9 @@ import Testing
         #expect(ProbeMarks.choose(rules: defaults() + [hole, rule], table: 100, podSubnets: [subnet]).mark(.v4) == nil)
         let elsewhere = RoutingRule(family: .v4, priority: 50, table: 200)
         #expect(ProbeMarks.choose(rules: defaults() + [elsewhere, rule], table: 100, podSubnets: [subnet]).mark(.v4) == 0x64)
+        // A nop before it goes on too.
+        let nop = RoutingRule(family: .v4, priority: 50, table: 0, action: .nop)
+        #expect(ProbeMarks.choose(rules: defaults() + [nop, rule], table: 100, podSubnets: [subnet]).mark(.v4) == 0x64)
     }
 
     @Test func maskedAndInvertedRules() {

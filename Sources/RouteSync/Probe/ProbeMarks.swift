@@ -63,11 +63,8 @@ public struct ProbeMarks: Sendable, Hashable, CustomStringConvertible {
                     switch rule.action {
                     case .lookup where rule.table == table: return (true, rule)
                     case .lookup where rule.table == RouteTableID.main || rule.table == RouteTableID.default: return (false, rule)
-                    case .lookup: continue
-                    case .other(let code):
-                        // FR_ACT_GOTO (2) and FR_ACT_NOP (3) go on; blackhole, unreachable, prohibit end it.
-                        if code == 2 || code == 3 { continue }
-                        return (false, rule)
+                    case .lookup, .goto, .nop: continue
+                    case .other: return (false, rule)  // blackhole, unreachable, prohibit
                     }
                 }
                 return (false, nil)
@@ -77,9 +74,12 @@ public struct ProbeMarks: Sendable, Hashable, CustomStringConvertible {
                 ways[family] = .unmarked
                 continue
             }
-            let candidates = ordered.filter { $0.action == .lookup && $0.table == table && !$0.inverted && ($0.fwmark ?? 0) != 0 }
-            if let found = candidates.first(where: { walk(mark: $0.fwmark ?? 0).reaches }), let mark = found.fwmark {
-                ways[family] = .mark(mark, rule: found)
+            let candidates = ordered.compactMap { rule -> (UInt32, RoutingRule)? in
+                guard rule.action == .lookup, rule.table == table, !rule.inverted, let mark = rule.fwmark, mark != 0 else { return nil }
+                return (mark, rule)
+            }
+            if let (mark, rule) = candidates.first(where: { walk(mark: $0.0).reaches }) {
+                ways[family] = .mark(mark, rule: rule)
             } else {
                 ways[family] = .noRule(caughtBy: unmarked.stoppedBy)
             }

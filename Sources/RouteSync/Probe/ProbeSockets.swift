@@ -187,11 +187,7 @@ final class ProbeEchoHandler: ChannelInboundHandler, Sendable {
             counters.malformed.increment()
             return
         }
-        var reply = [UInt8](repeating: 0, count: ProbePacket.size)
-        var out = ByteBuffer()
-        packet.reply.write(into: &out)
-        out.withUnsafeReadableBytes { bytes in reply.withUnsafeMutableBytes { $0.copyMemory(from: bytes) } }
-        if ProbeSockets.send(fd: fd, reply, to: envelope.remoteAddress, from: envelope.metadata?.packetInfo?.destinationAddress) {
+        if ProbeSockets.send(fd: fd, packet.reply.bytes, to: envelope.remoteAddress, from: envelope.metadata?.packetInfo?.destinationAddress) {
             counters.answered.increment()
         }
     }
