@@ -64,6 +64,19 @@ extension LeaseChanges {
         return changes
     }
 
+    /// The changes `snapshot` names from the snapshot stamped `previous` (the one the caller
+    /// last followed), without comparing any other lease; `between` when it does not follow that
+    /// one directly (a re-list, a snapshot skipped, a list made by hand).
+    static func following(_ snapshot: LeaseSnapshot, after previous: LeaseSnapshot.Stamp?, from old: [Lease]) -> LeaseChanges {
+        guard let named = snapshot.changes(after: previous) else { return between(old, snapshot.leases) }
+        var changes: LeaseChanges = [:]
+        for change in named {
+            if let before = change.before { changes[LeaseID(before)] = .some(nil) }
+            if let after = change.after { changes[LeaseID(after)] = .some(after) }
+        }
+        return changes
+    }
+
     /// `later` applied after these changes.
     mutating func merge(_ later: LeaseChanges) {
         merge(later) { _, new in new }

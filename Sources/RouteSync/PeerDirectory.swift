@@ -28,6 +28,8 @@ public struct PeerDirectory: Sendable {
     private let families: [IPFamily]
     private var localPodGateways: [IPFamily: IPAddress]
     private var leases: [Lease] = []
+    /// The stamp of the snapshot `leases` is from (see `LeaseSnapshot.changes`).
+    private var lastStamp: LeaseSnapshot.Stamp?
     private var entries: [LeaseID: Entry] = [:]
     /// How many peers' entries name each gateway and each MTU-publishing name: two leases may
     /// share one (a lease being replaced), and the other's must stay.
@@ -48,6 +50,14 @@ public struct PeerDirectory: Sendable {
     /// costs its own entries, not 5,000. A change of this node's pod gateways re-reads every lease.
     @discardableResult
     public mutating func update(leases: [Lease], localPodGateways: [IPFamily: IPAddress]? = nil) -> PeerDirectoryChanges {
+        update(LeaseSnapshot(revision: 0, leases: leases, skipped: []), localPodGateways: localPodGateways)
+    }
+
+    /// `update(leases:localPodGateways:)` with a watcher's snapshot: when it follows the last one
+    /// given directly, only the leases it names as changed are looked at (no walk of every lease).
+    @discardableResult
+    public mutating func update(_ snapshot: LeaseSnapshot, localPodGateways: [IPFamily: IPAddress]? = nil) -> PeerDirectoryChanges {
+        let leases = snapshot.leases
         var changes: LeaseChanges
         if let localPodGateways, localPodGateways != self.localPodGateways {
             self.localPodGateways = localPodGateways
@@ -55,8 +65,9 @@ public struct PeerDirectory: Sendable {
             for lease in self.leases { changes[LeaseID(lease)] = .some(nil) }
             for lease in leases { changes[LeaseID(lease)] = .some(lease) }
         } else {
-            changes = LeaseChanges.between(self.leases, leases)
+            changes = LeaseChanges.following(snapshot, after: lastStamp, from: self.leases)
         }
+        lastStamp = snapshot.stamp
         self.leases = leases
         var out = PeerDirectoryChanges()
         // What the gateways and MTUs touched were before: a lease replaced by one with the same

@@ -90,8 +90,9 @@ public actor RouteReconciler: Service {
     private var passes = 0
     private var lastReport: PassReport?
     private var hold: MassDeletionHold
-    /// The last snapshot as the store had it (`leases` adds the held ones).
+    /// The last snapshot as the store had it (`leases` adds the held ones), and its stamp.
     private var storeLeases: [Lease] = []
+    private var lastStamp: LeaseSnapshot.Stamp?
     /// `DesiredRoutes` of `leases` as of the last pass that built or updated it, kept current
     /// across lease-only changes (issue 15); nil until a pass builds it, and after a pass that
     /// did not finish.
@@ -155,7 +156,15 @@ public actor RouteReconciler: Service {
     /// A new lease snapshot (every lease in the store, this node's included) and this node's own
     /// subnets. Triggers a pass.
     public func update(leases: [Lease], localSubnets: [IPPrefix]) {
-        let changes = LeaseChanges.between(storeLeases, leases)
+        update(LeaseSnapshot(revision: 0, leases: leases, skipped: []), localSubnets: localSubnets)
+    }
+
+    /// `update(leases:localSubnets:)` with a watcher's snapshot: when it follows the last one
+    /// given directly, its changes are the ones it names (no walk of every lease).
+    public func update(_ snapshot: LeaseSnapshot, localSubnets: [IPPrefix]) {
+        let leases = snapshot.leases
+        let changes = LeaseChanges.following(snapshot, after: lastStamp, from: storeLeases)
+        lastStamp = snapshot.stamp
         storeLeases = leases
         config.localSubnets = localSubnets
         self.leases = admit(leases, changes: changes)
@@ -528,7 +537,7 @@ public actor RouteReconciler: Service {
                     ])
             }
         }
-        memory = memory.updated(actual: actual, plan: routePlan, results: results, protocol: config.routeProtocol, at: judged)
+        memory.update(actual: actual, plan: routePlan, results: results, protocol: config.routeProtocol, at: judged)
         lastConflicts = routePlan.conflicts
 
         let time = now()

@@ -37,15 +37,79 @@ public struct SkippedEntry: Sendable, Hashable {
 }
 
 /// Every lease at one store revision.
+///
+/// A watcher's snapshot also says which snapshot it follows and how its leases differ from it
+/// (`stamp`, `changes`), so a consumer that saw that one follows a lease event by the leases it
+/// names instead of comparing every lease of both (issue 15: at 5,000 peers the comparisons were
+/// a tenth of the agent's CPU per update). Equality and hashing are by content: the revision,
+/// the leases and the skipped entries.
 public struct LeaseSnapshot: Sendable, Hashable {
     public var revision: Int64
     public var leases: [Lease]
     public var skipped: [SkippedEntry]
+    /// Which snapshot of which watcher this is; nil for one made by hand or by a listing.
+    public var stamp: Stamp?
+    /// How `leases` differ from the snapshot `changes.base` (the watcher's previous one); nil
+    /// when not known (the first snapshot, a re-list), and then a consumer compares.
+    public var changes: Changes?
 
-    public init(revision: Int64, leases: [Lease], skipped: [SkippedEntry]) {
+    /// One snapshot of one watcher run: the run's random id and the snapshot's number in it.
+    public struct Stamp: Sendable, Hashable {
+        public var feed: UInt64
+        public var sequence: UInt64
+
+        public init(feed: UInt64, sequence: UInt64) {
+            self.feed = feed
+            self.sequence = sequence
+        }
+    }
+
+    /// A lease as it was in the base snapshot and as it is now, by store key: nil where it is
+    /// not (a new key, a deleted one, a lease now skipped or a lease no longer skipped).
+    public struct Change: Sendable, Hashable {
+        public var before: Lease?
+        public var after: Lease?
+
+        public init(before: Lease?, after: Lease?) {
+            self.before = before
+            self.after = after
+        }
+    }
+
+    /// Every lease that differs from the base snapshot (`before != after`), in no order.
+    public struct Changes: Sendable, Hashable {
+        public var base: Stamp
+        public var leases: [Change]
+
+        public init(base: Stamp, leases: [Change]) {
+            self.base = base
+            self.leases = leases
+        }
+    }
+
+    public init(revision: Int64, leases: [Lease], skipped: [SkippedEntry], stamp: Stamp? = nil, changes: Changes? = nil) {
         self.revision = revision
         self.leases = leases
         self.skipped = skipped
+        self.stamp = stamp
+        self.changes = changes
+    }
+
+    public static func == (a: LeaseSnapshot, b: LeaseSnapshot) -> Bool {
+        a.revision == b.revision && a.leases == b.leases && a.skipped == b.skipped
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(revision)
+        hasher.combine(leases)
+        hasher.combine(skipped)
+    }
+
+    /// The changes from the snapshot stamped `previous` to this one, when this one names them
+    /// (it follows `previous` directly); nil otherwise.
+    public func changes(after previous: Stamp?) -> [Change]? {
+        guard let previous, let changes, changes.base == previous else { return nil }
+        return changes.leases
     }
 }
 
@@ -269,6 +333,10 @@ struct LeaseSnapshotBuilder: Sendable {
     enum Placed: Sendable {
         case lease(Lease)
         case skipped(SkippedEntry)
+
+        var lease: Lease? {
+            if case .lease(let lease) = self { lease } else { nil }
+        }
     }
 
     let decoder: LeaseDecoder
@@ -279,11 +347,33 @@ struct LeaseSnapshotBuilder: Sendable {
     private var placed: [String: Placed] = [:]
     private var leases: [Lease] = []
     private var skipped: [SkippedEntry] = []
+    /// The last snapshot taken (`take`), while the changes since are known.
+    private var base: LeaseSnapshot.Stamp?
+    /// The lease each key placed again since `base` had there (nil: none), as of `base`.
+    private var before: [String: Lease?] = [:]
 
     init(decoder: LeaseDecoder) { self.decoder = decoder }
 
     /// The snapshot of the current entries at `revision`.
     func snapshot(revision: Int64) -> LeaseSnapshot { LeaseSnapshot(revision: revision, leases: leases, skipped: skipped) }
+
+    /// `snapshot(revision:)` stamped `stamp`, with its changes since the last snapshot taken
+    /// when they are known (none was taken since a `reset` or a `rebuild`).
+    mutating func take(revision: Int64, stamp: LeaseSnapshot.Stamp) -> LeaseSnapshot {
+        var snapshot = snapshot(revision: revision)
+        snapshot.stamp = stamp
+        if let base {
+            var changed: [LeaseSnapshot.Change] = []
+            for (key, old) in before {
+                let now = placed[key]?.lease
+                if now != old { changed.append(.init(before: old, after: now)) }
+            }
+            snapshot.changes = .init(base: base, leases: changed)
+        }
+        base = stamp
+        before = [:]
+        return snapshot
+    }
 
     /// Starts over from a full listing.
     mutating func reset(_ listing: [String: StoreEntry]) {
@@ -310,6 +400,8 @@ struct LeaseSnapshotBuilder: Sendable {
     }
 
     private mutating func rebuild() {
+        base = nil
+        before = [:]
         var all: [String: Placed]? = [:]
         let snap = decoder.snapshot(entries: Array(entries.values), revision: 0, cache: &cache, placed: &all)
         leases = snap.leases
@@ -323,7 +415,9 @@ struct LeaseSnapshotBuilder: Sendable {
 
     /// Takes `key` out of the snapshot and puts it back where its entry, value and claim say.
     private mutating func place(_ key: String) {
-        switch placed.removeValue(forKey: key) {
+        let old = placed.removeValue(forKey: key)
+        if base != nil, before[key] == nil { before[key] = .some(old?.lease) }
+        switch old {
         case .lease(let old)?:
             var i = leases.firstIndex(notBefore: { LeaseDecoder.leaseOrder($0, old) })
             while i < leases.count, leases[i] != old { i += 1 }

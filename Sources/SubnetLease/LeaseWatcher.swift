@@ -141,10 +141,15 @@ public struct LeaseWatcher: Sendable {
         var anchor: WatchAnchor?
         var lastEmitted: Int64 = -1
         var retry = Backoff(initial: retryInitial, maximum: retryMax)
+        // Stamps say which snapshot follows which (`LeaseSnapshot.changes`): the random feed id
+        // keeps one run's numbers from matching another's.
+        let feedID = UInt64.random(in: 1...UInt64.max)
+        var sequence: UInt64 = 0
 
         func emit() {
             guard revision != lastEmitted else { return }
-            let snapshot = builder.snapshot(revision: revision)
+            sequence += 1
+            let snapshot = builder.take(revision: revision, stamp: .init(feed: feedID, sequence: sequence))
             reporter.report(snapshot.skipped, entries: builder.entries, alreadyReported: &reported)
             lastEmitted = revision
             continuation.yield(snapshot)

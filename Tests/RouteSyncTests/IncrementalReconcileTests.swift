@@ -73,6 +73,33 @@ import MetricsTestKit
         #expect(await r.status().driftCounts.values.reduce(0, +) == 0)
     }
 
+    /// A watcher's snapshot that follows the last one given is followed by the changes it names,
+    /// with no walk of every lease (the walk would also have found the unnamed change); one that
+    /// follows another snapshot is compared in full.
+    @Test func aSnapshotFollowingTheLastOneIsFollowedByTheChangesItNames() async throws {
+        var leases = try peers(50)
+        let (r, kernel, service) = try await running(leases)
+        defer { service.cancel() }
+        let first = LeaseSnapshot.Stamp(feed: 3, sequence: 1)
+        await r.update(LeaseSnapshot(revision: 1, leases: leases, skipped: [], stamp: first), localSubnets: config.localSubnets)
+        #expect(await eventually { await idleAfter(r, passes: 2) })
+        let old = leases[9]
+        leases[9] = try lease("10.32.10.0/24", via: gateway(10, moved: true), node: "n10")
+        leases[19] = try lease("10.32.20.0/24", via: gateway(20, moved: true), node: "n20")
+        var named = LeaseSnapshot(revision: 2, leases: leases, skipped: [], stamp: .init(feed: 3, sequence: 2))
+        named.changes = .init(base: first, leases: [.init(before: old, after: leases[9])])
+        await r.update(named, localSubnets: config.localSubnets)
+        #expect(await eventually { await idleAfter(r, passes: 3) })
+        #expect(try await kernel.applied.flatMap { $0 }.map(\.route.destination) == [prefix("10.32.10.0/24")])
+        leases[29] = try lease("10.32.30.0/24", via: gateway(30, moved: true), node: "n30")
+        var unrelated = LeaseSnapshot(revision: 3, leases: leases, skipped: [], stamp: .init(feed: 3, sequence: 3))
+        unrelated.changes = .init(base: first, leases: [])
+        await r.update(unrelated, localSubnets: config.localSubnets)
+        #expect(await eventually { await idleAfter(r, passes: 4) })
+        #expect(try await kernel.applied.dropFirst().flatMap { $0 }.map(\.route.destination) == [prefix("10.32.30.0/24")])
+        #expect(await kernel.dumps == 1)
+    }
+
     /// Every IPv6 interface has its own `fe80::/64 metric 256` in the main table (a node with pods
     /// has one per veth): routes sharing a slot are kept as dumped, and lease passes still plan
     /// against the view. (They once made the view impossible, so every lease pass dumped.)

@@ -30,6 +30,7 @@ import Testing
         let gateways: [IPFamily: IPAddress] = [.v4: .v4(IPv4Address(10, 32, 0, 1))]
         var directory = PeerDirectory(leases: sorted(current), localSubnets: local, families: [.v4], localPodGateways: gateways)
         var targets = Set(directory.targets)
+        var previous = sorted(current)
         for step in 0..<60 {
             let i = Int.random(in: 0..<current.count, using: &rng)
             switch Int.random(in: 0..<5, using: &rng) {
@@ -44,7 +45,14 @@ import Testing
             default: current[i].attributes.nodeName = "renamed-\(step)"
             }
             let snapshot = sorted(current)
-            let changes = directory.update(leases: snapshot, localPodGateways: gateways)
+            // As a watcher hands them: every other snapshot names its changes since the one
+            // before it (worked out here by key), the rest follow a snapshot never seen.
+            let stamp = LeaseSnapshot.Stamp(feed: seed, sequence: UInt64(step + 1))
+            var stamped = LeaseSnapshot(revision: Int64(step), leases: snapshot, skipped: [], stamp: stamp)
+            let base = step % 2 == 0 ? LeaseSnapshot.Stamp(feed: seed, sequence: UInt64(step)) : LeaseSnapshot.Stamp(feed: 0, sequence: 0)
+            stamped.changes = .init(base: base, leases: Self.changes(from: previous, to: snapshot))
+            previous = snapshot
+            let changes = directory.update(stamped, localPodGateways: gateways)
             let fresh = PeerDirectory(leases: snapshot, localSubnets: local, families: [.v4], localPodGateways: gateways)
             #expect(directory.gateways == fresh.gateways, "step \(step)")
             #expect(directory.mtus == fresh.mtus, "step \(step)")
@@ -54,6 +62,37 @@ import Testing
             targets.formUnion(changes.addedTargets)
             #expect(targets == Set(fresh.targets), "step \(step)")
         }
+    }
+
+    /// What a watcher names between two lists: by key, each lease that differs.
+    static func changes(from old: [Lease], to new: [Lease]) -> [LeaseSnapshot.Change] {
+        let before = Dictionary(uniqueKeysWithValues: old.map { ($0.key, $0) })
+        let after = Dictionary(uniqueKeysWithValues: new.map { ($0.key, $0) })
+        return Set(before.keys).union(after.keys).compactMap { key in
+            before[key] == after[key] ? nil : LeaseSnapshot.Change(before: before[key], after: after[key])
+        }
+    }
+
+    /// A snapshot that follows the last one given is taken at its word: only the leases it names
+    /// are looked at (the walk would also have found the unnamed one). One that follows another
+    /// is compared in full.
+    @Test func aSnapshotFollowingTheLastOneIsFollowedByTheChangesItNames() {
+        var leases = sorted((1...50).map { peer($0) })
+        var directory = PeerDirectory(localSubnets: local, families: [.v4])
+        let first = LeaseSnapshot.Stamp(feed: 5, sequence: 1)
+        directory.update(LeaseSnapshot(revision: 1, leases: leases, skipped: [], stamp: first))
+        let old = leases
+        leases[9] = peer(10, gateway: 400)
+        leases[19] = peer(20, gateway: 401)
+        let second = LeaseSnapshot.Stamp(feed: 5, sequence: 2)
+        var named = LeaseSnapshot(revision: 2, leases: leases, skipped: [], stamp: second)
+        named.changes = .init(base: first, leases: [.init(before: old[9], after: leases[9])])
+        let changes = directory.update(named)
+        #expect(changes.addedTargets.map(\.address) == [leases[9].gateway(for: .v4)!])
+        leases[29] = peer(30, gateway: 402)
+        var unrelated = LeaseSnapshot(revision: 3, leases: leases, skipped: [], stamp: .init(feed: 5, sequence: 3))
+        unrelated.changes = .init(base: first, leases: [])
+        #expect(directory.update(unrelated).addedTargets.map(\.address) == [leases[29].gateway(for: .v4)!])
     }
 
     @Test func oneLeaseEventAtFiveThousandPeersNamesOnlyItsOwnTargets() {

@@ -80,7 +80,7 @@ import Testing
                 entries[k] = nil
                 builder.apply(key: k, entry: nil)
             } else {
-                let raw = rng.next() % 10 == 0 ? "{broken" : #"{"PublicIP":"10.0.0.\#(step % 250 + 1)","PublicIPv6":"fd77::1"}"#
+                let raw = rng.next() % 10 == 0 ? "{broken" : #"{"PublicIP":"10.0.0.\#(step % 250 + 1)","PublicIPv6":"fd77::1","BackendType":"host-gw"}"#
                 let created = entries[k]?.createRevision ?? revision
                 let e = StoreEntry(key: k, value: Data(raw.utf8), createRevision: created, modRevision: revision, expiration: nil)
                 entries[k] = e
@@ -91,5 +91,62 @@ import Testing
             #expect(builder.snapshot(revision: revision) == full, "step \(step)")
             #expect(builder.cache.items.count == entries.count)
         }
+    }
+
+    /// A snapshot taken from the builder names exactly how its leases differ from the one taken
+    /// before it: applied to that one's leases, its changes give its own, over puts, deletes,
+    /// overlaps won and lost and snapshots taken only every few steps. After a reset it names
+    /// none (the consumer compares then).
+    @Test(arguments: [7, 8, 9, 10])
+    func aTakenSnapshotNamesItsChangesSinceTheLastOne(seed: UInt64) throws {
+        let cfg = try NetworkConfig(
+            json: Data(#"{"Network": "10.244.0.0/16", "EnableIPv6": true, "IPv6Network": "fd00:244::/60", "IPv6SubnetLen": 64}"#.utf8))
+        let decoder = LeaseDecoder(config: cfg, keys: LeaseKeys())
+        var rng = SplitMix(seed: seed)
+        var builder = LeaseSnapshotBuilder(decoder: decoder)
+        var entries: [String: StoreEntry] = [:]
+        var last: LeaseSnapshot?
+        var sequence: UInt64 = 0
+        var named = 0
+        var changedSteps = 0
+        for step in 1...400 {
+            let revision = Int64(step)
+            // Keys that share a subnet of one family (the older claim holds) and of another shape.
+            let v4 = rng.next() % 12 + 1
+            let v6 = rng.next() % 10 == 0 ? rng.next() % 12 + 1 : v4
+            let k = Self.prefix + (rng.next() % 9 == 0 ? "10.244.\(v4).0-23" : "10.244.\(v4).0-24&fd00:244:0:\(String(v6, radix: 16))::-64")
+            if rng.next() % 4 == 0 {
+                entries[k] = nil
+                builder.apply(key: k, entry: nil)
+            } else {
+                let raw = rng.next() % 10 == 0 ? "{broken" : #"{"PublicIP":"10.0.0.\#(step % 250 + 1)","PublicIPv6":"fd77::1","BackendType":"host-gw"}"#
+                let e = StoreEntry(
+                    key: k, value: Data(raw.utf8), createRevision: entries[k]?.createRevision ?? revision, modRevision: revision, expiration: nil)
+                entries[k] = e
+                builder.apply(key: k, entry: e)
+            }
+            if step == 200 { builder.reset(entries) }
+            guard rng.next() % 3 != 0 else { continue }
+            sequence += 1
+            let snapshot = builder.take(revision: revision, stamp: .init(feed: 1, sequence: sequence))
+            #expect(snapshot == decoder.snapshot(entries: Array(entries.values), revision: revision), "step \(step)")
+            if let last, let changes = snapshot.changes(after: last.stamp) {
+                named += 1
+                var byKey = Dictionary(uniqueKeysWithValues: last.leases.map { ($0.key, $0) })
+                for change in changes {
+                    #expect(change.before != change.after, "step \(step): an unchanged lease named")
+                    if let before = change.before { #expect(byKey.removeValue(forKey: before.key) == before, "step \(step)") }
+                }
+                for change in changes { if let after = change.after { byKey[after.key] = after } }
+                #expect(byKey.values.sorted(by: LeaseSnapshot.isOrdered) == snapshot.leases, "step \(step)")
+                if snapshot.leases != last.leases { changedSteps += 1 }
+            } else {
+                #expect(last == nil || step >= 200, "step \(step): no changes named outside the first snapshot and the reset")
+            }
+            last = snapshot
+        }
+        #expect(named > 200)
+        #expect(changedSteps > 30)
+        #expect((last?.leases.count ?? 0) > 3)
     }
 }

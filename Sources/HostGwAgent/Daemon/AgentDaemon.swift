@@ -233,10 +233,10 @@ struct AgentDaemon: Service {
                 var peers = PeerDirectory(localSubnets: syncConfig.localSubnets, families: syncConfig.families)
                 for await snapshot in watcher.snapshots() {
                     await state.set(invalidEntries: snapshot.skipped.count)
-                    await reconciler.update(leases: snapshot.leases, localSubnets: syncConfig.localSubnets)
+                    await reconciler.update(snapshot, localSubnets: syncConfig.localSubnets)
                     await manager?.observe(snapshot)
                     let podGateways = await reconciler.podGateways()
-                    let changes = peers.update(leases: snapshot.leases, localPodGateways: podGateways)
+                    let changes = peers.update(snapshot, localPodGateways: podGateways)
                     if changes.mtusChanged { await datapath?.watcher.setPeerMTUs(peers.mtus) }
                     await neighbours?.watcher.updateGateways(changes.gateways)
                     if !changes.addedTargets.isEmpty || !changes.removedTargets.isEmpty {
