@@ -114,27 +114,32 @@ public struct DriftMemory: Sendable, Hashable {
     public func updated(
         actual: [Route], plan: RoutePlan, results: [Result<Void, NetlinkError>], protocol routeProtocol: RouteProtocol
     ) -> DriftMemory {
-        updated(actual: actual, plan: plan, results: results, protocol: routeProtocol, at: nil)
+        var next = self
+        next.update(actual: actual, plan: plan, results: results, protocol: routeProtocol, at: nil)
+        return next
     }
 
     /// `updated` for a pass that judged only `destinations` (nil: all), `actual` holding the
-    /// table's routes there: the memory elsewhere stays as it is.
-    func updated(
+    /// table's routes there: the memory elsewhere stays as it is. Changed in place: at 5,000
+    /// routes a copy of the memory per lease event was a twentieth of the agent's CPU per update.
+    mutating func update(
         actual: [Route], plan: RoutePlan, results: [Result<Void, NetlinkError>], protocol routeProtocol: RouteProtocol,
         at destinations: Set<IPPrefix>?
-    ) -> DriftMemory {
-        var next: [IPPrefix: Route] = [:]
+    ) {
+        // What was remembered where this pass judged: taken out, and put back from the kernel.
+        var known: [IPPrefix: Route] = [:]
         if let destinations {
-            next = routes
-            for destination in destinations { next[destination] = nil }
+            for destination in destinations { known[destination] = routes.removeValue(forKey: destination) }
         } else {
-            next.reserveCapacity(max(routes.count, plan.changes.count))
+            known = routes
+            routes = [:]
+            routes.reserveCapacity(max(known.count, plan.changes.count))
         }
         for route in actual where route.protocol == routeProtocol && destinations?.contains(route.destination) != false {
             // Keep the one we remember when several share a prefix, so a stray second route at
             // another metric does not mask ours.
-            if let held = next[route.destination], let known = routes[route.destination], routeMatches(held, known) { continue }
-            next[route.destination] = route
+            if let held = routes[route.destination], let was = known[route.destination], routeMatches(held, was) { continue }
+            routes[route.destination] = route
         }
         for (change, result) in zip(plan.changes, results) {
             if case .failure(let error) = result {
@@ -143,16 +148,13 @@ public struct DriftMemory: Sendable, Hashable {
                 guard change.kind == .delete, error.errno == .ESRCH else { continue }
             }
             switch change.kind {
-            case .add, .replace: next[change.route.destination] = change.route
+            case .add, .replace: routes[change.route.destination] = change.route
             case .delete:
-                if let held = next[change.route.destination], routeMatches(held, change.route) {
-                    next[change.route.destination] = nil
+                if let held = routes[change.route.destination], routeMatches(held, change.route) {
+                    routes[change.route.destination] = nil
                 }
             }
         }
-        let conflictKeys = plan.conflicts.flatMap { c in
-            c.foreign.map { ConflictKey(subnet: c.desired.destination, foreign: $0.destination) }
-        }
-        return DriftMemory(routes: next, conflicts: Set(conflictKeys))
+        conflicts = Set(plan.conflicts.flatMap { c in c.foreign.map { ConflictKey(subnet: c.desired.destination, foreign: $0.destination) } })
     }
 }
