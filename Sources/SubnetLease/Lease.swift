@@ -149,24 +149,84 @@ public struct PublishedCondition: Sendable, Hashable, Codable, CustomStringConve
 }
 
 /// One node's lease as read from the store.
+///
+/// A value type whose fields live in one copy-on-write box: a lease is held by many arrays and
+/// dictionaries at once (the watcher's snapshot and decode cache, the reconciler, the desired
+/// routes, the peer directory), and at 5,000 peers copying its 200-odd bytes inline into each,
+/// and into every array a lease event copies, was a large part of the agent's CPU per update and
+/// of its memory (issue 15). Copies share the box until one of them changes.
 public struct Lease: Sendable, Hashable {
     /// The IPv4 pod subnet, when the network has IPv4.
-    public var subnet: IPPrefix?
+    public var subnet: IPPrefix? {
+        get { storage.subnet }
+        set { unique().subnet = newValue }
+    }
     /// The IPv6 pod subnet, when the network has IPv6.
-    public var ipv6Subnet: IPPrefix?
-    public var attributes: LeaseAttributes
+    public var ipv6Subnet: IPPrefix? {
+        get { storage.ipv6Subnet }
+        set { unique().ipv6Subnet = newValue }
+    }
+    public var attributes: LeaseAttributes {
+        get { storage.attributes }
+        set { unique().attributes = newValue }
+    }
     /// When the lease expires; nil for a reservation (a key with no TTL).
-    public var expiration: Date?
+    public var expiration: Date? {
+        get { storage.expiration }
+        set { unique().expiration = newValue }
+    }
     /// The store's create revision of the key (its age, for `SubnetClaims`); nil when the lease
     /// was not read from a store.
-    public var createRevision: Int64?
+    public var createRevision: Int64? {
+        get { storage.createRevision }
+        set { unique().createRevision = newValue }
+    }
+
+    /// Mutated only through `unique()`, that is while no other lease shares it: as safe to send
+    /// as the struct it stands for.
+    private final class Storage: @unchecked Sendable {
+        var subnet: IPPrefix?
+        var ipv6Subnet: IPPrefix?
+        var attributes: LeaseAttributes
+        var expiration: Date?
+        var createRevision: Int64?
+
+        init(subnet: IPPrefix?, ipv6Subnet: IPPrefix?, attributes: LeaseAttributes, expiration: Date?, createRevision: Int64?) {
+            self.subnet = subnet
+            self.ipv6Subnet = ipv6Subnet
+            self.attributes = attributes
+            self.expiration = expiration
+            self.createRevision = createRevision
+        }
+
+        func copy() -> Storage {
+            Storage(subnet: subnet, ipv6Subnet: ipv6Subnet, attributes: attributes, expiration: expiration, createRevision: createRevision)
+        }
+    }
+
+    private var storage: Storage
 
     public init(subnet: IPPrefix?, ipv6Subnet: IPPrefix? = nil, attributes: LeaseAttributes, expiration: Date?, createRevision: Int64? = nil) {
-        self.subnet = subnet
-        self.ipv6Subnet = ipv6Subnet
-        self.attributes = attributes
-        self.expiration = expiration
-        self.createRevision = createRevision
+        storage = Storage(subnet: subnet, ipv6Subnet: ipv6Subnet, attributes: attributes, expiration: expiration, createRevision: createRevision)
+    }
+
+    private mutating func unique() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage
+    }
+
+    public static func == (a: Lease, b: Lease) -> Bool {
+        if a.storage === b.storage { return true }
+        return a.subnet == b.subnet && a.ipv6Subnet == b.ipv6Subnet && a.createRevision == b.createRevision
+            && a.expiration == b.expiration && a.attributes == b.attributes
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(subnet)
+        hasher.combine(ipv6Subnet)
+        hasher.combine(attributes)
+        hasher.combine(expiration)
+        hasher.combine(createRevision)
     }
 
     public var isReservation: Bool { expiration == nil }
@@ -209,5 +269,13 @@ public struct Lease: Sendable, Hashable {
     /// This lease's subnet of `family`.
     public func subnet(for family: IPFamily) -> IPPrefix? {
         family == .v4 ? subnet : ipv6Subnet
+    }
+}
+
+extension Lease: CustomDebugStringConvertible {
+    /// The fields, as the memberwise struct printed them (the box is not news to anyone).
+    public var debugDescription: String {
+        "Lease(subnet: \(subnet.map { "\($0)" } ?? "nil"), ipv6Subnet: \(ipv6Subnet.map { "\($0)" } ?? "nil"), attributes: \(attributes), "
+            + "expiration: \(expiration.map { "\($0)" } ?? "nil"), createRevision: \(createRevision.map { "\($0)" } ?? "nil"))"
     }
 }
