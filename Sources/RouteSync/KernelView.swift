@@ -52,7 +52,11 @@ public struct KernelView: Sendable {
     /// The routes at `destinations`, and every route not of `routeProtocol` (anything another
     /// owner has may block a desired route): what a pass judging those destinations reads.
     func routes(at destinations: Set<IPPrefix>, orNot routeProtocol: RouteProtocol) -> [Route] {
-        let wanted = { (route: Route) in route.protocol != routeProtocol || destinations.contains(route.destination) }
+        // A lease event names a destination or two: compared, not hashed, once per route.
+        let few = destinations.count <= 8 ? Array(destinations) : nil
+        let wanted = { (route: Route) in
+            route.protocol != routeProtocol || (few?.contains(route.destination) ?? destinations.contains(route.destination))
+        }
         return routes.values.filter(wanted) + shared.values.joined().filter(wanted)
     }
 

@@ -94,6 +94,18 @@ public struct PeerJudgement: Sendable {
     public func peers(
         results: [Result<Void, NetlinkError>] = [], unapplied: Unapplied, previous: [PeerStatus] = []
     ) -> [PeerStatus] {
+        desired.peers.map(judge(results: results, unapplied: unapplied, previous: previous))
+    }
+
+    /// `peers(...)` of the peers at `destinations` alone, in subnet order: what a pass that
+    /// judged only those changes in the last pass's peers (`Array.replace(at:with:by:)`).
+    func peers(
+        at destinations: Set<IPPrefix>, results: [Result<Void, NetlinkError>], unapplied: Unapplied, previous: [PeerStatus]
+    ) -> [PeerStatus] {
+        desired.peers.at(destinations, by: \.subnet).map(judge(results: results, unapplied: unapplied, previous: previous))
+    }
+
+    private func judge(results: [Result<Void, NetlinkError>], unapplied: Unapplied, previous: [PeerStatus]) -> (PeerStatus) -> PeerStatus {
         // Only the last kernel errors carry over (fresh statuses have none), so only peers that
         // have one are indexed: no copy of every peer per pass.
         var carried: [IPPrefix: PeerStatus] = [:]
@@ -102,7 +114,7 @@ public struct PeerJudgement: Sendable {
         }
         // Looked up once: a startup with thousands of peers must not scan the plan per peer.
         let (upserts, conflicts) = plan.lookup()
-        return desired.peers.map { candidate in
+        return { [carried] candidate in
             var peer = candidate
             if let old = carried[peer.subnet], old.leaseKey == peer.leaseKey {
                 peer.lastError = old.lastError
@@ -183,6 +195,22 @@ public struct PeerJudgement: Sendable {
 }
 
 extension Array {
+    /// In an array sorted by `key`, the elements whose key is one of `keys` replaced by
+    /// `replacements` (sorted by `key`, each key one of `keys`): in place, so a pass that judged
+    /// one peer of 5,000 does not build a new list of them.
+    mutating func replace<Key: Comparable & Hashable>(at keys: Set<Key>, with replacements: [Element], by key: (Element) -> Key) {
+        var next = replacements.startIndex
+        for k in keys.sorted() {
+            let start = firstIndex(notBefore: { key($0) < k })
+            var end = start
+            while end < count, key(self[end]) == k { end += 1 }
+            var last = next
+            while last < replacements.endIndex, key(replacements[last]) == k { last += 1 }
+            replaceSubrange(start..<end, with: replacements[next..<last])
+            next = last
+        }
+    }
+
     /// The elements whose `key` is one of `keys`, in order; the array is sorted by `key`.
     func at<Key: Comparable & Hashable>(_ keys: Set<Key>, by key: (Element) -> Key) -> [Element] {
         var out: [Element] = []

@@ -181,9 +181,15 @@ public actor RouteReconciler: Service {
         guard peersPreviewDue, let leases else { return }
         peersPreviewDue = false
         let preview = DesiredRoutes(leases: validLeases(leases), config: config, links: lastLinks, addresses: lastAddresses)
-        let previous = Dictionary(peers.map { ($0.subnet, $0) }, uniquingKeysWith: { a, _ in a })
+        // By subnet and lease key: two leases claiming one subnet are two peers, and the one
+        // that gives way is not new because the other one was looked up first.
+        struct Slot: Hashable {
+            var subnet: IPPrefix
+            var leaseKey: String
+        }
+        let previous = Dictionary(peers.map { (Slot(subnet: $0.subnet, leaseKey: $0.leaseKey), $0) }, uniquingKeysWith: { a, _ in a })
         peers = preview.peers.map { peer in
-            guard let old = previous[peer.subnet], old.gateway == peer.gateway, old.leaseKey == peer.leaseKey else {
+            guard let old = previous[Slot(subnet: peer.subnet, leaseKey: peer.leaseKey)], old.gateway == peer.gateway else {
                 var fresh = peer
                 fresh.state = .pending
                 fresh.reason = nil
@@ -194,14 +200,12 @@ public actor RouteReconciler: Service {
     }
 
     /// The last pass's peers whose kernel error a pass of `desired` carries over: what
-    /// `previewPeers` keeps of them (the first peer of a subnet, while its lease key and gateway
-    /// are the same), without judging every lease again.
+    /// `previewPeers` keeps of them (a peer whose subnet, lease key and gateway are the same),
+    /// without judging every lease again.
     private func carriedPeers(_ desired: DesiredRoutes) -> [PeerStatus] {
         guard peersPreviewDue else { return peers }
         var kept: [PeerStatus] = []
-        for (i, old) in peers.enumerated() where old.lastError != nil || old.lastErrno != nil {
-            // `peers` is sorted by subnet: the first of a subnet is the one the preview compares.
-            guard i == 0 || peers[i - 1].subnet != old.subnet else { continue }
+        for old in peers where old.lastError != nil || old.lastErrno != nil {
             var at = desired.peers.firstIndex(notBefore: { $0.subnet < old.subnet })
             while at < desired.peers.count, desired.peers[at].subnet == old.subnet {
                 if desired.peers[at].gateway == old.gateway && desired.peers[at].leaseKey == old.leaseKey {
@@ -314,8 +318,10 @@ public actor RouteReconciler: Service {
 
     // MARK: Output
 
-    public func status() -> RouteSyncStatus {
-        previewPeers()
+    public func status() -> RouteSyncStatus { status(preview: true) }
+
+    private func status(preview: Bool) -> RouteSyncStatus {
+        if preview { previewPeers() }
         var peerCounts: [PeerState: Int] = Dictionary(uniqueKeysWithValues: PeerState.allCases.map { ($0, 0) })
         for peer in peers { peerCounts[peer.state, default: 0] += 1 }
         return RouteSyncStatus(
@@ -406,6 +412,8 @@ public actor RouteReconciler: Service {
             queued = nil
             let dump = needsDump || view == nil
             needsDump = false
+            // The last report's peers would make the pass's change to them a copy of every one.
+            lastReport = nil
             if let report = await pass(reason, dump: dump) {
                 lastReport = report
                 publish()
@@ -417,9 +425,12 @@ public actor RouteReconciler: Service {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// The status after a pass, as the pass left it: no preview of a snapshot that came in the
+    /// meantime (at 5,000 peers that is a judgement of every lease, and the pass it queued
+    /// publishes again right after).
     private func publish() {
         guard statusBroadcast.hasSubscribers else { return }
-        statusBroadcast.publish(status())
+        statusBroadcast.publish(status(preview: false))
     }
 
     /// Every lease in the snapshot. Expiry is the store's job: etcd deletes a key when its lease
@@ -543,7 +554,16 @@ public actor RouteReconciler: Service {
         let time = now()
         let events = judgement.driftEvents(results: results, time: time)
         record(events)
-        peers = judgement.peers(results: results, unapplied: .observeOnly, previous: previous)
+        if let judged {
+            // The peers elsewhere are as the last pass (or the preview since) left them.
+            let changed = judgement.peers(at: judged, results: results, unapplied: .observeOnly, previous: previous)
+            var next = peers
+            peers = []
+            next.replace(at: judged, with: changed, by: \.subnet)
+            peers = next
+        } else {
+            peers = judgement.peers(results: results, unapplied: .observeOnly, previous: previous)
+        }
         peersPreviewDue = false
         desiredIndex = index
 

@@ -147,6 +147,8 @@ public actor LeaseManager {
 
     private var held: StoreEntry?
     private var heldLease: Lease?
+    /// The own key and the stamp of the last snapshot `observe` judged (see `LeaseSnapshot.changes`).
+    private var observed: (key: String, stamp: LeaseSnapshot.Stamp)?
     public private(set) var status = RenewalStatus() {
         didSet {
             guard status != oldValue else { return }
@@ -457,7 +459,15 @@ public actor LeaseManager {
     /// this node's value; when it is gone or overwritten, wakes `runFollowing()`, which repairs it.
     public func observe(_ snapshot: LeaseSnapshot) {
         guard let key = held?.key, let lease = heldLease, !lease.isReservation else { return }
-        noteNameClashes(in: snapshot.leases, remembered: key, announce: false)
+        // Name clashes change only with a lease under this node's name: a snapshot that names
+        // its changes since the last one seen (for the same own key) is judged by those, not by
+        // comparing the name of every lease in it.
+        let named = observed?.key == key ? snapshot.changes(after: observed?.stamp) : nil
+        observed = snapshot.stamp.map { (key, $0) }
+        let name = identity.nodeName
+        if named?.contains(where: { $0.before?.attributes.nodeName == name || $0.after?.attributes.nodeName == name }) != false {
+            noteNameClashes(in: snapshot.leases, remembered: key, announce: false)
+        }
         let observed: OwnKeyObservation
         // By subnets, not by building every lease's key: a snapshot may hold thousands.
         if let found = snapshot.leases.first(where: { $0.subnet == lease.subnet && $0.ipv6Subnet == lease.ipv6Subnet }) {

@@ -102,6 +102,34 @@ import Testing
         }
     }
 
+    /// Snapshots that name their changes are judged by them: another machine's lease under this
+    /// node's name, written and then deleted while the node follows the watch, shows as a name
+    /// clash and goes again; other nodes' leases between the two leave it as it is.
+    @Test(arguments: StoreKind.allCases)
+    func aNameClashThatComesAndGoesInWatchEventsIsFollowed(_ kind: StoreKind) async throws {
+        let dir = try tempDirectory("clash-watch")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cfg = try config(standardConfigJSON)
+        try await withStore(kind) { f in
+            let me = identity(6, holder: "mine")
+            let manager = LeaseManager(store: f.store, config: cfg, identity: me, options: LeaseOptions(stateDirectory: dir), logger: quietLogger)
+            _ = try await manager.acquire()
+            try await following(f, manager, cfg) { _ in
+                func put(_ subnet: String, name: String, holder: String, ip: String) async throws -> StoreEntry {
+                    let value = try JSONEncoder().encode(
+                        LeaseAttributes(publicIP: IPv4Address(ip), nodeName: name, holder: LeaseHolder(id: holder)))
+                    return try await f.store.put(key: "/coreos.com/network/subnets/\(subnet)", value: value)
+                }
+                let clash = try await put("10.244.200.0-24", name: "node-6", holder: "another", ip: "192.168.9.60")
+                #expect(await eventually { await manager.status.nameClashes.count == 1 })
+                for i in 1...3 { _ = try await put("10.244.\(210 + i).0-24", name: "node-\(20 + i)", holder: "h\(i)", ip: "192.168.9.\(70 + i)") }
+                #expect(await eventually { await manager.status.nameClashes.count == 1 })
+                #expect(try await f.store.compareAndDelete(clash))
+                #expect(await eventually { await manager.status.nameClashes.isEmpty })
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func secondMachineWithTheSameNameLeasesItsOwnSubnet(_ kind: StoreKind) async throws {
         let dir = try tempDirectory("clash")
