@@ -54,14 +54,19 @@ import Testing
         #expect(!cached.leases.isEmpty && cached.leases.count == 51)
     }
 
+    /// A decoder for a dual-stack network (10.244.0.0/16 by /24, fd00:244::/60 by /64).
+    static func dualStackDecoder() throws -> LeaseDecoder {
+        let cfg = try NetworkConfig(
+            json: Data(#"{"Network": "10.244.0.0/16", "EnableIPv6": true, "IPv6Network": "fd00:244::/60", "IPv6SubnetLen": 64}"#.utf8))
+        return LeaseDecoder(config: cfg, keys: LeaseKeys())
+    }
+
     /// The watcher's snapshot, kept current one key at a time, equals a full decode after every
     /// put and delete: clashing keys in either family (the older holds, in any order of events),
     /// a key written in a non-canonical form, bad values and keys of another shape.
     @Test(arguments: [1, 2, 3, 4, 5, 6])
     func aSnapshotKeptCurrentPerKeyEqualsAFullDecode(seed: UInt64) throws {
-        let cfg = try NetworkConfig(
-            json: Data(#"{"Network": "10.244.0.0/16", "EnableIPv6": true, "IPv6Network": "fd00:244::/60", "IPv6SubnetLen": 64}"#.utf8))
-        let decoder = LeaseDecoder(config: cfg, keys: LeaseKeys())
+        let decoder = try Self.dualStackDecoder()
         var rng = SplitMix(seed: seed)
         var builder = LeaseSnapshotBuilder(decoder: decoder)
         var entries: [String: StoreEntry] = [:]
@@ -99,9 +104,7 @@ import Testing
     /// none (the consumer compares then).
     @Test(arguments: [7, 8, 9, 10])
     func aTakenSnapshotNamesItsChangesSinceTheLastOne(seed: UInt64) throws {
-        let cfg = try NetworkConfig(
-            json: Data(#"{"Network": "10.244.0.0/16", "EnableIPv6": true, "IPv6Network": "fd00:244::/60", "IPv6SubnetLen": 64}"#.utf8))
-        let decoder = LeaseDecoder(config: cfg, keys: LeaseKeys())
+        let decoder = try Self.dualStackDecoder()
         var rng = SplitMix(seed: seed)
         var builder = LeaseSnapshotBuilder(decoder: decoder)
         var entries: [String: StoreEntry] = [:]
