@@ -150,84 +150,69 @@ public struct PublishedCondition: Sendable, Hashable, Codable, CustomStringConve
 
 /// One node's lease as read from the store.
 ///
-/// A value type whose fields live in one copy-on-write box: a lease is held by many arrays and
+/// A value type whose fields live in one shared, immutable box: a lease is held by many arrays and
 /// dictionaries at once (the watcher's snapshot and decode cache, the reconciler, the desired
 /// routes, the peer directory), and at 5,000 peers copying its 200-odd bytes inline into each,
 /// and into every array a lease event copies, was a large part of the agent's CPU per update and
-/// of its memory (issue 15). Copies share the box until one of them changes.
+/// of its memory (issue 15). Copies share the box; a change gives the changed copy a new one.
 public struct Lease: Sendable, Hashable {
     /// The IPv4 pod subnet, when the network has IPv4.
     public var subnet: IPPrefix? {
-        get { storage.subnet }
-        set { unique().subnet = newValue }
+        get { storage.fields.subnet }
+        set { change { $0.subnet = newValue } }
     }
     /// The IPv6 pod subnet, when the network has IPv6.
     public var ipv6Subnet: IPPrefix? {
-        get { storage.ipv6Subnet }
-        set { unique().ipv6Subnet = newValue }
+        get { storage.fields.ipv6Subnet }
+        set { change { $0.ipv6Subnet = newValue } }
     }
     public var attributes: LeaseAttributes {
-        get { storage.attributes }
-        set { unique().attributes = newValue }
+        get { storage.fields.attributes }
+        set { change { $0.attributes = newValue } }
     }
     /// When the lease expires; nil for a reservation (a key with no TTL).
     public var expiration: Date? {
-        get { storage.expiration }
-        set { unique().expiration = newValue }
+        get { storage.fields.expiration }
+        set { change { $0.expiration = newValue } }
     }
     /// The store's create revision of the key (its age, for `SubnetClaims`); nil when the lease
     /// was not read from a store.
     public var createRevision: Int64? {
-        get { storage.createRevision }
-        set { unique().createRevision = newValue }
+        get { storage.fields.createRevision }
+        set { change { $0.createRevision = newValue } }
     }
 
-    /// Mutated only through `unique()`, that is while no other lease shares it: as safe to send
-    /// as the struct it stands for.
-    private final class Storage: @unchecked Sendable {
+    private struct Fields: Sendable, Hashable {
         var subnet: IPPrefix?
         var ipv6Subnet: IPPrefix?
         var attributes: LeaseAttributes
         var expiration: Date?
         var createRevision: Int64?
+    }
 
-        init(subnet: IPPrefix?, ipv6Subnet: IPPrefix?, attributes: LeaseAttributes, expiration: Date?, createRevision: Int64?) {
-            self.subnet = subnet
-            self.ipv6Subnet = ipv6Subnet
-            self.attributes = attributes
-            self.expiration = expiration
-            self.createRevision = createRevision
-        }
-
-        func copy() -> Storage {
-            Storage(subnet: subnet, ipv6Subnet: ipv6Subnet, attributes: attributes, expiration: expiration, createRevision: createRevision)
-        }
+    /// Immutable, so shared freely: a change to a lease makes it a new box (leases change
+    /// rarely once read; they are copied all the time).
+    private final class Storage: Sendable {
+        let fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
     }
 
     private var storage: Storage
 
     public init(subnet: IPPrefix?, ipv6Subnet: IPPrefix? = nil, attributes: LeaseAttributes, expiration: Date?, createRevision: Int64? = nil) {
-        storage = Storage(subnet: subnet, ipv6Subnet: ipv6Subnet, attributes: attributes, expiration: expiration, createRevision: createRevision)
+        storage = Storage(
+            Fields(subnet: subnet, ipv6Subnet: ipv6Subnet, attributes: attributes, expiration: expiration, createRevision: createRevision))
     }
 
-    private mutating func unique() -> Storage {
-        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
-        return storage
+    private mutating func change(_ body: (inout Fields) -> Void) {
+        var fields = storage.fields
+        body(&fields)
+        storage = Storage(fields)
     }
 
-    public static func == (a: Lease, b: Lease) -> Bool {
-        if a.storage === b.storage { return true }
-        return a.subnet == b.subnet && a.ipv6Subnet == b.ipv6Subnet && a.createRevision == b.createRevision
-            && a.expiration == b.expiration && a.attributes == b.attributes
-    }
+    public static func == (a: Lease, b: Lease) -> Bool { a.storage === b.storage || a.storage.fields == b.storage.fields }
 
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(subnet)
-        hasher.combine(ipv6Subnet)
-        hasher.combine(attributes)
-        hasher.combine(expiration)
-        hasher.combine(createRevision)
-    }
+    public func hash(into hasher: inout Hasher) { hasher.combine(storage.fields) }
 
     public var isReservation: Bool { expiration == nil }
 
