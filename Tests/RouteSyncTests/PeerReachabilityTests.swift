@@ -100,6 +100,17 @@ import Testing
             #expect(await incremental.summary == full.summary, "step \(step)")
             let key = t.peer
             #expect(await incremental.reachability(leaseKey: key, family: .v4) == full.reachability(leaseKey: key, family: .v4), "step \(step)")
+            // The summary's lists, kept sorted one peer at a time, are the peers judged
+            // unreachable, in order.
+            guard step % 10 == 0 else { continue }
+            let summary = await incremental.summary
+            var judged: [String] = []
+            for n in 1...150 where await incremental.reachability(leaseKey: target(n, .node).peer, family: .v4)?.state == .unreachable {
+                judged.append(target(n, .node).peer)
+            }
+            #expect(summary.unreachable == judged.sorted(), "step \(step)")
+            #expect(summary.unreachableForPodsOnly == summary.unreachableForPodsOnly.sorted(), "step \(step)")
+            #expect(Set(summary.unreachableForPodsOnly).isSubset(of: summary.unreachable), "step \(step)")
         }
     }
 }
