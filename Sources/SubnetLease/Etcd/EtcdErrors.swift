@@ -31,6 +31,11 @@ enum EtcdFailure: Sendable, Hashable {
     private static let userEmpty = "user name is empty"
     private static let authOldRevision = "revision of auth store is old"
     private static let tooManyRequests = "too many requests"
+    /// ErrGRPCFutureRev: a read at a revision above the store's own.
+    private static let futureRevision = "required revision is a future revision"
+
+    /// Whether an error's text is etcd's answer to a read above its own revision.
+    static func isFutureRevision(_ message: String) -> Bool { message.contains(futureRevision) }
 
     /// `code` is the gRPC code of the gateway's error body (nil when the body is not etcd's, a
     /// proxy's for example); `httpStatus` is the HTTP status of the answer.

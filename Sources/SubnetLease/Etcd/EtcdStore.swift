@@ -250,14 +250,21 @@ public final class EtcdStore: SubnetStore {
     }
 
     /// Throws `StoreError.historyChanged` when the cluster's write at `anchor`'s revision is not
-    /// `anchor`'s. A revision etcd cannot read (compacted, or above its own after a restore,
-    /// which the watch's header then shows) tells nothing here.
+    /// `anchor`'s, and when that revision is above the cluster's own (a restore took it below a
+    /// write the watcher applied: the watch's header can not be trusted to show it, since writes
+    /// made between this read and the watch's start may carry the store past the anchor again,
+    /// and their events below the watch's start revision would never arrive). A compacted
+    /// revision tells nothing.
     func verify(_ anchor: WatchAnchor) async throws {
         var request = RangeRequest.key(anchor.entry.key)
         request.revision = String(anchor.entry.modRevision)
         let response: RangeResponse
         do {
             response = try await call("/v3/kv/range", request, operation: "verify")
+        } catch StoreError.server(_, _, _, let message) where EtcdFailure.isFutureRevision(message) {
+            throw StoreError.historyChanged(
+                key: anchor.entry.key, revision: anchor.entry.modRevision,
+                found: "the store's revision is below that write (an older history: a restored snapshot?)")
         } catch StoreError.server {
             return
         }
