@@ -89,6 +89,18 @@ private final class MemoryTransport: ProbeTransport {
         #expect(metrics.gauge("hostgw_peer_probe_budget_limited") == 0)
     }
 
+    /// Replies wait for the next tick in a bounded inbox that keeps the newest, as the reply
+    /// stream it replaced did: a flood between two ticks cannot grow it without bound.
+    @Test func theReplyInboxKeepsTheNewestUpToItsLimit() {
+        let inbox = ProbeInbox()
+        let replies = (0..<UInt64(ProbeInbox.limit + 500)).map { (ProbePacket(kind: .reply, sequence: $0, nonce: 1), Duration.milliseconds(Int64($0))) }
+        for burst in stride(from: 0, to: replies.count, by: 4) { inbox.add(Array(replies[burst..<min(burst + 4, replies.count)])) }
+        let taken = inbox.take()
+        #expect(taken.count == ProbeInbox.limit)
+        #expect(taken.first?.0.sequence == 500 && taken.last?.0.sequence == UInt64(ProbeInbox.limit + 499))
+        #expect(inbox.take().isEmpty)
+    }
+
     @Test func budgetLimitedGaugeAtScale() async throws {
         let clock = ManualClock()
         let metrics = TestMetrics()

@@ -167,9 +167,17 @@ public actor PeerProber: Service {
 
 /// Replies waiting for the prober's next tick; filled on the transport's event loop.
 final class ProbeInbox: Sendable {
+    /// At most this many wait, the newest: the bound of the reply stream this replaced (1,024
+    /// bursts of NIO's default 4 datagrams a read). A tick legitimately sees a budget's worth.
+    static let limit = 4_096
     private let replies = Mutex<[(ProbePacket, Duration)]>([])
 
-    func add(_ batch: [(ProbePacket, Duration)]) { replies.withLock { $0.append(contentsOf: batch) } }
+    func add(_ batch: [(ProbePacket, Duration)]) {
+        replies.withLock { waiting in
+            waiting.append(contentsOf: batch)
+            if waiting.count > Self.limit { waiting.removeFirst(waiting.count - Self.limit) }
+        }
+    }
 
     func take() -> [(ProbePacket, Duration)] {
         replies.withLock { waiting in
