@@ -148,7 +148,7 @@ public actor LeaseManager {
     private var held: StoreEntry?
     private var heldLease: Lease?
     /// The own key and the stamp of the last snapshot `observe` judged (see `LeaseSnapshot.changes`).
-    private var observed: (key: String, stamp: LeaseSnapshot.Stamp)?
+    private var lastObserved: (key: String, stamp: LeaseSnapshot.Stamp)?
     public private(set) var status = RenewalStatus() {
         didSet {
             guard status != oldValue else { return }
@@ -462,8 +462,8 @@ public actor LeaseManager {
         // Name clashes change only with a lease under this node's name: a snapshot that names
         // its changes since the last one seen (for the same own key) is judged by those, not by
         // comparing the name of every lease in it.
-        let named = observed?.key == key ? snapshot.changes(after: observed?.stamp) : nil
-        observed = snapshot.stamp.map { (key, $0) }
+        let named = lastObserved?.key == key ? snapshot.changes(after: lastObserved?.stamp) : nil
+        lastObserved = snapshot.stamp.map { (key, $0) }
         let name = identity.nodeName
         if named?.contains(where: { $0.before?.attributes.nodeName == name || $0.after?.attributes.nodeName == name }) != false {
             noteNameClashes(in: snapshot.leases, remembered: key, announce: false)
