@@ -1,6 +1,9 @@
 // The active peer probes: every target (a peer's node IP, and its pod gateway address through
 // the pod route) probed every `interval` with jitter, within a per-node budget of probes per
 // second (`ProbeScheduler` decides; this actor runs it on a clock and sends through NIO).
+// The actor runs on the event loop its sockets use, and sleeps on that loop's timers: a tick
+// wakes one thread, which sends the due probes itself, instead of a dispatch timer waking a
+// worker that hands the probes to the event loop's thread (three wakes per tick).
 // Reachability is reported (`stats()`, `stateChanges()`, metrics), never acted on.
 import Foundation
 public import Logging
@@ -37,6 +40,14 @@ public actor PeerProber: Service {
     /// the next tick takes them, so a reply costs no wake of this actor of its own (at 49 peers
     /// those wakes were about a third of an idle agent's CPU).
     private let inbox = ProbeInbox()
+    /// The event loop this actor runs on, and the transport's sockets with it.
+    private let loop: any EventLoop
+    /// Held here: an unowned executor must outlive every job run on it.
+    private let executor: any SerialExecutor
+    /// Sleep on `loop`'s timers (the real clock) rather than `timeline`'s clock (tests' clocks).
+    private let sleepsOnLoop: Bool
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     /// - Parameters:
     ///   - group: the event loops the sockets run on.
@@ -50,14 +61,22 @@ public actor PeerProber: Service {
         marks: ProbeMarks = ProbeMarks()
     ) {
         let log = logger
+        let loop = group.next()
         self.init(
             config: config, clock: clock, metrics: metrics, logger: logger,
-            transport: NIOProbeTransport(group: group, namespace: namespace, marks: marks) { error in
+            transport: NIOProbeTransport(group: loop, namespace: namespace, marks: marks) { error in
                 log.warning("peer probes not sent: \(error)")
-            })
+            },
+            loop: loop)
     }
 
-    init(config: ProbeConfig, clock: any Clock<Duration>, metrics: any MetricsFactory, logger: Logger, transport: any ProbeTransport) {
+    init(
+        config: ProbeConfig, clock: any Clock<Duration>, metrics: any MetricsFactory, logger: Logger, transport: any ProbeTransport,
+        loop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
+    ) {
+        self.loop = loop
+        self.executor = loop.executor
+        self.sleepsOnLoop = clock is ContinuousClock
         self.config = config.sanitized
         self.coalesce = min(.milliseconds(100), self.config.interval / 20)
         self.timeline = ProbeTimeline(clock)
@@ -103,7 +122,23 @@ public actor PeerProber: Service {
     private func loop() async {
         while !Task.isCancelled {
             let wake = tick()
-            do { try await timeline.sleep(until: wake) } catch { return }
+            do { try await sleep(until: wake) } catch { return }
+        }
+    }
+
+    /// Until `elapsed` on the timeline. On the real clock: a timer of this actor's event loop,
+    /// resumed on it (the continuation and the cancellation handler keep this actor's isolation).
+    private func sleep(until elapsed: Duration) async throws {
+        guard sleepsOnLoop else { return try await timeline.sleep(until: elapsed) }
+        let wait = elapsed - timeline.now()
+        guard wait > .zero else { return }
+        let timer = loop.scheduleTask(in: TimeAmount(wait)) {}
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (resume: UnsafeContinuation<Void, any Error>) in
+                timer.futureResult.whenComplete { resume.resume(with: $0) }
+            }
+        } onCancel: {
+            timer.cancel()
         }
     }
 
