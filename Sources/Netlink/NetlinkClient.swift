@@ -51,6 +51,10 @@ public final class NetlinkClient: Sendable {
         try await worker.run { (socket) throws(NetlinkError) in try socket.neighbours(family: family) }
     }
 
+    public func neighbourTable(family: IPFamily) async throws -> NeighbourTable? {
+        try await worker.run { (socket) throws(NetlinkError) in try socket.neighbourTable(family: family) }
+    }
+
     /// nftables chains, read over a NETLINK_NETFILTER socket opened for this one read on the
     /// client's thread (in the client's namespace) and closed after it.
     public func filterChains() async throws -> [FilterChain] {

@@ -141,6 +141,17 @@ public final class NetlinkSocket {
         return all.filter { $0.address.family == family }
     }
 
+    /// The neighbour table of `family` (arp_cache, ndisc_cache): its garbage-collection thresholds
+    /// and counters. The table and its counters are the host's, shared by every network namespace.
+    public func neighbourTable(family: IPFamily) throws(NetlinkError) -> NeighbourTable? {
+        let all: [NeighbourTable] = try dump("dump \(family.rawValue) neighbour tables", { (seq) throws(NetlinkError) in
+            try RequestEncoder.dumpNeighbourTables(family: family, seq: seq)
+        }) { (header, payload) throws(NetlinkError) in
+            header.type == Wire.newNeighbourTable ? try ReplyDecoder.neighbourTable(payload) : nil
+        }
+        return all.first { $0.family == family }
+    }
+
     public func add(_ route: Route) throws(NetlinkError) { try single(RouteChange(.add, route)) }
     public func replace(_ route: Route) throws(NetlinkError) { try single(RouteChange(.replace, route)) }
     public func delete(_ route: Route) throws(NetlinkError) { try single(RouteChange(.delete, route)) }

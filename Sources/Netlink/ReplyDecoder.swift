@@ -332,6 +332,43 @@ enum ReplyDecoder {
         return NetconfEntry(family: family, scope: scope, forwarding: forwarding, rpFilter: rpFilter)
     }
 
+    /// RTM_NEWNEIGHTBL: `struct ndtmsg` (family, padded to 4), then NDTA_*. A dump sends one
+    /// message per table (with the thresholds, NDTA_CONFIG and NDTA_STATS) and one per device's
+    /// parameters (NDTA_NAME and NDTA_PARMS only): those, and other families' tables, are nil.
+    static func neighbourTable(_ payload: UnsafeRawBufferPointer) throws(NetlinkError) -> NeighbourTable? {
+        let start = MemoryLayout<ndtmsg>.size
+        guard payload.count >= start else { throw malformed("neighbour table message without ndtmsg") }
+        guard let family = Wire.family(payload[0]) else { return nil }
+        var name = ""
+        var thresholds: [UInt16: UInt32] = [:]
+        var entries: UInt32?
+        var tableFulls: UInt64?
+        var forcedGCRuns: UInt64?
+        try forEachAttribute(in: UnsafeRawBufferPointer(rebasing: payload[start...])) { (attr) throws(NetlinkError) in
+            switch attr.type {
+            case Wire.ndtaName: name = try attr.string()
+            case Wire.ndtaThresh1, Wire.ndtaThresh2, Wire.ndtaThresh3: thresholds[attr.type] = try attr.u32()
+            case Wire.ndtaConfig:
+                let offset = MemoryLayout<ndt_config>.offset(of: \.ndtc_entries)!
+                guard attr.payload.count >= offset + 4 else { throw malformed("NDTA_CONFIG of \(attr.payload.count) bytes") }
+                entries = attr.payload.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
+            case Wire.ndtaStats:
+                let fulls = MemoryLayout<ndt_stats>.offset(of: \.ndts_table_fulls)!
+                let forced = MemoryLayout<ndt_stats>.offset(of: \.ndts_forced_gc_runs)!
+                guard attr.payload.count >= fulls + 8 else { throw malformed("NDTA_STATS of \(attr.payload.count) bytes") }
+                tableFulls = attr.payload.loadUnaligned(fromByteOffset: fulls, as: UInt64.self)
+                forcedGCRuns = attr.payload.loadUnaligned(fromByteOffset: forced, as: UInt64.self)
+            default: break
+            }
+        }
+        guard let t1 = thresholds[Wire.ndtaThresh1], let t2 = thresholds[Wire.ndtaThresh2], let t3 = thresholds[Wire.ndtaThresh3] else {
+            return nil  // a device's parameters, not the table
+        }
+        return NeighbourTable(
+            family: family, name: name, gcThresh1: t1, gcThresh2: t2, gcThresh3: t3, entries: entries,
+            tableFulls: tableFulls, forcedGCRuns: forcedGCRuns)
+    }
+
     /// NFT_MSG_NEWCHAIN: `struct nfgenmsg` (family, version, res_id), then NFTA_CHAIN_*. nftables
     /// numbers are big-endian on the wire.
     static func filterChain(_ payload: UnsafeRawBufferPointer) throws(NetlinkError) -> FilterChain {

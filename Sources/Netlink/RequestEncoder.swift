@@ -150,6 +150,14 @@ enum RequestEncoder {
         return try dump(type: Wire.getNeighbour, seq: seq, fixed: header)
     }
 
+    /// RTM_GETNEIGHTBL dump of one family: `struct ndtmsg` with only the family set (the kernel's
+    /// strict check refuses attributes and a non-zero pad).
+    static func dumpNeighbourTables(family: IPFamily, seq: UInt32) throws(NetlinkError) -> [UInt8] {
+        var header = ndtmsg()
+        header.ndtm_family = Wire.family(family)
+        return try dump(type: Wire.getNeighbourTable, seq: seq, fixed: header)
+    }
+
     /// RTM_GETRULE dump of one family: `struct fib_rule_hdr` with the family alone.
     static func dumpRules(family: IPFamily, seq: UInt32) throws(NetlinkError) -> [UInt8] {
         var header = fib_rule_hdr()

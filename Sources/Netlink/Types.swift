@@ -410,6 +410,39 @@ public struct NeighbourState: OptionSet, Sendable, Hashable, CustomStringConvert
     }
 }
 
+/// A neighbour table (`ip ntable`): the kernel keeps one per family for the whole host, shared by
+/// every network namespace. Past `gcThresh3` entries (`net.ipv4.neigh.default.gc_thresh3`) no new
+/// entry can be made, and packets toward an address without one are dropped (`tableFulls` counts
+/// those refusals); past `gcThresh2` the kernel garbage-collects entries not confirmed in 5 s.
+public struct NeighbourTable: Sendable, Hashable {
+    public var family: IPFamily
+    /// `arp_cache`, `ndisc_cache`.
+    public var name: String
+    public var gcThresh1: UInt32
+    public var gcThresh2: UInt32
+    public var gcThresh3: UInt32
+    /// Entries now (every namespace's); nil when the kernel sent no NDTA_CONFIG.
+    public var entries: UInt32?
+    /// Entries the kernel could not make because the table was full, since boot.
+    public var tableFulls: UInt64?
+    /// Forced garbage collections (past gc_thresh2, or a full table), since boot.
+    public var forcedGCRuns: UInt64?
+
+    public init(
+        family: IPFamily, name: String, gcThresh1: UInt32, gcThresh2: UInt32, gcThresh3: UInt32, entries: UInt32? = nil,
+        tableFulls: UInt64? = nil, forcedGCRuns: UInt64? = nil
+    ) {
+        self.family = family
+        self.name = name
+        self.gcThresh1 = gcThresh1
+        self.gcThresh2 = gcThresh2
+        self.gcThresh3 = gcThresh3
+        self.entries = entries
+        self.tableFulls = tableFulls
+        self.forcedGCRuns = forcedGCRuns
+    }
+}
+
 /// One neighbour (ARP / NDP) entry: which link-layer address an IP on a link resolves to.
 public struct Neighbour: Sendable, Hashable, CustomStringConvertible {
     public var interfaceIndex: UInt32

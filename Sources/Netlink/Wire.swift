@@ -61,6 +61,16 @@ enum Wire {
     static let ndaLladdr = UInt16(NDA_LLADDR)
     static let iffLowerUp: UInt32 = 0x10000
 
+    // Neighbour tables (linux/neighbour.h).
+    static let newNeighbourTable = UInt16(RTM_NEWNEIGHTBL)
+    static let getNeighbourTable = UInt16(RTM_GETNEIGHTBL)
+    static let ndtaName = UInt16(NDTA_NAME)
+    static let ndtaThresh1 = UInt16(NDTA_THRESH1)
+    static let ndtaThresh2 = UInt16(NDTA_THRESH2)
+    static let ndtaThresh3 = UInt16(NDTA_THRESH3)
+    static let ndtaConfig = UInt16(NDTA_CONFIG)
+    static let ndtaStats = UInt16(NDTA_STATS)
+
     // Policy routing rules (linux/fib_rules.h).
     static let fraSrc = UInt16(FRA_SRC)
     static let fraIifname = UInt16(FRA_IIFNAME)

@@ -35,6 +35,27 @@ public enum DatapathCondition: String, CaseIterable, Codable, Sendable, Hashable
     /// Peers publish a smaller link MTU than the node interface's: their routes carry the smaller
     /// MTU, and traffic toward them depends on ICMP "fragmentation needed" reaching the senders.
     case mtuMismatch = "mtu-mismatch"
+    /// The host's neighbour table refused new entries lately (its `table_fulls` counter rose):
+    /// packets toward an address without an entry (a peer gateway, a pod) are dropped.
+    case neighbourTableFull = "neighbour-table-full"
+    /// More peer gateways than the neighbour table's `gc_thresh2`: the kernel garbage-collects
+    /// gateway entries (and past `gc_thresh3` cannot hold them all).
+    case neighbourTableSmall = "neighbour-table-small"
+}
+
+/// The host's neighbour table of one family as the watcher last read it, with the refusals its
+/// `table_fulls` counter counted over the last few reads.
+public struct NeighbourTableReading: Sendable, Hashable {
+    public var table: NeighbourTable
+    /// Entries refused within `window` (the counter's rise over the reads kept).
+    public var recentRefusals: UInt64
+    public var window: Duration
+
+    public init(table: NeighbourTable, recentRefusals: UInt64 = 0, window: Duration = .zero) {
+        self.table = table
+        self.recentRefusals = recentRefusals
+        self.window = window
+    }
 }
 
 /// IPv4 reverse-path filtering on the node interface, as NETCONF reports it (0 off, 1 strict,
@@ -130,6 +151,10 @@ public struct DatapathFacts: Sendable, Hashable {
     /// The link MTU each peer publishes with its lease (peer name -> MTU); peers that publish none
     /// are absent.
     public var peerMTUs: [String: UInt32] = [:]
+    /// The host's neighbour table per family (families in use that could be read).
+    public var neighbourTables: [IPFamily: NeighbourTableReading] = [:]
+    /// How many gateways on the node network the peers' routes use, per family.
+    public var peerGateways: [IPFamily: Int] = [:]
 
     public struct ReadFailure: Error, Sendable, Hashable, CustomStringConvertible {
         public var message: String
@@ -146,8 +171,11 @@ public struct DatapathFacts: Sendable, Hashable {
         podNetworks: [IPFamily: IPPrefix], interfaceIndex: UInt32, interfaceName: String,
         netconf: [IPFamily: Result<[NetconfEntry], ReadFailure>], chains: Result<[FilterChain], ReadFailure>,
         legacyTables: [String]?, routeTable: UInt32 = RouteTableID.main, routeInterfaces: [UInt32: String] = [:],
-        bridge: BridgeNetfilter? = nil, interfaceMTU: UInt32? = nil, peerMTUs: [String: UInt32] = [:]
+        bridge: BridgeNetfilter? = nil, interfaceMTU: UInt32? = nil, peerMTUs: [String: UInt32] = [:],
+        neighbourTables: [IPFamily: NeighbourTableReading] = [:], peerGateways: [IPFamily: Int] = [:]
     ) {
+        self.neighbourTables = neighbourTables
+        self.peerGateways = peerGateways
         self.interfaceMTU = interfaceMTU
         self.peerMTUs = peerMTUs
         self.podNetworks = podNetworks
@@ -261,6 +289,7 @@ public enum DatapathConditions {
         if let rp = reversePathFinding(facts) { findings.append(rp) }
         findings += bridgeFindings(facts)
         if let mtu = mtuFinding(facts) { findings.append(mtu) }
+        findings += neighbourTableFindings(facts)
         return findings.sorted { $0.severity > $1.severity }
     }
 
@@ -330,6 +359,62 @@ public enum DatapathConditions {
             detail: "\(smaller.count) peer(s) publish a smaller link MTU than \(facts.interfaceName)'s \(local) (\(shown)\(more)): their routes carry that MTU, so packets larger than it need ICMP \"fragmentation needed\" to reach their senders",
             fix: "give every node on the segment one MTU (ip link set dev \(facts.interfaceName) mtu \(lowest), and the same in the node's network config)")
     }
+
+    /// The neighbour table is one per family for the whole host. Full: the kernel refused entries
+    /// lately, and what has no entry gets no packets. Small: more peer gateways than `gc_thresh2`,
+    /// past which the kernel collects entries not confirmed within 5 s (probes confirm each gateway
+    /// every interval); past `gc_thresh3` they cannot all exist at once. At most one finding per
+    /// condition: the first family that shows it, the other named in the same line.
+    static func neighbourTableFindings(_ facts: DatapathFacts) -> [DatapathFinding] {
+        var full: [String] = []
+        var small: [String] = []
+        var fixes: [String] = []
+        for family in [IPFamily.v4, .v6] where facts.podNetworks[family] != nil {
+            guard let reading = facts.neighbourTables[family] else { continue }
+            let t = reading.table
+            let gateways = facts.peerGateways[family] ?? 0
+            let sysctl = family == .v4 ? "net.ipv4.neigh.default" : "net.ipv6.neigh.default"
+            let label = family == .v4 ? "IPv4" : "IPv6"
+            let entries = t.entries.map { ", \($0) entries" } ?? ""
+            var named = false
+            if reading.recentRefusals > 0 {
+                full.append("the host's \(label) neighbour table (\(t.name)) refused \(reading.recentRefusals) new entries in the last \(seconds(reading.window)) s (gc_thresh3 \(t.gcThresh3)\(entries))")
+                named = true
+            }
+            if gateways > Int(t.gcThresh2) {
+                small.append("\(gateways) \(label) peer gateways, more than the neighbour table's gc_thresh2 \(t.gcThresh2)\(gateways > Int(t.gcThresh3) ? " and gc_thresh3 \(t.gcThresh3)" : "")")
+                named = true
+            }
+            if named {
+                let three = suggestedThreshold(current: t.gcThresh3, gateways: gateways)
+                fixes.append("sysctl -w \(sysctl).gc_thresh3=\(three) \(sysctl).gc_thresh2=\(three / 2) \(sysctl).gc_thresh1=\(three / 4)")
+            }
+        }
+        let fix = "in the host's own namespace (the limits are the host's): " + fixes.joined(separator: "; ") + ", and keep them in /etc/sysctl.d/"
+        var findings: [DatapathFinding] = []
+        if !full.isEmpty {
+            findings.append(DatapathFinding(
+                .neighbourTableFull, .critical,
+                detail: full.joined(separator: "; ") + ": packets toward an address without an entry (a peer gateway, a pod) are dropped, every route is right",
+                fix: fix))
+        }
+        if !small.isEmpty {
+            findings.append(DatapathFinding(
+                .neighbourTableSmall, .warning,
+                detail: small.joined(separator: "; ") + ": the kernel keeps collecting gateway entries, and traffic waits for ARP/NDP again",
+                fix: fix))
+        }
+        return findings
+    }
+
+    /// Room for four entries per gateway (gateways, pods on this node's bridge, the host's own),
+    /// at least twice today's limit, in whole thousands.
+    static func suggestedThreshold(current: UInt32, gateways: Int) -> Int {
+        let wanted = max(Int(current) * 2, gateways * 4)
+        return (wanted + 1023) / 1024 * 1024
+    }
+
+    private static func seconds(_ d: Duration) -> Int { Int(d.components.seconds) }
 
     /// The command for the first dropping chain: iptables-nft's own chain gets `iptables -P` or an
     /// accept rule; a native nft chain gets an accept rule for the pod network.

@@ -26,6 +26,8 @@ public protocol DatapathAccess: Sendable {
     func linkMTU(index: UInt32) async -> UInt32?
     /// This node's addresses inside its own pod subnets (the CNI bridge's), per family.
     func podGateways() async -> [IPFamily: IPAddress]
+    /// The host's neighbour table of `family` (thresholds and counters).
+    func neighbourTable(family: IPFamily) async throws -> NeighbourTable?
 }
 
 /// What `hostgw status` shows about the datapath: what was read and what it means.
@@ -52,6 +54,22 @@ public struct DatapathReport: Codable, Sendable, Hashable {
         public var priority: Int32?
     }
 
+    /// The host's neighbour table of one family, as last read, beside the gateways it must hold.
+    public struct NeighbourTableUse: Codable, Sendable, Hashable {
+        public var family: IPFamily
+        public var name: String
+        public var gcThresh1: UInt32
+        public var gcThresh2: UInt32
+        public var gcThresh3: UInt32
+        /// Entries now, every namespace's (nil: not reported by the kernel).
+        public var entries: UInt32?
+        /// Entries the kernel refused over the last reads (`recentWindowSeconds`).
+        public var recentRefusals: UInt64
+        public var recentWindowSeconds: Int
+        /// Gateways on the node network the peers' routes use.
+        public var peerGateways: Int
+    }
+
     public var checkedAt: Date?
     public var forwarding: [Forwarding]
     /// Base chains on the forward hook of the families this network uses.
@@ -66,6 +84,9 @@ public struct DatapathReport: Codable, Sendable, Hashable {
     public var routeTable: UInt32?
     /// br_netfilter's switches (nil: not read yet).
     public var bridgeNetfilter: BridgeNetfilter?
+    /// The host's neighbour tables of the families in use (nil: from an agent that does not read
+    /// them; empty: not read yet).
+    public var neighbourTables: [NeighbourTableUse]?
     public var conditions: [DatapathFinding]
     /// What hostgw does not judge, said plainly.
     public var limits: [String]
@@ -133,6 +154,11 @@ public actor DatapathWatcher {
     private var interfaceMTU: UInt32?
     private var peerMTUs: [String: UInt32] = [:]
     private var podGateways: [IPFamily: IPAddress] = [:]
+    /// The last reads of each family's neighbour table, oldest first: `refusalReads` of them, so
+    /// a refusal is shown for that many filter periods after the counter last rose.
+    private var neighbourReads: [IPFamily: [NeighbourTable]] = [:]
+    static let refusalReads = 5
+    private var peerGateways: [IPFamily: Int] = [:]
     private var checkedAt: Date?
     private var sinceNetconf = Duration.zero
     /// What this node publishes with its lease: pushed to `onReport` when it changes, never per read.
@@ -163,7 +189,22 @@ public actor DatapathWatcher {
         DatapathFacts(
             podNetworks: config.podNetworks, interfaceIndex: config.interfaceIndex, interfaceName: config.interfaceName,
             netconf: netconf, chains: chains, legacyTables: legacy, routeTable: config.routeTable,
-            routeInterfaces: routeInterfaces, bridge: bridge, interfaceMTU: interfaceMTU, peerMTUs: peerMTUs)
+            routeInterfaces: routeInterfaces, bridge: bridge, interfaceMTU: interfaceMTU, peerMTUs: peerMTUs,
+            neighbourTables: neighbourReads.compactMapValues { reads in
+                guard let last = reads.last else { return nil }
+                let first = reads.first?.tableFulls ?? 0
+                let rise = last.tableFulls.map { $0 >= first ? $0 - first : 0 } ?? 0
+                return NeighbourTableReading(table: last, recentRefusals: rise, window: config.filterPeriod * (reads.count - 1))
+            },
+            peerGateways: peerGateways)
+    }
+
+    /// How many node-network gateways the peers' routes use, per family (the neighbour entries
+    /// this node needs); re-judged at once when it changes.
+    public func setPeerGateways(_ counts: [IPFamily: Int]) async {
+        guard counts != peerGateways else { return }
+        peerGateways = counts
+        await publish()
     }
 
     /// The link MTUs the peers publish (from each lease snapshot); re-judged at once when they change.
@@ -236,13 +277,22 @@ public actor DatapathWatcher {
         }
         var filterError: String?
         if case .failure(let e) = chains { filterError = e.message }
-        return DatapathReport(
+        let facts = self.facts
+        var report = DatapathReport(
             checkedAt: checkedAt, forwarding: forwarding,
             forwardChains: facts.forwardChains.map {
                 .init(family: $0.family.description, table: $0.table, chain: $0.name, policy: $0.policy?.description, priority: $0.priority)
             },
             filterError: filterError, legacyTables: legacy, rpFilter: facts.rpFilter, routeTable: config.routeTable,
             bridgeNetfilter: bridge, conditions: findings, limits: Self.limits)
+        report.neighbourTables = facts.neighbourTables.sorted { $0.key.rawValue < $1.key.rawValue }.map { family, reading in
+            let t = reading.table
+            return .init(
+                family: family, name: t.name, gcThresh1: t.gcThresh1, gcThresh2: t.gcThresh2, gcThresh3: t.gcThresh3, entries: t.entries,
+                recentRefusals: reading.recentRefusals, recentWindowSeconds: Int(reading.window.components.seconds),
+                peerGateways: facts.peerGateways[family] ?? 0)
+        }
+        return report
     }
 
     private func readNetconf() async {
@@ -269,6 +319,17 @@ public actor DatapathWatcher {
         routeInterfaces = await access.routeInterfaces()
         interfaceMTU = await access.linkMTU(index: config.interfaceIndex)
         podGateways = await access.podGateways()
+        for family in config.podNetworks.keys {
+            // Unreadable: no claim either way (the reads kept are dropped with it).
+            guard let table = try? await access.neighbourTable(family: family) else {
+                neighbourReads[family] = nil
+                continue
+            }
+            var reads = neighbourReads[family] ?? []
+            reads.append(table)
+            if reads.count > Self.refusalReads { reads.removeFirst(reads.count - Self.refusalReads) }
+            neighbourReads[family] = reads
+        }
         checkedAt = Date()
     }
 

@@ -10,6 +10,12 @@ public import Netlink
 public struct PeerDirectory: Sendable {
     /// Gateway address -> peer name (`node-b (10.0.0.3)`).
     public private(set) var gateways: [IPAddress: String] = [:]
+    /// How many gateways per family (the neighbour entries the peers' routes need).
+    public var gatewayCounts: [IPFamily: Int] {
+        var counts: [IPFamily: Int] = [:]
+        for address in gateways.keys { counts[address.family, default: 0] += 1 }
+        return counts
+    }
     /// Peer name -> the link MTU it publishes (peers that publish none are absent).
     public private(set) var mtus: [String: UInt32] = [:]
     /// What is measured per peer route: its node IP, and its pod gateway through the pod route

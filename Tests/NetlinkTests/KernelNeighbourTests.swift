@@ -1,6 +1,6 @@
 // Against the kernel, in a namespace of its own: the neighbour dump reports entries as `ip neigh`
 // shows them (state and link-layer address), and the monitor hears an entry change its link-layer
-// address and fail.
+// address and fail; the neighbour table's thresholds and counters read as `ip -s ntable` shows them.
 import HostGwTestSupport
 import NetAddress
 @testable import Netlink
@@ -60,5 +60,29 @@ struct KernelNeighbourTests {
         #expect(changes.contains { $0.linkAddressText == "02:00:00:00:00:06" && $0.state == .reachable })
         #expect(changes.contains { $0.state == .failed })
         #expect(seen.last.map { if case .neighbourRemoved = $0 { true } else { false } } == true)
+    }
+
+    @Test func neighbourTableReadsAsIpNtableShowsIt() throws {
+        let lab = try Lab("nl-ntable")
+        defer { lab.namespace.delete() }
+        _ = try lab.namespace.ip(["neigh", "add", "10.250.0.5", "lladdr", "02:00:00:00:00:05", "dev", Lab.linkName, "nud", "reachable"])
+        for (family, name) in [(IPFamily.v4, "arp_cache"), (.v6, "ndisc_cache")] {
+            // `ip` first: the counter read after it can only be as large or larger.
+            let text = try lab.namespace.ip(["-s", "ntable", "show", "name", name])
+            let words = text.split(whereSeparator: \.isWhitespace).map(String.init)
+            func value(after word: String) -> UInt64? {
+                words.firstIndex(of: word).flatMap { words.index(after: $0) < words.endIndex ? UInt64(words[$0 + 1]) : nil }
+            }
+            let table = try #require(try lab.socket.neighbourTable(family: family), "no \(name) in the dump")
+            #expect(table.family == family)
+            #expect(table.name == name)
+            #expect(UInt64(table.gcThresh1) == value(after: "thresh1"))
+            #expect(UInt64(table.gcThresh2) == value(after: "thresh2"))
+            #expect(UInt64(table.gcThresh3) == value(after: "thresh3"))
+            let fulls = try #require(value(after: "table_fulls"), "ip printed no table_fulls: \(text)")
+            #expect(try #require(table.tableFulls) >= fulls)
+            #expect(table.forcedGCRuns != nil)
+            if family == .v4 { #expect(try #require(table.entries) >= 1) }
+        }
     }
 }

@@ -117,4 +117,46 @@ import Testing
             chains: .success([FilterChain(family: .ip, table: "filter", name: "FORWARD", hook: 2, policy: .drop)]))
         #expect(conditions(f) == [.ipv4ForwardingOff, .forwardPolicyDrop])
     }
+
+    func arp(fulls: UInt64 = 0, thresh2: UInt32 = 512, thresh3: UInt32 = 1024) -> NeighbourTable {
+        NeighbourTable(family: .v4, name: "arp_cache", gcThresh1: 128, gcThresh2: thresh2, gcThresh3: thresh3, entries: 1024, tableFulls: fulls)
+    }
+
+    @Test func refusedNeighbourEntriesAreCriticalAndNameTheHostsSysctls() throws {
+        var f = facts()
+        f.neighbourTables = [.v4: NeighbourTableReading(table: arp(fulls: 900), recentRefusals: 37, window: .seconds(8))]
+        f.peerGateways = [.v4: 49]
+        let found = DatapathConditions.evaluate(f)
+        #expect(found.map(\.condition) == [.neighbourTableFull])
+        let full = try #require(found.first)
+        #expect(full.severity == .critical)
+        #expect(full.detail.hasPrefix("the host's IPv4 neighbour table (arp_cache) refused 37 new entries in the last 8 s (gc_thresh3 1024, 1024 entries)"))
+        // Twice today's limit (49 gateways need far less), halved and quartered below it.
+        #expect(full.fix.contains("sysctl -w net.ipv4.neigh.default.gc_thresh3=2048 net.ipv4.neigh.default.gc_thresh2=1024 net.ipv4.neigh.default.gc_thresh1=512"))
+        #expect(full.fix.contains("host's own namespace"))
+    }
+
+    @Test func moreGatewaysThanTheTableCollectsIsAWarningSizedForThem() throws {
+        var f = facts()
+        f.neighbourTables = [.v4: NeighbourTableReading(table: arp())]
+        f.peerGateways = [.v4: 512]
+        #expect(conditions(f).isEmpty, "512 gateways fit under gc_thresh2 512")
+        f.peerGateways = [.v4: 4_999]
+        let found = DatapathConditions.evaluate(f)
+        #expect(found.map(\.condition) == [.neighbourTableSmall])
+        let small = try #require(found.first)
+        #expect(small.severity == .warning)
+        #expect(small.detail.hasPrefix("4999 IPv4 peer gateways, more than the neighbour table's gc_thresh2 512 and gc_thresh3 1024"))
+        // Four entries per gateway, in whole thousands: 19,996 -> 20,480.
+        #expect(small.fix.contains("gc_thresh3=20480 net.ipv4.neigh.default.gc_thresh2=10240 net.ipv4.neigh.default.gc_thresh1=5120"))
+    }
+
+    @Test func neighbourTablesOfFamiliesNotInUseOrNotReadSayNothing() {
+        var f = facts()
+        f.peerGateways = [.v4: 5_000]
+        #expect(conditions(f).isEmpty, "a table not read is no claim")
+        f.neighbourTables = [.v6: NeighbourTableReading(table: NeighbourTable(family: .v6, name: "ndisc_cache", gcThresh1: 128, gcThresh2: 512, gcThresh3: 1024), recentRefusals: 5, window: .seconds(8))]
+        f.peerGateways = [.v6: 5_000]
+        #expect(conditions(f).isEmpty, "IPv6 is not in this network")
+    }
 }

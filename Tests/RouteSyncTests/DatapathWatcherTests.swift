@@ -18,6 +18,7 @@ final class FakeDatapath: DatapathAccess {
         var routeInterfaces: [UInt32: String] = [2: "eth0"]
         var mtu: UInt32? = 1500
         var podGateways: [IPFamily: IPAddress] = [:]
+        var neighbourTable: NeighbourTable? = NeighbourTable(family: .v4, name: "arp_cache", gcThresh1: 128, gcThresh2: 512, gcThresh3: 1024, entries: 10, tableFulls: 0)
         var netconfReads = 0
     }
     let state = Mutex(State())
@@ -34,6 +35,7 @@ final class FakeDatapath: DatapathAccess {
     func routeInterfaces() async -> [UInt32: String] { state.withLock { $0.routeInterfaces } }
     func linkMTU(index: UInt32) async -> UInt32? { state.withLock { $0.mtu } }
     func podGateways() async -> [IPFamily: IPAddress] { state.withLock { $0.podGateways } }
+    func neighbourTable(family: IPFamily) async throws -> NeighbourTable? { state.withLock { family == .v4 ? $0.neighbourTable : nil } }
 }
 
 @Suite struct DatapathWatcherTests {
@@ -164,5 +166,33 @@ final class FakeDatapath: DatapathAccess {
         await w.refresh()
         #expect(await w.findings.map(\.condition) == [.forwardPolicyDrop])
         #expect(metrics.gauge("hostgw_datapath_condition{condition=bridge-nf-call-iptables}") == 0)
+    }
+
+    @Test func aRisingRefusalCounterIsCriticalUntilItStaysStillForTheReadsKept() async throws {
+        let fake = FakeDatapath()
+        let metrics = TestMetrics()
+        let w = try make(fake, metrics)
+        let gauge = "hostgw_datapath_condition{condition=neighbour-table-full}"
+        await w.refresh()
+        await w.refresh()
+        #expect(await w.findings.isEmpty)
+        fake.state.withLock { $0.neighbourTable?.tableFulls = 12 }
+        await w.refresh()
+        #expect(await w.findings.map(\.condition) == [.neighbourTableFull])
+        #expect(metrics.gauge(gauge) == 1)
+        #expect(await w.findings.first?.detail.contains("refused 12 new entries") == true)
+        let table = try #require(await w.report().neighbourTables?.first)
+        #expect(table.name == "arp_cache" && table.recentRefusals == 12 && table.gcThresh3 == 1024)
+        // The counter stays at 12: the rise is still within the reads kept, then it is not.
+        for _ in 1..<DatapathWatcher.refusalReads - 1 {
+            await w.refresh()
+            #expect(await w.findings.map(\.condition) == [.neighbourTableFull])
+        }
+        await w.refresh()
+        #expect(await w.findings.isEmpty)
+        #expect(metrics.gauge(gauge) == 0)
+        // Gateways past gc_thresh2 are judged at once, without a read.
+        await w.setPeerGateways([.v4: 600])
+        #expect(await w.findings.map(\.condition) == [.neighbourTableSmall])
     }
 }

@@ -238,6 +238,7 @@ struct AgentDaemon: Service {
                     let podGateways = await reconciler.podGateways()
                     let changes = peers.update(snapshot, localPodGateways: podGateways)
                     if changes.mtusChanged { await datapath?.watcher.setPeerMTUs(peers.mtus) }
+                    if !changes.gateways.isEmpty { await datapath?.watcher.setPeerGateways(peers.gatewayCounts) }
                     await neighbours?.watcher.updateGateways(changes.gateways)
                     if !changes.addedTargets.isEmpty || !changes.removedTargets.isEmpty {
                         await peerHealth?.board.updateTargets(adding: changes.addedTargets, removing: changes.removedTargets)

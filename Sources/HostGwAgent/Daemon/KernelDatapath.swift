@@ -67,6 +67,8 @@ struct KernelDatapath: DatapathAccess {
         }
     }
 
+    func neighbourTable(family: IPFamily) async throws -> NeighbourTable? { try await netlink.neighbourTable(family: family) }
+
     /// No directory: br_netfilter is not loaded in this namespace. An unreadable switch is nil.
     static func bridgeNetfilter(directory: String) -> BridgeNetfilter {
         var isDir: ObjCBool = false

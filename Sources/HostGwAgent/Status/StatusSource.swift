@@ -94,7 +94,9 @@ enum StatusSource {
                             netlink: nl,
                             view: .dump(links: kernel.links, addresses: kernel.addresses, routes: own, localSubnets: config.localSubnets)),
                         metrics: NOOPMetricsHandler.instance, logger: adminLogger())
-                    await watcher.setPeerMTUs(PeerDirectory(leases: snap.leases, localSubnets: config.localSubnets, families: config.families).mtus)
+                    let peers = PeerDirectory(leases: snap.leases, localSubnets: config.localSubnets, families: config.families)
+                    await watcher.setPeerMTUs(peers.mtus)
+                    await watcher.setPeerGateways(peers.gatewayCounts)
                     await watcher.refresh()
                     datapath = await watcher.report()
                 }
