@@ -81,8 +81,16 @@ public actor PeerReachabilityBoard {
     private let logger: Logger
     private let broadcast = Broadcast<ReachabilitySummary>()
     public private(set) var summary = ReachabilitySummary()
+    private var logBudget: ReachabilityLogBudget
+    private let clock: any Clock<Duration>
+    /// A summary line of the changes held back is due at the end of the log budget's window.
+    private var summaryScheduled = false
 
-    public init(logger: Logger) { self.logger = logger }
+    public init(logger: Logger, clock: any Clock<Duration> = ContinuousClock()) {
+        self.logger = logger
+        self.clock = clock
+        logBudget = ReachabilityLogBudget(clock: clock)
+    }
 
     /// The peer routes measured: the prober's targets (node path per family, pod path where published).
     public func setTargets(_ targets: [ProbeTarget]) {
@@ -210,12 +218,20 @@ public actor PeerReachabilityBoard {
             if let reason {
                 let old = unreachable.updateValue((reason, podsOnly), forKey: peer)
                 if old == nil {
-                    logger.warning("peer unreachable; its route stays installed", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+                    if logBudget.admit(lost: true) {
+                        logger.warning("peer unreachable; its route stays installed", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+                    } else {
+                        scheduleSummary()
+                    }
                 }
                 if old == nil || old?.podsOnly != podsOnly { set(peer, unreachable: true, podsOnly: podsOnly) }
             } else if unreachable.removeValue(forKey: peer) != nil {
                 set(peer, unreachable: false, podsOnly: false)
-                logger.notice("peer reachable again", metadata: ["peer": "\(peer)"])
+                if logBudget.admit(lost: false) {
+                    logger.notice("peer reachable again", metadata: ["peer": "\(peer)"])
+                } else {
+                    scheduleSummary()
+                }
             }
         }
         next.peers = byPeer.count
@@ -223,6 +239,83 @@ public actor PeerReachabilityBoard {
         guard next != summary else { return }
         summary = next
         broadcast.publish(next)
+    }
+
+    /// One summary line, at the end of the log budget's window, for every change held back.
+    private func scheduleSummary() {
+        guard !summaryScheduled else { return }
+        summaryScheduled = true
+        let wait = logBudget.untilWindowEnds
+        let clock = self.clock
+        Task {
+            try? await clock.sleep(for: wait)
+            self.logHeldChanges()
+        }
+    }
+
+    /// The changes held back, counted, with the totals now: warning while peers are unreachable.
+    func logHeldChanges() {
+        summaryScheduled = false
+        let held = logBudget.takeHeld()
+        guard held.lost + held.back > 0 else { return }
+        let metadata: Logger.Metadata = [
+            "unreachable": "\(held.lost)", "reachableAgain": "\(held.back)",
+            "unreachableNow": "\(summary.unreachable.count)", "peers": "\(summary.peers)",
+        ]
+        let message: Logger.Message = "peer reachability changed for \(held.lost + held.back) more peers (not logged one by one); `hostgw status` lists them"
+        if summary.unreachable.isEmpty { logger.notice(message, metadata: metadata) } else { logger.warning(message, metadata: metadata) }
+    }
+}
+
+/// Which peer reachability changes get a log line of their own: the first `budget` in each
+/// `interval`. The rest are counted and told in one summary line when the window ends, with the
+/// totals then, so a node cut off from 5,000 peers logs a dozen lines, not 5,000. The metrics,
+/// status and `hostgw check` still see every change.
+struct ReachabilityLogBudget: Sendable {
+    struct Held: Equatable, Sendable {
+        var lost = 0
+        var back = 0
+    }
+
+    let budget: Int
+    let interval: Duration
+    private let now: @Sendable () -> Duration
+    private var windowStart: Duration?
+    private var used = 0
+    private var held = Held()
+
+    init(budget: Int = 10, interval: Duration = .seconds(10), clock: some Clock<Duration>) {
+        self.budget = budget
+        self.interval = interval
+        now = elapsedReader(clock)
+    }
+
+    /// True: log this change on its own line. False: it is held for the window's summary.
+    mutating func admit(lost: Bool) -> Bool {
+        let t = now()
+        if let start = windowStart, t - start < interval {
+            if used < budget {
+                used += 1
+                return true
+            }
+            if lost { held.lost += 1 } else { held.back += 1 }
+            return false
+        }
+        windowStart = t
+        used = 1
+        return true
+    }
+
+    /// How long until the current window ends (zero when none is open).
+    var untilWindowEnds: Duration {
+        guard let start = windowStart else { return .zero }
+        return max(.zero, interval - (now() - start))
+    }
+
+    /// The changes held so far, and none held after.
+    mutating func takeHeld() -> Held {
+        defer { held = Held() }
+        return held
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HostGwTestSupport
+import Logging
 import NetAddress
 import Netlink
 @testable import RouteSync
@@ -112,5 +113,44 @@ import Testing
             #expect(summary.unreachableForPodsOnly == summary.unreachableForPodsOnly.sorted(), "step \(step)")
             #expect(Set(summary.unreachableForPodsOnly).isSubset(of: summary.unreachable), "step \(step)")
         }
+    }
+
+    /// Issue 13: a node cut off from many peers logs the first few changes one by one and the rest
+    /// in one summary line at the window's end, with the totals; every verdict still counts.
+    @Test func aMassOutageLogsAFewLinesAndOneSummary() async throws {
+        let capture = LogCapture()
+        let clock = ManualClock()
+        let board = PeerReachabilityBoard(logger: capture.logger, clock: clock)
+        let targets = (1...200).map { ProbeTarget(peer: "peer-\($0)", path: .node, address: .v4(IPv4Address(10, 1, UInt8($0 / 250), UInt8($0 % 250)))) }
+        await board.setTargets(targets)
+        await board.update(probes: Dictionary(uniqueKeysWithValues: targets.map { ($0, ProbeStats(state: .unreachable, consecutiveLosses: 3)) }))
+        #expect(await board.summary.unreachable.count == 200)
+        #expect(await board.summary.isolated)
+        var lines = capture.messages.filter { $0.message.hasPrefix("peer unreachable") }
+        #expect(lines.count == 10)
+        // The window ends: one summary of the 190 held back, with the totals.
+        clock.advance(by: .seconds(10))
+        var summary: LogCapture.Entry?
+        for _ in 0..<200 where summary == nil {
+            await Task.yield()
+            try await Task.sleep(for: .milliseconds(5))
+            summary = capture.messages.first { $0.message.hasPrefix("peer reachability changed") }
+        }
+        let said = try #require(summary, "no summary line after the window")
+        #expect(said.level == .warning)
+        #expect(said.metadata["unreachable"] == "190")
+        #expect(said.metadata["unreachableNow"] == "200")
+        #expect(said.metadata["peers"] == "200")
+        // The next window logs again one by one: all come back, ten lines and a notice.
+        await board.update(probes: Dictionary(uniqueKeysWithValues: targets.map { ($0, ProbeStats(state: .reachable)) }))
+        #expect(await board.summary.unreachable.isEmpty)
+        lines = capture.messages.filter { $0.message.hasPrefix("peer reachable again") }
+        #expect(lines.count == 10)
+        await board.logHeldChanges()
+        let back = capture.messages.filter { $0.message.hasPrefix("peer reachability changed") }
+        #expect(back.count == 2)
+        #expect(back.last?.level == .notice)
+        #expect(back.last?.metadata["reachableAgain"] == "190")
+        #expect(capture.messages.count <= 23)
     }
 }

@@ -1,18 +1,20 @@
-import Logging
+public import Logging
 import Synchronization
 
 /// An in-memory log handler: what a component logged, with its metadata.
-final class LogCapture: Sendable {
-    struct Entry: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: [String: String]
+public final class LogCapture: Sendable {
+    public struct Entry: Sendable {
+        public var level: Logger.Level
+        public var message: String
+        public var metadata: [String: String]
     }
 
     private let entries = Mutex<[Entry]>([])
-    var messages: [Entry] { entries.withLock { $0 } }
+    public init() {}
 
-    var logger: Logger {
+    public var messages: [Entry] { entries.withLock { $0 } }
+
+    public var logger: Logger {
         var l = Logger(label: "capture") { _ in Handler(owner: self) }
         l.logLevel = .trace
         return l
