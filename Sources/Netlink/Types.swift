@@ -414,7 +414,7 @@ public struct NeighbourState: OptionSet, Sendable, Hashable, CustomStringConvert
 /// every network namespace. Past `gcThresh3` entries (`net.ipv4.neigh.default.gc_thresh3`) no new
 /// entry can be made, and packets toward an address without one are dropped (`tableFulls` counts
 /// those refusals); past `gcThresh2` the kernel garbage-collects entries not confirmed in 5 s.
-public struct NeighbourTable: Sendable, Hashable {
+public struct NeighbourTable: Sendable, Hashable, Codable {
     public var family: IPFamily
     /// `arp_cache`, `ndisc_cache`.
     public var name: String

@@ -56,13 +56,8 @@ public struct DatapathReport: Codable, Sendable, Hashable {
 
     /// The host's neighbour table of one family, as last read, beside the gateways it must hold.
     public struct NeighbourTableUse: Codable, Sendable, Hashable {
-        public var family: IPFamily
-        public var name: String
-        public var gcThresh1: UInt32
-        public var gcThresh2: UInt32
-        public var gcThresh3: UInt32
-        /// Entries now, every namespace's (nil: not reported by the kernel).
-        public var entries: UInt32?
+        /// As read: family, name, gc_thresh1-3, entries (every namespace's), counters since boot.
+        public var table: NeighbourTable
         /// Entries the kernel refused over the last reads (`recentWindowSeconds`).
         public var recentRefusals: UInt64
         public var recentWindowSeconds: Int
@@ -286,10 +281,8 @@ public actor DatapathWatcher {
             filterError: filterError, legacyTables: legacy, rpFilter: facts.rpFilter, routeTable: config.routeTable,
             bridgeNetfilter: bridge, conditions: findings, limits: Self.limits)
         report.neighbourTables = facts.neighbourTables.sorted { $0.key.rawValue < $1.key.rawValue }.map { family, reading in
-            let t = reading.table
-            return .init(
-                family: family, name: t.name, gcThresh1: t.gcThresh1, gcThresh2: t.gcThresh2, gcThresh3: t.gcThresh3, entries: t.entries,
-                recentRefusals: reading.recentRefusals, recentWindowSeconds: Int(reading.window.components.seconds),
+            .init(
+                table: reading.table, recentRefusals: reading.recentRefusals, recentWindowSeconds: Int(reading.window.components.seconds),
                 peerGateways: facts.peerGateways[family] ?? 0)
         }
         return report

@@ -182,7 +182,7 @@ final class FakeDatapath: DatapathAccess {
         #expect(metrics.gauge(gauge) == 1)
         #expect(await w.findings.first?.detail.contains("refused 12 new entries") == true)
         let table = try #require(await w.report().neighbourTables?.first)
-        #expect(table.name == "arp_cache" && table.recentRefusals == 12 && table.gcThresh3 == 1024)
+        #expect(table.table.name == "arp_cache" && table.recentRefusals == 12 && table.table.gcThresh3 == 1024)
         // The counter stays at 12: the rise is still within the reads kept, then it is not.
         for _ in 1..<DatapathWatcher.refusalReads - 1 {
             await w.refresh()

@@ -241,10 +241,11 @@ func renderDatapath(_ d: DatapathReport) -> [String] {
         more.append("br_netfilter: bridge-nf-call-iptables \(v(b.callIptables)), bridge-nf-call-ip6tables \(v(b.callIp6tables))")
     }
     if !more.isEmpty { out.append("           \(more.joined(separator: "; "))") }
-    let tables = (d.neighbourTables ?? []).map { t in
+    let tables = (d.neighbourTables ?? []).map { use in
+        let t = use.table
         let entries = t.entries.map { "\($0) entries, " } ?? ""
-        let refused = t.recentRefusals > 0 ? ", REFUSED \(t.recentRefusals) in \(t.recentWindowSeconds) s" : ""
-        return "\(t.name) \(entries)gc_thresh2 \(t.gcThresh2) / gc_thresh3 \(t.gcThresh3) for \(t.peerGateways) peer gateways\(refused)"
+        let refused = use.recentRefusals > 0 ? ", REFUSED \(use.recentRefusals) in \(use.recentWindowSeconds) s" : ""
+        return "\(t.name) \(entries)gc_thresh2 \(t.gcThresh2) / gc_thresh3 \(t.gcThresh3) for \(use.peerGateways) peer gateways\(refused)"
     }
     if !tables.isEmpty { out.append("           neighbour tables (the host's): \(tables.joined(separator: "; "))") }
     for c in d.conditions {
