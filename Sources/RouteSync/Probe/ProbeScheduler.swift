@@ -5,11 +5,14 @@
 // Budget: at most `budget` probes in any one-second window (a hard cap: the send times of the
 // last `budget` probes are kept, and a probe waits while the oldest of them is less than a
 // second old). Intervals are planned for 90% of the budget so that jitter rarely meets the cap:
-// with T targets of which D are in trouble (unreachable, or losses in a row), interval I and
-// retry interval R, every target is probed at its own interval (I, or R in trouble) while
-// D / R + (T - D) / I <= 0.9 budget; beyond that the targets in trouble keep up to half the
-// planned rate (or all of it that the others leave) at an interval of at least R, and the rest
-// rotate at the stretched interval (T - D) / (rate left), each due in turn.
+// with T targets of which C are confirming a loss (losses in a row, not yet unreachable) and U
+// are unreachable, interval I and retry interval R, every target is probed at its own interval
+// (R while confirming, I otherwise) while C / R + U / I + (T - C - U) / I <= 0.9 budget; beyond
+// that the targets in trouble (C and U) keep up to half the planned rate (or all of it that the
+// others leave), their intervals stretched alike, and the rest rotate at the stretched interval
+// (T - C - U) / (rate left), each due in turn. An unreachable target is not retried at R: it
+// was confirmed, an answer after a repair is seen within one interval, and dead nodes probed at
+// R would take the budget from the live ones (100 dead peers at 0.4 s are 250 probes a second).
 import Foundation
 import NetAddress
 import SubnetLease
@@ -49,6 +52,8 @@ struct ProbeScheduler {
         var lastReply: Date?
 
         var troubled: Bool { state == .unreachable || consecutiveLosses > 0 }
+        /// Losses in a row, not yet unreachable: retried soon, to confirm or clear.
+        var confirming: Bool { state != .unreachable && consecutiveLosses > 0 }
 
         mutating func record(answered: Bool) {
             outcomes = (outcomes << 1 | (answered ? 1 : 0)) & ((1 << UInt32(ProbeStats.window)) - 1)
@@ -158,11 +163,11 @@ struct ProbeScheduler {
             slots[slot]!.generation &+= 1
             heap.push(.init(due: slots[slot]!.due, slot: slot, generation: slots[slot]!.generation))
         }
-        if plan.normal < before.normal * 0.9 || plan.troubled < before.troubled * 0.9 {
+        if plan.normal < before.normal * 0.9 || plan.troubled < before.troubled * 0.9 || plan.unreachable < before.unreachable * 0.9 {
             let addedSet = Set(added)
             for slot in index.values where !addedSet.contains(slot) {
                 let entry = slots[slot]!
-                let interval = entry.tracker.troubled ? plan.troubled : plan.normal
+                let interval = interval(of: entry.tracker, plan)
                 let latest = now + interval * (1 + config.jitter)
                 if entry.due > latest {
                     slots[slot]!.due = now + interval * Double.random(in: 0..<1, using: &random)
@@ -187,20 +192,29 @@ struct ProbeScheduler {
 
     // MARK: Planning
 
-    /// The interval of a target without trouble and of one with trouble, and whether the budget
-    /// stretched them beyond `config.interval` and `config.retryInterval`.
-    func intervals() -> (normal: Duration, troubled: Duration, limited: Bool) {
+    /// The intervals of a target without trouble, of one confirming a loss and of an unreachable
+    /// one, and whether the budget stretched them beyond `config.interval` and
+    /// `config.retryInterval`.
+    func intervals() -> (normal: Duration, troubled: Duration, unreachable: Duration, limited: Bool) {
         let interval = config.interval.seconds
         let retry = config.retryInterval.seconds
         let rate = 0.9 * Double(config.budget)
-        let troubled = Double(troubledCount)
+        let unreachable = Double(unreachableCounts.values.reduce(0, +))
+        let confirming = Double(troubledCount) - unreachable
         let normal = Double(index.count - troubledCount)
-        guard troubled / retry + normal / interval > rate else { return (config.interval, config.retryInterval, false) }
-        let troubledRate = min(troubled / retry, max(rate / 2, rate - normal / interval))
+        let troubledDemand = confirming / retry + unreachable / interval
+        guard troubledDemand + normal / interval > rate else { return (config.interval, config.retryInterval, config.interval, false) }
+        let troubledRate = min(troubledDemand, max(rate / 2, rate - normal / interval))
         let normalRate = rate - troubledRate
         let normalInterval = normal > 0 ? max(interval, normal / normalRate) : interval
-        let troubledInterval = troubled > 0 ? max(retry, troubled / troubledRate) : retry
-        return (.seconds(normalInterval), .seconds(troubledInterval), true)
+        // Both kinds of trouble slow down alike to fit their share.
+        let stretch = troubledDemand > 0 ? max(1, troubledDemand / troubledRate) : 1
+        return (.seconds(normalInterval), .seconds(retry * stretch), .seconds(interval * stretch), true)
+    }
+
+    /// The interval a target is planned at by `plan` (what `intervals()` returned).
+    private func interval(of tracker: Tracker, _ plan: (normal: Duration, troubled: Duration, unreachable: Duration, limited: Bool)) -> Duration {
+        tracker.state == .unreachable ? plan.unreachable : tracker.confirming ? plan.troubled : plan.normal
     }
 
     private mutating func jittered(_ interval: Duration) -> Duration {
@@ -228,8 +242,7 @@ struct ProbeScheduler {
             timeouts.append(sequence)
             recent[recentNext] = now
             recentNext = (recentNext + 1) % recent.count
-            let interval = entry.tracker.troubled ? plan.troubled : plan.normal
-            let next = max(now, entry.due) + jittered(interval)
+            let next = max(now, entry.due) + jittered(interval(of: entry.tracker, plan))
             slots[top.slot]!.due = next
             slots[top.slot]!.lastSent = now
             slots[top.slot]!.generation &+= 1

@@ -88,11 +88,12 @@ public struct ProbeConfig: Sendable, Hashable {
     public var port: UInt16
     /// How often each target is probed when the budget allows it.
     public var interval: Duration
-    /// How often a target in trouble (unreachable, or a probe lost) is probed when the budget
-    /// allows it: at most `interval`. Short, so that three losses in a row are seen within 5 s
-    /// of a fault (next probe ≤ interval·(1+jitter), then a timeout, then two retries with their
-    /// timeouts overlapping: 2.4 + 1 + 0.48 + 1 ≈ 4.9 s with the defaults) and the first answer
-    /// after a repair within about one retry (≈0.5 s).
+    /// How often a target confirming a loss (a probe lost, not yet unreachable) is probed when the
+    /// budget allows it: at most `interval`. Short, so that three losses in a row are seen within
+    /// 5 s of a fault (next probe ≤ interval·(1+jitter), then a timeout, then two retries with
+    /// their timeouts overlapping: 2.4 + 1 + 0.48 + 1 ≈ 4.9 s with the defaults). An unreachable
+    /// target is probed every `interval` again (first under the budget), so the first answer
+    /// after a repair is seen within about one interval (≤ 2.4 s).
     public var retryInterval: Duration
     /// Each wait is `interval` times a random factor in 1 ± jitter (0...0.5), so agents started
     /// together do not probe in step.
@@ -103,7 +104,7 @@ public struct ProbeConfig: Sendable, Hashable {
     public var lossesForUnreachable: Int
     /// At most this many probes per second per node, however many peers there are: beyond
     /// targets / interval = budget the prober rotates through them (unreachable and lossy
-    /// targets first, at up to `retryInterval`), and each target's interval stretches.
+    /// targets first, at up to `interval` and `retryInterval`), and each target's interval stretches.
     public var budget: Int
 
     public init(
