@@ -62,8 +62,19 @@ public struct PeerStatus: Sendable, Hashable, Codable {
     /// published them; nil when none.
     public var published: [PublishedCondition]? = nil
     /// Whether this node reaches the peer (neighbour entry and probes); nil when not measured
-    /// (the agent is not running, or external-sync).
-    public var reachability: PeerReachability? = nil
+    /// (the agent is not running, or external-sync). Kept out of line: it is 208 bytes, set only
+    /// on the copies status shows, and the reconciler holds 5,000 peer statuses without it (a
+    /// peer status is 184 bytes instead of 384).
+    public var reachability: PeerReachability? {
+        get { measured?.value }
+        set { measured = newValue.map(OutOfLine.init) }
+    }
+    private var measured: OutOfLine<PeerReachability>?
+
+    enum CodingKeys: String, CodingKey {
+        case leaseKey, node, family, subnet, gateway, interface, state, reason, lastError, lastErrno, mtu, published
+        case measured = "reachability"
+    }
 
     public init(
         leaseKey: String, node: String?, family: IPFamily, subnet: IPPrefix, gateway: IPAddress?,
@@ -90,5 +101,24 @@ public struct PeerStatus: Sendable, Hashable, Codable {
         case (nil, let g?): g.description
         case (nil, nil): leaseKey
         }
+    }
+}
+
+/// A value stored behind one reference (an indirect enum case), coded as the value itself: for a
+/// large, rarely set field of a value held by the thousand.
+enum OutOfLine<Value: Sendable & Hashable & Codable>: Sendable, Hashable, Codable {
+    indirect case boxed(Value)
+
+    init(_ value: Value) { self = .boxed(value) }
+
+    var value: Value {
+        switch self { case .boxed(let v): v }
+    }
+
+    init(from decoder: any Decoder) throws { self = .boxed(try decoder.singleValueContainer().decode(Value.self)) }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
     }
 }
