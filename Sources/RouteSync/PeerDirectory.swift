@@ -104,6 +104,25 @@ public struct PeerDirectory: Sendable {
         return out
     }
 
+    /// Rebuilds every entry from the leases held and says what that changed: the backstop behind
+    /// named changes (the agent runs it every 30 s, as the reconciler's periodic resync rebuilds
+    /// the desired routes). Empty unless a change was missed.
+    public mutating func resync() -> PeerDirectoryChanges {
+        let fresh = PeerDirectory(leases: leases, localSubnets: Array(localSubnets), families: families, localPodGateways: localPodGateways)
+        var out = PeerDirectoryChanges()
+        let before = Set(targets)
+        let after = Set(fresh.targets)
+        out.addedTargets = fresh.targets.filter { !before.contains($0) }
+        out.removedTargets = targets.filter { !after.contains($0) }
+        for (gateway, name) in fresh.gateways where gateways[gateway] != name { out.gateways[gateway] = .some(name) }
+        for gateway in gateways.keys where fresh.gateways[gateway] == nil { out.gateways[gateway] = .some(nil) }
+        out.mtusChanged = fresh.mtus != mtus
+        let stamp = lastStamp
+        self = fresh
+        lastStamp = stamp
+        return out
+    }
+
     private func entry(for lease: Lease) -> Entry? {
         let subnets = families.compactMap(lease.subnet(for:))
         guard !subnets.isEmpty, !subnets.allSatisfy(localSubnets.contains) else { return nil }

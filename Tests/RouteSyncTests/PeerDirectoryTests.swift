@@ -95,6 +95,30 @@ import Testing
         #expect(directory.update(unrelated).addedTargets.map(\.address) == [leases[29].gateway(for: .v4)!])
     }
 
+    /// The backstop: a snapshot whose named changes missed a lease leaves the directory out of
+    /// step; `resync` finds exactly what was missed, and nothing when nothing was.
+    @Test func resyncFindsWhatWrongNamedChangesMissed() {
+        var leases = sorted((1...50).map { peer($0, mtu: 1500) })
+        var directory = PeerDirectory(localSubnets: local, families: [.v4])
+        let first = LeaseSnapshot.Stamp(feed: 6, sequence: 1)
+        directory.update(LeaseSnapshot(revision: 1, leases: leases, skipped: [], stamp: first))
+        #expect(directory.resync().isEmpty)
+        let i = leases.firstIndex { $0.attributes.nodeName == "n5" }!
+        let old = leases[i]
+        leases[i] = peer(5, gateway: 500, mtu: 9000)
+        var wrong = LeaseSnapshot(revision: 2, leases: leases, skipped: [], stamp: .init(feed: 6, sequence: 2))
+        wrong.changes = .init(base: first, leases: [])  // names nothing, though lease 5 changed
+        #expect(directory.update(wrong).isEmpty)
+        let fixed = directory.resync()
+        let oldGateway = old.gateway(for: .v4)!, newGateway = leases[i].gateway(for: .v4)!
+        #expect(fixed.addedTargets == [ProbeTarget(peer: old.key, path: .node, address: newGateway)])
+        #expect(fixed.removedTargets == [ProbeTarget(peer: old.key, path: .node, address: oldGateway)])
+        #expect(fixed.gateways == [oldGateway: String?.none, newGateway: "n5"])
+        #expect(fixed.mtusChanged)
+        #expect(directory.mtus["n5"] == 9000)
+        #expect(directory.resync().isEmpty)
+    }
+
     @Test func oneLeaseEventAtFiveThousandPeersNamesOnlyItsOwnTargets() {
         var leases = sorted((1...5000).map { peer($0, mtu: 1500, pod: true) })
         var directory = PeerDirectory(leases: leases, localSubnets: local, families: [.v4])

@@ -231,18 +231,33 @@ struct AgentDaemon: Service {
                 // event at 5,000 peers costs its own gateways and targets, not 5,000 of them); the
                 // first snapshot is a change from nothing.
                 var peers = PeerDirectory(localSubnets: syncConfig.localSubnets, families: syncConfig.families)
-                for await snapshot in watcher.snapshots() {
-                    await state.set(invalidEntries: snapshot.skipped.count)
-                    await reconciler.update(snapshot, localSubnets: syncConfig.localSubnets)
-                    await manager?.observe(snapshot)
-                    let podGateways = await reconciler.podGateways()
-                    let changes = peers.update(snapshot, localPodGateways: podGateways)
+                func follow(_ changes: PeerDirectoryChanges, of peers: PeerDirectory) async {
                     if changes.mtusChanged { await datapath?.watcher.setPeerMTUs(peers.mtus) }
                     if !changes.gateways.isEmpty { await datapath?.watcher.setPeerGateways(peers.gatewayCounts) }
                     await neighbours?.watcher.updateGateways(changes.gateways)
                     if !changes.addedTargets.isEmpty || !changes.removedTargets.isEmpty {
                         await peerHealth?.board.updateTargets(adding: changes.addedTargets, removing: changes.removedTargets)
                         await peerHealth?.prober?.updateTargets(adding: changes.addedTargets, removing: changes.removedTargets)
+                    }
+                }
+                // Behind the named changes, as the reconciler's periodic resync is behind its own:
+                // every 30 s (at the next snapshot) the directory is rebuilt from the leases it holds.
+                var lastResync = ContinuousClock.now
+                for await snapshot in watcher.snapshots() {
+                    await state.set(invalidEntries: snapshot.skipped.count)
+                    await reconciler.update(snapshot, localSubnets: syncConfig.localSubnets)
+                    await manager?.observe(snapshot)
+                    let podGateways = await reconciler.podGateways()
+                    await follow(peers.update(snapshot, localPodGateways: podGateways), of: peers)
+                    if ContinuousClock.now - lastResync >= .seconds(30) {
+                        lastResync = .now
+                        let missed = peers.resync()
+                        if !missed.isEmpty {
+                            logger.warning(
+                                "peer directory was out of step with the leases; fixed",
+                                metadata: ["targets": "+\(missed.addedTargets.count)/-\(missed.removedTargets.count)", "gateways": "\(missed.gateways.count)"])
+                            await follow(missed, of: peers)
+                        }
                     }
                 }
             })
