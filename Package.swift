@@ -179,6 +179,7 @@ let package = Package(
                 "RouteSync",
                 "SubnetLease",
                 "Netlink",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
