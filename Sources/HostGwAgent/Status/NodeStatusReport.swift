@@ -243,7 +243,7 @@ func renderDatapath(_ d: DatapathReport) -> [String] {
     if !more.isEmpty { out.append("           \(more.joined(separator: "; "))") }
     let tables = (d.neighbourTables ?? []).map { use in
         let t = use.table
-        let entries = t.entries.map { "\($0) entries, " } ?? ""
+        let entries = t.entries.map { "\($0) \($0 == 1 ? "entry" : "entries"), " } ?? ""
         let refused = use.recentRefusals > 0 ? ", REFUSED \(use.recentRefusals) in \(use.recentWindowSeconds) s" : ""
         return "\(t.name) \(entries)gc_thresh2 \(t.gcThresh2) / gc_thresh3 \(t.gcThresh3) for \(use.peerGateways) peer gateways\(refused)"
     }
