@@ -327,6 +327,10 @@ public actor DatapathWatcher {
     }
 
     private func publish() async {
+        // Nothing is judged before the first read: facts not read yet would be findings of their
+        // own (`filter-unreadable: not read yet`), logged, counted and published with the lease
+        // while the node is fine (a lease snapshot's peer gateways or MTUs can come first).
+        guard checkedAt != nil else { return }
         let now = DatapathConditions.evaluate(facts)
         // The report peers read: this node's own conditions (not the MTU comparison, which is
         // each node's own view of the others), its MTU and pod gateways.

@@ -195,4 +195,26 @@ final class FakeDatapath: DatapathAccess {
         await w.setPeerGateways([.v4: 600])
         #expect(await w.findings.map(\.condition) == [.neighbourTableSmall])
     }
+
+    /// The peers' gateways and MTUs can arrive before the first read (the first lease snapshot):
+    /// facts not read yet are no findings, and nothing is logged, counted or published for them.
+    @Test func peerFactsBeforeTheFirstReadJudgeNothing() async throws {
+        let fake = FakeDatapath()
+        let metrics = TestMetrics()
+        let changes = Mutex(0)
+        let w = DatapathWatcher(
+            config: .init(podNetworks: [.v4: try prefix("10.244.0.0/16")], interfaceIndex: 2, interfaceName: "eth0"),
+            access: fake, clock: ManualClock(), metrics: metrics, logger: quietLogger,
+            onChange: { _ in changes.withLock { $0 += 1 } })
+        await w.setPeerGateways([.v4: 3])
+        await w.setPeerMTUs(["node-b": 1500])
+        #expect(await w.findings.isEmpty)
+        #expect(changes.withLock { $0 } == 0)
+        #expect(metrics.gauge("hostgw_datapath_condition{condition=filter-unreadable}") == 0)
+        await w.refresh()
+        #expect(await w.findings.isEmpty, "a healthy node after its first read")
+        fake.state.withLock { $0.chains = .failure(NetlinkError(kind: .system, errno: .EPERM, request: "nft")) }
+        await w.refresh()
+        #expect(await w.findings.map(\.condition) == [.filterUnreadable])
+    }
 }
