@@ -398,7 +398,7 @@ lab_echo_start() {
   local ns=$1 listen=TCP4-LISTEN opts="" port
   [ "$fam" = -4 ] || { listen=TCP6-LISTEN; opts=,ipv6only=1; }
   port=${2:-$([ "$fam" = -4 ] && echo 7777 || echo 7778)}
-  ip netns exec "$ns" socat "$listen:$port,fork,reuseaddr$opts" SYSTEM:'echo $SOCAT_PEERADDR' >/dev/null 2>&1 &
+  ip netns exec "$ns" socat "$listen:$port,fork,reuseaddr$opts" SYSTEM:'printenv SOCAT_PEERADDR' >/dev/null 2>&1 &
   echo "$! echo$fam-$ns" >>"$LAB_DIR/pids"
   lab_wait_for 5 ip netns exec "$ns" sh -c "ss $fam -ltnH | grep -q :$port"
 }
