@@ -37,10 +37,11 @@ for pair in "1 2" "2 1" "3 1" "3 2"; do
   # shellcheck disable=SC2086
   mtu_is $pair 0 || fail "route $pair carries mtu $(route_mtu $pair): equal or larger MTUs need none"
 done
-cluster=$(lab_hostgw_in "$ns" status --node-name node1 --cluster --json)
-[ "$(jq -r '.nodes[] | select(.node == "node3") | .mtu' <<<"$cluster")" = 1500 ] &&
-  [ "$(jq -r '.nodes[] | select(.node == "node2") | .mtu' <<<"$cluster")" = 9000 ] ||
-  fail "status --cluster does not show the MTUs: $(jq -c '[.nodes[] | {node, mtu}]' <<<"$cluster")"
+# Each node publishes its MTU with its lease once it has read its link (its first reads come
+# as its reconciler learns the links, within a filter period of 2 s): wait for both.
+cluster_mtus() { lab_hostgw_in "$ns" status --node-name node1 --cluster --json | jq -c '[.nodes[] | {node, mtu}] | sort_by(.node)'; }
+cluster_mtus_are() { [ "$(cluster_mtus)" = '[{"node":"node1","mtu":9000},{"node":"node2","mtu":9000},{"node":"node3","mtu":1500}]' ]; }
+lab_wait_for 10 cluster_mtus_are || fail "status --cluster does not show the MTUs 9000/9000/1500 within 10 s: $(cluster_mtus)"
 check "nodes 1 and 2 (9000) route to node 3 (1500) with mtu 1500, no other route carries one, status --cluster shows 9000/1500"
 
 want="mtu-mismatch: 1 peer(s) publish a smaller link MTU than eth0's 9000 (node3 1500)"
