@@ -10,12 +10,9 @@ public import Netlink
 public struct PeerDirectory: Sendable {
     /// Gateway address -> peer name (`node-b (10.0.0.3)`).
     public private(set) var gateways: [IPAddress: String] = [:]
-    /// How many gateways per family (the neighbour entries the peers' routes need).
-    public var gatewayCounts: [IPFamily: Int] {
-        var counts: [IPFamily: Int] = [:]
-        for address in gateways.keys { counts[address.family, default: 0] += 1 }
-        return counts
-    }
+    /// How many gateways per family (the neighbour entries the peers' routes need), kept with
+    /// `gateways` one gateway at a time: a lease event at 5,000 peers does not count them all.
+    public private(set) var gatewayCounts: [IPFamily: Int] = [:]
     /// Peer name -> the link MTU it publishes (peers that publish none are absent).
     public private(set) var mtus: [String: UInt32] = [:]
     /// What is measured per peer route: its node IP, and its pod gateway through the pod route
@@ -143,7 +140,7 @@ public struct PeerDirectory: Sendable {
     private mutating func add(_ e: Entry, into out: inout PeerDirectoryChanges) {
         for gateway in e.gateways {
             gatewayRefs[gateway, default: 0] += 1
-            gateways[gateway] = e.name
+            if gateways.updateValue(e.name, forKey: gateway) == nil { gatewayCounts[gateway.family, default: 0] += 1 }
         }
         if let mtu = e.mtu {
             mtuRefs[e.name, default: 0] += 1
@@ -157,7 +154,8 @@ public struct PeerDirectory: Sendable {
             gatewayRefs[gateway, default: 1] -= 1
             if gatewayRefs[gateway] == 0 {
                 gatewayRefs[gateway] = nil
-                gateways[gateway] = nil
+                if gateways.removeValue(forKey: gateway) != nil { gatewayCounts[gateway.family, default: 1] -= 1 }
+                if gatewayCounts[gateway.family] == 0 { gatewayCounts[gateway.family] = nil }
             }
         }
         if e.mtu != nil {

@@ -55,6 +55,7 @@ import Testing
             let changes = directory.update(stamped, localPodGateways: gateways)
             let fresh = PeerDirectory(leases: snapshot, localSubnets: local, families: [.v4], localPodGateways: gateways)
             #expect(directory.gateways == fresh.gateways, "step \(step)")
+            #expect(directory.gatewayCounts == [.v4: fresh.gateways.count], "step \(step): the counts kept follow the gateways")
             #expect(directory.mtus == fresh.mtus, "step \(step)")
             #expect(directory.targets == fresh.targets, "step \(step)")
             // The changes, applied to what the watchers had, give what they must have now.
