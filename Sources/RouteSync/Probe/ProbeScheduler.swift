@@ -192,10 +192,14 @@ struct ProbeScheduler {
 
     // MARK: Planning
 
+    /// What `intervals()` plans: the interval of each kind of target, and whether the budget
+    /// stretched them.
+    typealias Plan = (normal: Duration, troubled: Duration, unreachable: Duration, limited: Bool)
+
     /// The intervals of a target without trouble, of one confirming a loss and of an unreachable
     /// one, and whether the budget stretched them beyond `config.interval` and
     /// `config.retryInterval`.
-    func intervals() -> (normal: Duration, troubled: Duration, unreachable: Duration, limited: Bool) {
+    func intervals() -> Plan {
         let interval = config.interval.seconds
         let retry = config.retryInterval.seconds
         let rate = 0.9 * Double(config.budget)
@@ -213,7 +217,7 @@ struct ProbeScheduler {
     }
 
     /// The interval a target is planned at by `plan` (what `intervals()` returned).
-    private func interval(of tracker: Tracker, _ plan: (normal: Duration, troubled: Duration, unreachable: Duration, limited: Bool)) -> Duration {
+    private func interval(of tracker: Tracker, _ plan: Plan) -> Duration {
         tracker.state == .unreachable ? plan.unreachable : tracker.confirming ? plan.troubled : plan.normal
     }
 
