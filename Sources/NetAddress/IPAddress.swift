@@ -16,6 +16,8 @@ public enum IPFamily: String, Sendable, Hashable, Codable, CaseIterable {
     public var bitWidth: Int { self == .v4 ? 32 : 128 }
     /// Address length in bytes.
     public var byteCount: Int { self == .v4 ? 4 : 16 }
+    /// `IPv4` or `IPv6`, as messages write it (`rawValue` is the settings' and JSON's `ipv4`).
+    public var label: String { self == .v4 ? "IPv4" : "IPv6" }
 }
 
 /// An IPv4 address in host byte order.

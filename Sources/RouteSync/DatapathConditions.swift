@@ -219,8 +219,8 @@ public enum DatapathConditions {
         let iface = facts.interfaceName
         var unknown: [String] = []
         for family in [IPFamily.v4, .v6] where facts.podNetworks[family] != nil {
-            let v = family == .v4 ? "ipv4" : "ipv6"
-            let label = family == .v4 ? "IPv4" : "IPv6"
+            let v = family.rawValue
+            let label = family.label
             switch facts.netconf[family] {
             case .failure(let e)?:
                 unknown.append("\(label): \(e)")
@@ -338,7 +338,7 @@ public enum DatapathConditions {
             let names = dropping.map { "\($0.family) \($0.table)/\($0.name)" }
             findings.append(DatapathFinding(
                 condition, .warning,
-                detail: "br_netfilter passes bridged \(family == .v4 ? "IPv4" : "IPv6") traffic to the forward hook (net.bridge.\(name) = 1), where \(names.joined(separator: ", ")) has policy drop: traffic between pods on this node (\(net)) is dropped too unless a rule accepts it",
+                detail: "br_netfilter passes bridged \(family.label) traffic to the forward hook (net.bridge.\(name) = 1), where \(names.joined(separator: ", ")) has policy drop: traffic between pods on this node (\(net)) is dropped too unless a rule accepts it",
                 fix: dropFix(dropping, networks: [family: net]) + " (keep net.bridge.\(name)=1 where kube-proxy needs it)"))
         }
         return findings
@@ -374,7 +374,7 @@ public enum DatapathConditions {
             let t = reading.table
             let gateways = facts.peerGateways[family] ?? 0
             let sysctl = family == .v4 ? "net.ipv4.neigh.default" : "net.ipv6.neigh.default"
-            let label = family == .v4 ? "IPv4" : "IPv6"
+            let label = family.label
             let entries = t.entries.map { ", \($0) entries" } ?? ""
             var named = false
             if reading.recentRefusals > 0 {

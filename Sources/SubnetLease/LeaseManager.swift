@@ -74,7 +74,7 @@ public enum LeaseError: Error, Sendable, Hashable, CustomStringConvertible {
         case .notAcquired:
             "no lease held: acquire() first"
         case .missingPublicIP(let family):
-            "no public \(family == .v4 ? "IPv4" : "IPv6") address for this node, but the network enables \(family.rawValue); set the node's public IP"
+            "no public \(family.label) address for this node, but the network enables \(family.rawValue); set the node's public IP"
         }
     }
 }

@@ -237,12 +237,12 @@ public struct NetworkConfig: Sendable, Hashable, Encodable {
             }
             let addressText = text.split(separator: "/", maxSplits: 1).first.map(String.init) ?? text
             guard let address = IPAddress(addressText) else {
-                throw ConfigError(field: name, value: text, rule: "must be an \(family == .v4 ? "IPv4" : "IPv6") address")
+                throw ConfigError(field: name, value: text, rule: "must be an \(family.label) address")
             }
             guard address.family == family else {
                 throw ConfigError(
                     field: name, value: text,
-                    rule: "is an \(address.family == .v4 ? "IPv4" : "IPv6") address but \(names.network) is \(family == .v4 ? "IPv4" : "IPv6")")
+                    rule: "is an \(address.family.label) address but \(names.network) is \(family.label)")
             }
             if text.contains("/") {
                 guard IPPrefix(text) != nil, text.hasSuffix("/\(length)") else {
@@ -274,7 +274,7 @@ public struct NetworkConfig: Sendable, Hashable, Encodable {
             let other = family == .v4 ? "IPv6Network" : "Network"
             throw ConfigError(
                 field: key, value: text,
-                rule: "is an \(p.family == .v4 ? "IPv4" : "IPv6") network; \(key) takes \(family == .v4 ? "IPv4" : "IPv6") (use \(other))")
+                rule: "is an \(p.family.label) network; \(key) takes \(family.label) (use \(other))")
         }
         guard IPPrefix(text, strict: true) != nil else {
             throw ConfigError(field: key, value: text, rule: "has host bits set; the network address is \(p)")

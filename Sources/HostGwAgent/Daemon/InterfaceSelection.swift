@@ -21,7 +21,7 @@ enum InterfaceSelectionError: Error, CustomStringConvertible, Equatable {
     var description: String {
         switch self {
         case .noDefaultRoute(let families):
-            "no \(families.map { $0 == .v4 ? "IPv4" : "IPv6" }.joined(separator: " or ")) default route to pick the interface from: name it with --iface, --iface-regex or --iface-can-reach"
+            "no \(families.map { $0.label }.joined(separator: " or ")) default route to pick the interface from: name it with --iface, --iface-regex or --iface-can-reach"
         case .noSuchInterface(let n):
             "no interface named or addressed '\(n)' (--iface): see `ip -br addr`"
         case .noMatch(let r):
@@ -29,7 +29,7 @@ enum InterfaceSelectionError: Error, CustomStringConvertible, Equatable {
         case .cannotReach(let a):
             "no interface has a connected network containing \(a) (--iface-can-reach)"
         case .noAddress(let f, let l):
-            "interface \(l) has no global \(f == .v4 ? "IPv4" : "IPv6") address for other nodes to route through"
+            "interface \(l) has no global \(f.label) address for other nodes to route through"
         case .publicIPNotOnInterface(let ip, let l, let addrs):
             "public IP \(ip) is not an address of \(l) (\(addrs.isEmpty ? "none" : addrs.joined(separator: ", "))): host-gw needs the nodes on one L2 segment and cannot work through NAT; drop --public-ip or pick the interface that carries it"
         }

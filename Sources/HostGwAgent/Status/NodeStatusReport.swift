@@ -209,7 +209,7 @@ func peerDetail(_ p: PeerStatus) -> [String] {
 func renderDatapath(_ d: DatapathReport) -> [String] {
     var out: [String] = []
     let fwd = d.forwarding.map { f in
-        "\(f.family == .v4 ? "ipv4" : "ipv6") \(f.scope) \(f.enabled.map { $0 ? "on" : "OFF" } ?? "unknown")"
+        "\(f.family.rawValue) \(f.scope) \(f.enabled.map { $0 ? "on" : "OFF" } ?? "unknown")"
     }
     out.append("datapath   forwarding \(fwd.joined(separator: ", "))")
     var filter: String
