@@ -1,6 +1,7 @@
 // Datapath preconditions: raw facts about this node (forwarding and rp_filter settings from
 // NETCONF, nftables base chains from nfnetlink, whether iptables-legacy tables exist, br_netfilter's
-// switches, where hostgw's own routes live) -> named conditions with a severity. Pure: the watcher gathers the facts, the agent presents the findings. hostgw never
+// switches, where hostgw's own routes live, the host's neighbour tables against the peer gateways)
+// -> named conditions with a severity. Pure: the watcher gathers the facts, the agent presents the findings. hostgw never
 // changes a sysctl or a filter rule; each finding names the command an operator runs instead.
 public import NetAddress
 public import Netlink

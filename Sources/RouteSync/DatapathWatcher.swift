@@ -1,7 +1,8 @@
 // Follows this node's datapath preconditions: NETCONF forwarding and rp_filter settings live (a
 // dump at start, then notifications; a re-dump after lost events and every `netconfPeriod` as a
-// safety net), nftables chains, iptables-legacy tables, br_netfilter's switches and the
-// interfaces hostgw's routes leave by every `filterPeriod`. Each change of the findings is
+// safety net), nftables chains, iptables-legacy tables, br_netfilter's switches, the host's
+// neighbour tables (the last `refusalReads` reads of each, for the refusal counter's rise) and the
+// interfaces hostgw's routes leave by every `filterPeriod`; nothing is judged before the first read. Each change of the findings is
 // logged, counted in `hostgw_datapath_condition{condition}` (0/1) and handed to `onChange`.
 // Reads only: it never writes a sysctl or a filter rule.
 public import Foundation
