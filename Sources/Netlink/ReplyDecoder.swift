@@ -340,14 +340,18 @@ enum ReplyDecoder {
         guard payload.count >= start else { throw malformed("neighbour table message without ndtmsg") }
         guard let family = Wire.family(payload[0]) else { return nil }
         var name = ""
-        var thresholds: [UInt16: UInt32] = [:]
+        var thresh1: UInt32?
+        var thresh2: UInt32?
+        var thresh3: UInt32?
         var entries: UInt32?
         var tableFulls: UInt64?
         var forcedGCRuns: UInt64?
         try forEachAttribute(in: UnsafeRawBufferPointer(rebasing: payload[start...])) { (attr) throws(NetlinkError) in
             switch attr.type {
             case Wire.ndtaName: name = try attr.string()
-            case Wire.ndtaThresh1, Wire.ndtaThresh2, Wire.ndtaThresh3: thresholds[attr.type] = try attr.u32()
+            case Wire.ndtaThresh1: thresh1 = try attr.u32()
+            case Wire.ndtaThresh2: thresh2 = try attr.u32()
+            case Wire.ndtaThresh3: thresh3 = try attr.u32()
             case Wire.ndtaConfig:
                 let offset = MemoryLayout<ndt_config>.offset(of: \.ndtc_entries)!
                 guard attr.payload.count >= offset + 4 else { throw malformed("NDTA_CONFIG of \(attr.payload.count) bytes") }
@@ -361,7 +365,7 @@ enum ReplyDecoder {
             default: break
             }
         }
-        guard let t1 = thresholds[Wire.ndtaThresh1], let t2 = thresholds[Wire.ndtaThresh2], let t3 = thresholds[Wire.ndtaThresh3] else {
+        guard let t1 = thresh1, let t2 = thresh2, let t3 = thresh3 else {
             return nil  // a device's parameters, not the table
         }
         return NeighbourTable(
