@@ -153,6 +153,8 @@ public actor DatapathWatcher {
     /// The last reads of each family's neighbour table, oldest first: `refusalReads` of them, so
     /// a refusal is shown for that many filter periods after the counter last rose.
     private var neighbourReads: [IPFamily: [NeighbourTable]] = [:]
+    /// Why a family's neighbour table could not be read at the last read (a limit of the report).
+    private var neighbourUnreadable: [IPFamily: String] = [:]
     static let refusalReads = 5
     private var peerGateways: [IPFamily: Int] = [:]
     private var checkedAt: Date?
@@ -280,7 +282,10 @@ public actor DatapathWatcher {
                 .init(family: $0.family.description, table: $0.table, chain: $0.name, policy: $0.policy?.description, priority: $0.priority)
             },
             filterError: filterError, legacyTables: legacy, rpFilter: facts.rpFilter, routeTable: config.routeTable,
-            bridgeNetfilter: bridge, conditions: findings, limits: Self.limits)
+            bridgeNetfilter: bridge, conditions: findings,
+            limits: Self.limits + neighbourUnreadable.sorted { $0.key.rawValue < $1.key.rawValue }.map { family, why in
+                "the \(family.label) neighbour table could not be read (\(why)): a full table, whose refusals drop traffic to peers, would not be seen"
+            })
         report.neighbourTables = facts.neighbourTables.sorted { $0.key.rawValue < $1.key.rawValue }.map { family, reading in
             .init(
                 table: reading.table, recentRefusals: reading.recentRefusals, recentWindowSeconds: Int(reading.window.components.seconds),
@@ -314,8 +319,17 @@ public actor DatapathWatcher {
         interfaceMTU = await access.linkMTU(index: config.interfaceIndex)
         podGateways = await access.podGateways()
         for family in config.podNetworks.keys {
-            // Unreadable: no claim either way (the reads kept are dropped with it).
-            guard let table = try? await access.neighbourTable(family: family) else {
+            // Unreadable: no claim either way (the reads kept are dropped with it), and the
+            // report's limits say that a full table would not be seen.
+            let table: NeighbourTable?
+            do {
+                table = try await access.neighbourTable(family: family)
+                neighbourUnreadable[family] = nil
+            } catch {
+                table = nil
+                neighbourUnreadable[family] = Self.failure(error).message
+            }
+            guard let table else {
                 neighbourReads[family] = nil
                 continue
             }

@@ -19,6 +19,7 @@ final class FakeDatapath: DatapathAccess {
         var mtu: UInt32? = 1500
         var podGateways: [IPFamily: IPAddress] = [:]
         var neighbourTable: NeighbourTable? = NeighbourTable(family: .v4, name: "arp_cache", gcThresh1: 128, gcThresh2: 512, gcThresh3: 1024, entries: 10, tableFulls: 0)
+        var neighbourTableError: NetlinkError?
         var netconfReads = 0
     }
     let state = Mutex(State())
@@ -35,7 +36,12 @@ final class FakeDatapath: DatapathAccess {
     func routeInterfaces() async -> [UInt32: String] { state.withLock { $0.routeInterfaces } }
     func linkMTU(index: UInt32) async -> UInt32? { state.withLock { $0.mtu } }
     func podGateways() async -> [IPFamily: IPAddress] { state.withLock { $0.podGateways } }
-    func neighbourTable(family: IPFamily) async throws -> NeighbourTable? { state.withLock { family == .v4 ? $0.neighbourTable : nil } }
+    func neighbourTable(family: IPFamily) async throws -> NeighbourTable? {
+        try state.withLock { s in
+            if let e = s.neighbourTableError { throw e }
+            return family == .v4 ? s.neighbourTable : nil
+        }
+    }
 }
 
 @Suite struct DatapathWatcherTests {
@@ -198,6 +204,27 @@ final class FakeDatapath: DatapathAccess {
 
     /// The peers' gateways and MTUs can arrive before the first read (the first lease snapshot):
     /// facts not read yet are no findings, and nothing is logged, counted or published for them.
+    @Test func anUnreadableNeighbourTableIsALimitOfTheReportUntilItIsReadAgain() async throws {
+        let fake = FakeDatapath()
+        let w = try make(fake, TestMetrics())
+        await w.refresh()
+        let base = await w.report().limits
+        #expect(!base.contains { $0.contains("neighbour table") })
+        #expect(await w.report().neighbourTables?.count == 1)
+
+        fake.state.withLock { $0.neighbourTableError = NetlinkError(kind: .kernel, errno: .EPERM, request: "dump neighbour tables") }
+        await w.refresh()
+        let limits = await w.report().limits
+        #expect(limits.count == base.count + 1)
+        #expect(limits.last?.contains("IPv4 neighbour table could not be read") == true)
+        #expect(limits.last?.contains("EPERM") == true)
+        #expect(await w.report().neighbourTables?.isEmpty != false)
+
+        fake.state.withLock { $0.neighbourTableError = nil }
+        await w.refresh()
+        #expect(await w.report().limits == base)
+    }
+
     @Test func peerFactsBeforeTheFirstReadJudgeNothing() async throws {
         let fake = FakeDatapath()
         let metrics = TestMetrics()
